@@ -1,0 +1,22 @@
+"""auditapp: mystery-shopping audits for car dealer networks."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    # Imported here so that the pure layers (scoring, checklists) can be used without Flask.
+    from flask import Flask
+
+    from . import cli, database, settings
+    from .api import init_app as init_api
+
+    app = Flask(__name__, instance_relative_config=True)
+    settings.init_app(app, overrides)
+    database.init_app(app)
+    init_api(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,92 @@
+"""Configuration: defaults in code, then an optional file, then the environment; read once at start-up."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _data_dir(name: str) -> str:
+    """`checklists/` and `report_templates/` beside the package in a checkout, inside it when installed."""
+    checkout = PACKAGE_DIR.parent / name
+    return str(checkout if checkout.is_dir() else PACKAGE_DIR / "_data" / name)
+
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # generated into the instance folder when not configured
+    "SQLALCHEMY_DATABASE_URI": None,  # default: SQLite file in the instance folder
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "CHECKLIST_DIR": _data_dir("checklists"),
+    "REPORT_TEMPLATE_DIR": _data_dir("report_templates"),
+    "ATTACHMENT_DIR": None,  # default: instance/attachments
+    "REPORT_DIR": None,  # default: instance/reports
+    "FONT_CACHE_DIR": None,  # default: instance/fonts
+    "TOKEN_TTL_SECONDS": 12 * 3600,
+    "ROTATION_DAYS": 60,
+    "MIN_RANKED_AUDITS": 2,
+    "DISPUTE_WINDOW_DAYS": 5,
+    "DECISION_DAYS": 5,
+    "PUBLIC_HOLIDAYS": [],
+    "CHECKIN_RADIUS_M": 50,
+    "LATE_SUBMISSION_HOURS": 24,
+    "CLOCK_SKEW_MINUTES": 10,
+    "DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "MAX_ATTACHMENT_BYTES": 15 * 1024 * 1024,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_SECONDS": 15 * 60,
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 25,
+    "SMTP_TLS": "none",  # none | starttls | ssl
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "MAIL_FROM": "auditapp@localhost",
+    # flask-smorest
+    "API_TITLE": "auditapp",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "JSON_SORT_KEYS": False,
+}
+
+# Environment variables that are not AUDITAPP_-prefixed but conventional.
+ENV_ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    """Environment values are strings; give them the type of the default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, (list, dict)):
+        return json.loads(raw)
+    return raw
+
+
+def normalise_database_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for name, value in environ.items():
+        if name in ENV_ALIASES:
+            settings[ENV_ALIASES[name]] = value
+        elif name.startswith("AUDITAPP_") and name != "AUDITAPP_CONFIG":
+            key = name[len("AUDITAPP_"):]
+            settings[key] = _coerce(value, DEFAULTS.get(key))
+    return settings
