@@ -1,0 +1,33 @@
+"""Scoring (DESIGN 4): pure functions of checklists, answers and stored scores; no Flask, no database."""
+from .aggregate import (
+    CONFIDENCE,
+    MIN_RANKED_AUDITS,
+    GapRow,
+    ItemGap,
+    KeyMean,
+    Leaderboard,
+    RankedDealer,
+    UnrankedDealer,
+    WaveScore,
+    dealer_wave_score,
+    dimension_means,
+    failed_knockouts,
+    item_gaps,
+    item_info_from_checklist,
+    leaderboard,
+    region_wave_score,
+    scope_gaps_from_dealers,
+    scope_means_from_dealers,
+    section_means,
+    worst_gaps,
+)
+from .audit import AuditScore, InvalidAnswer, Knockout, effective_answers, score_audit, visible_values
+from .stats import mean_interval, t_quantile
+
+__all__ = [
+    "AuditScore", "CONFIDENCE", "GapRow", "InvalidAnswer", "ItemGap", "KeyMean", "Knockout", "Leaderboard",
+    "MIN_RANKED_AUDITS", "RankedDealer", "UnrankedDealer", "WaveScore", "dealer_wave_score", "dimension_means",
+    "effective_answers", "failed_knockouts", "item_gaps", "item_info_from_checklist", "leaderboard", "mean_interval",
+    "region_wave_score", "scope_gaps_from_dealers", "scope_means_from_dealers", "score_audit", "section_means",
+    "t_quantile", "visible_values",
+]

@@ -1,0 +1,196 @@
+"""Properties of `score_audit` over random valid checklists and answers."""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditapp.checklists import checklist_from_document
+from auditapp.checklists.model import DIMENSIONS, SCORED_TYPES, Checklist
+from auditapp.scoring import AuditScore, score_audit
+
+T = {"zh": "文", "en": "text"}
+TYPES = ("yes_no", "scale", "seconds", "minutes", "number", "choice", "text", "photo")
+weights = st.one_of(st.sampled_from([0.5, 1, 2, 3]), st.floats(0.01, 100, allow_nan=False))
+ratios = st.one_of(st.sampled_from([0, 0.25, 0.5, 1]), st.floats(0, 1))
+
+
+@st.composite
+def bands(draw: st.DrawFn) -> list[dict[str, Any]]:
+    limits = sorted(draw(st.sets(st.integers(1, 600), min_size=0, max_size=3)))
+    return [{"upto": u, "score": draw(ratios)} for u in limits] + [{"score": draw(ratios)}]
+
+
+@st.composite
+def options(draw: st.DrawFn) -> list[dict[str, Any]]:
+    count = draw(st.integers(2, 4))
+    scores = [draw(ratios) for _ in range(count)]
+    scores[draw(st.integers(0, count - 1))] = 1  # the schema wants one option at 1
+    return [{"key": f"o{n}", "text": T, "score": s} for n, s in enumerate(scores)]
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> dict[str, Any]:
+    controllers: list[dict[str, Any]] = []
+    sections = []
+    counter = 0
+    for s in range(draw(st.integers(1, 4))):
+        items = []
+        for _ in range(draw(st.integers(1, 5))):
+            kind = draw(st.sampled_from(TYPES))
+            item: dict[str, Any] = {"key": f"i{counter}", "text": T, "type": kind}
+            counter += 1
+            if kind in SCORED_TYPES:
+                item["weight"] = draw(st.one_of(st.just(0), weights))
+                item["dimension"] = draw(st.sampled_from(DIMENSIONS))
+                if item["weight"] > 0:
+                    item["critical"] = draw(st.sampled_from(["none", "none", "section", "audit"]))
+                item["na_allowed"] = draw(st.booleans())
+            else:
+                item["weight"] = 0
+            if kind == "scale":
+                item["max"] = draw(st.integers(2, 10))
+            elif kind in ("seconds", "minutes", "number"):
+                item["bands"] = draw(bands())
+            elif kind == "choice":
+                item["options"] = draw(options())
+            elif kind == "yes_no":
+                item["pass"] = draw(st.sampled_from(["yes", "no"]))
+            if controllers and draw(st.booleans()):
+                controller = draw(st.sampled_from(controllers))
+                answers = _answers_of(controller)
+                if draw(st.booleans()):
+                    item["show_if"] = {"item": controller["key"], "equals": draw(st.sampled_from(answers))}
+                else:
+                    chosen = draw(st.lists(st.sampled_from(answers), min_size=1, unique=True))
+                    item["show_if"] = {"item": controller["key"], "in": chosen}
+            if kind in ("yes_no", "choice"):
+                controllers.append(item)
+            items.append(item)
+        sections.append({"key": f"s{s}", "title": T, "weight": draw(weights), "items": items})
+    return {"key": "random", "version": 1, "title": T, "sections": sections}
+
+
+def _answers_of(item: dict[str, Any]) -> list[str]:
+    return ["yes", "no"] if item["type"] == "yes_no" else [o["key"] for o in item["options"]]
+
+
+@st.composite
+def answer_for(draw: st.DrawFn, item: Any) -> dict[str, Any] | None:
+    if item.na_allowed and draw(st.integers(0, 4)) == 0:
+        return {"na": True}
+    if draw(st.integers(0, 9)) == 0:
+        return None
+    if item.type == "yes_no":
+        return {"value": draw(st.sampled_from(["yes", "no"]))}
+    if item.type == "scale":
+        return {"value": draw(st.integers(1, item.max))}
+    if item.type in ("seconds", "minutes", "number"):
+        return {"value": draw(st.one_of(st.integers(0, 700), st.floats(0, 700), st.sampled_from(
+            [b.upto for b in item.bands if b.upto is not None] or [0])))}
+    if item.type == "choice":
+        return {"value": draw(st.sampled_from([o.key for o in item.options]))}
+    if item.type == "text":
+        return {"value": "seen", "comment": "c"}
+    return {"attachments": ["0" * 64]}
+
+
+@st.composite
+def audits(draw: st.DrawFn) -> tuple[Checklist, dict[str, Any], dict[str, Any]]:
+    checklist = checklist_from_document(draw(documents()))
+    answers = {}
+    overrides = {}
+    for item in checklist.items.values():
+        answer = draw(answer_for(item))
+        if answer is not None:
+            answers[item.key] = answer
+        if draw(st.integers(0, 5)) == 0:
+            override = draw(answer_for(item))
+            if override is not None:
+                overrides[item.key] = override
+    return checklist, answers, overrides
+
+
+@given(audits())
+@settings(max_examples=200, deadline=None)
+def test_points_lost_explain_the_raw_score(audit):
+    checklist, answers, overrides = audit
+    score = score_audit(checklist, answers, overrides)
+    if score.overall_raw is not None:
+        assert math.isclose(score.overall_raw + math.fsum(score.points_lost.values()), 100, abs_tol=1e-9)
+        assert math.isclose(math.fsum(score.global_weights.values()), 1, abs_tol=1e-12)
+        assert math.isclose(score.overall_raw,
+                            100 * math.fsum(g * score.ratios[k] for k, g in score.global_weights.items()),
+                            abs_tol=1e-9)
+    else:
+        assert score.overall is None
+        assert all(v == 0.0 for v in score.points_lost.values())
+
+
+@given(audits())
+@settings(max_examples=200, deadline=None)
+def test_scores_are_bounded_and_knockouts_only_lower(audit):
+    checklist, answers, overrides = audit
+    score = score_audit(checklist, answers, overrides)
+    figures = [score.overall, score.overall_raw, *score.sections.values(), *score.sections_raw.values(),
+               *score.dimensions.values()]
+    assert all(0.0 <= f <= 100.0 for f in figures if f is not None)
+    assert all(0.0 <= lost <= 100.0 for lost in score.points_lost.values())
+    if score.overall is not None:
+        assert score.overall <= score.overall_raw
+    for key, reported in score.sections.items():
+        raw = score.sections_raw[key]
+        assert (reported is None) == (raw is None)
+        if raw is not None:
+            assert reported <= raw
+    if not score.knockouts:
+        assert score.overall == score.overall_raw
+
+
+@given(audits())
+@settings(max_examples=100, deadline=None)
+def test_excluded_and_counted_items_partition_the_checklist(audit):
+    checklist, answers, overrides = audit
+    score = score_audit(checklist, answers, overrides)
+    assert set(score.ratios).isdisjoint(score.excluded)
+    assert list(checklist.items) == sorted([*score.ratios, *score.excluded], key=list(checklist.items).index)
+    assert set(score.failed) == {k for k, r in score.ratios.items() if r < 1}
+    assert set(score.global_weights) == set(score.ratios)
+    assert {k for k, v in score.points_lost.items() if v > 0} <= set(score.failed)
+    for section in checklist.sections:
+        counted = [i.key for i in section.items if i.key in score.ratios]
+        assert (score.sections_raw[section.key] is None) == (not counted)
+    counted_dimensions = {checklist.items[k].dimension for k in score.ratios}
+    assert set(score.dimensions) == counted_dimensions
+
+
+@given(audits())
+@settings(max_examples=100, deadline=None)
+def test_deterministic_and_independent_of_answer_order(audit):
+    checklist, answers, overrides = audit
+    first = score_audit(checklist, answers, overrides)
+    second = score_audit(checklist, dict(reversed(list(answers.items()))), dict(reversed(list(overrides.items()))))
+    assert first.to_dict() == second.to_dict()
+    assert json.dumps(first.to_dict()) == json.dumps(second.to_dict())
+    assert AuditScore.from_dict(json.loads(json.dumps(first.to_dict()))) == first
+    # overrides replace answers as a whole: the same as scoring the merged answers
+    assert score_audit(checklist, {**answers, **overrides}).to_dict() == first.to_dict()
+
+
+@given(st.data())
+@settings(max_examples=50, deadline=None)
+def test_all_not_applicable_scores_nothing(data):
+    document = data.draw(documents())
+    for section in document["sections"]:
+        for item in section["items"]:
+            if item["type"] in SCORED_TYPES:
+                item["na_allowed"] = True
+    checklist = checklist_from_document(document)
+    score = score_audit(checklist, {key: {"na": True} for key in checklist.items})
+    assert score.overall is None and score.overall_raw is None
+    assert all(v is None for v in score.sections.values())
+    assert score.dimensions == {} and score.ratios == {} and score.knockouts == ()
+    assert all(v == 0.0 for v in score.points_lost.values())
