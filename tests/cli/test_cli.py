@@ -1,0 +1,94 @@
+"""The command line: checklists validate/load, users create, score."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from auditapp.checklists import load_checklist_file
+from auditapp.models import ChecklistVersion, User
+from auditapp.scoring import score_audit
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def runner(app, db_session):
+    return app.test_cli_runner()
+
+
+@pytest.mark.parametrize("name", ["sales_visit", "phone_enquiry"])
+def test_score_prints_what_the_engine_computes(runner, name):
+    checklist_path = ROOT / "checklists" / f"{name}.yaml"
+    answers_path = ROOT / "examples" / f"{name}_answers.json"
+    result = runner.invoke(args=["score", str(checklist_path), str(answers_path)])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    submission = json.loads(answers_path.read_text(encoding="utf-8"))
+    expected = score_audit(load_checklist_file(checklist_path), submission["answers"]).to_dict()
+    assert printed == json.loads(json.dumps(expected))
+    assert math.isclose(printed["overall_raw"] + sum(printed["points_lost"].values()), 100, abs_tol=1e-9)
+    assert set(printed) >= {"overall", "overall_raw", "sections", "dimensions", "knockouts", "points_lost"}
+
+
+def test_score_refuses_invalid_answers_with_the_item(runner, tmp_path):
+    answers = tmp_path / "bad.json"
+    answers.write_text(json.dumps({"checklist": {"key": "sales_visit", "version": 1},
+                                   "answers": {"no_such_item": {"value": "yes"}}}))
+    result = runner.invoke(args=["score", str(ROOT / "checklists" / "sales_visit.yaml"), str(answers)])
+    assert result.exit_code == 1
+    assert "no_such_item: unknown item for sales_visit v1" in result.output
+
+
+def test_score_refuses_answers_for_another_checklist(runner, tmp_path):
+    answers = tmp_path / "other.json"
+    answers.write_text(json.dumps({"checklist": {"key": "phone_enquiry", "version": 1}, "answers": {}}))
+    result = runner.invoke(args=["score", str(ROOT / "checklists" / "sales_visit.yaml"), str(answers)])
+    assert result.exit_code == 1
+    assert "is for phone_enquiry v1, not sales_visit v1" in result.output
+
+
+def test_validate_reports_problems_and_fails(runner, tmp_path):
+    (tmp_path / "bad.yaml").write_text("key: bad\nversion: 1\n", encoding="utf-8")
+    result = runner.invoke(args=["checklists", "validate", str(tmp_path / "bad.yaml")])
+    assert result.exit_code == 1
+    out = result.output
+    assert "title: required field missing" in out and "sections: required field missing" in out
+
+
+def test_validate_the_shipped_checklists(runner):
+    result = runner.invoke(args=["checklists", "validate"])
+    assert result.exit_code == 0, result.output
+    assert "ok  sales_visit v1" in result.output and "ok  phone_enquiry v1" in result.output
+
+
+def test_load_is_idempotent_and_refuses_a_changed_version(runner, db_session, tmp_path):
+    first = runner.invoke(args=["checklists", "load"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(args=["checklists", "load"])
+    assert "unchanged sales_visit v1" in again.output
+    changed = tmp_path / "sales_visit.yaml"
+    changed.write_text((ROOT / "checklists" / "sales_visit.yaml").read_text(encoding="utf-8")
+                       .replace("weight: 3", "weight: 4", 1), encoding="utf-8")
+    result = runner.invoke(args=["checklists", "load", str(changed)])
+    assert result.exit_code == 1
+    assert "immutable" in result.output
+    stored = db_session.scalars(select(ChecklistVersion).where(ChecklistVersion.key == "sales_visit")).all()
+    assert len(stored) == 1
+
+
+def test_users_create_reads_the_password_from_stdin(runner, db_session):
+    result = runner.invoke(args=["users", "create", "--role", "qa", "--email", "QA@Example.com",
+                                 "--password-stdin"], input="a long enough password\n")
+    assert result.exit_code == 0, result.output
+    user = db_session.scalar(select(User).where(User.email == "qa@example.com"))
+    assert user.role == "qa" and "a long enough password" not in user.password_hash
+
+
+def test_users_create_refuses_a_short_password(runner):
+    result = runner.invoke(args=["users", "create", "--role", "qa", "--email", "x@example.com",
+                                 "--password-stdin"], input="short\n")
+    assert result.exit_code == 1
