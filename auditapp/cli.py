@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(score)
     app.cli.add_command(demo)
+    app.cli.add_command(serve)
 
 
 def main() -> None:
@@ -170,3 +171,41 @@ def demo(ctx: click.Context) -> None:
         with sample.open(encoding="utf-8") as answers:
             ctx.invoke(score, checklist_file=str(Path(current_app.config["CHECKLIST_DIR"]) / "sales_visit.yaml"),
                        answers_file=answers)
+
+
+def default_workers() -> int:
+    """gunicorn's rule of thumb (2 × cores + 1), capped: each worker holds the app and a DB pool."""
+    import os
+
+    return min(2 * (os.cpu_count() or 1) + 1, 9)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Worker processes (default: 2 × cores + 1).")
+@click.option("--no-upgrade", is_flag=True, help="Do not bring the schema up to date before starting.")
+@with_appcontext
+def serve(host: str, port: int, workers: int | None, no_upgrade: bool) -> None:
+    """Run the API with gunicorn (the schema is upgraded first, so the embedded default just works)."""
+    from gunicorn.app.base import BaseApplication
+
+    if not no_upgrade:
+        from flask_migrate import upgrade
+
+        upgrade()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    db.engine.dispose()  # each worker opens its own connections after the fork
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers or default_workers())
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 60)
+
+        def load(self):  # noqa: ANN201 - gunicorn's interface
+            return app
+
+    click.echo(f"serving on http://{host}:{port} (API docs: http://{host}:{port}/api/docs)")
+    Server().run()

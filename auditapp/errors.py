@@ -49,5 +49,9 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+
+
 class PayloadTooLarge(DomainError):
     status = 413

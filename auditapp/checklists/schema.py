@@ -5,7 +5,6 @@ backwards) live in `cross_checks`, so every problem comes back with a path insid
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema

@@ -29,5 +29,5 @@ __all__ = [
     "MIN_RANKED_AUDITS", "RankedDealer", "UnrankedDealer", "WaveScore", "dealer_wave_score", "dimension_means",
     "effective_answers", "failed_knockouts", "item_gaps", "item_info_from_checklist", "leaderboard", "mean_interval",
     "region_wave_score", "scope_gaps_from_dealers", "scope_means_from_dealers", "score_audit", "section_means",
-    "t_quantile", "visible_values",
+    "t_quantile", "visible_values", "worst_gaps",
 ]

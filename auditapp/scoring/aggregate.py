@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import fsum
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Iterable, Mapping, Union
 
 from auditapp.checklists.model import DIMENSIONS, Checklist
 

@@ -1,0 +1,20 @@
+"""The HTTP API (DESIGN 8): flask-smorest blueprints on one Api, authenticated before every view."""
+from __future__ import annotations
+
+from flask import Flask
+
+from ..extensions import api
+from . import admin, audits, auth, checklists, errors, review, scores, shopper
+
+
+def init_app(app: Flask) -> None:
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    errors.init_app(app)
+    auth.init_app(app)
+    for module in (auth, admin, checklists, audits, review, scores, shopper):
+        api.register_blueprint(module.blp)
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}

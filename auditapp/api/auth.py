@@ -1,0 +1,98 @@
+"""Authentication for every API request: a bearer token resolves to `g.user` before any view runs."""
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+from flask import Flask, current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..errors import Unauthorized
+from ..extensions import db
+from ..models import User
+from ..services.access import require_role
+from ..services.auth import LoginPolicy, login, user_for_token
+from ..services.users import normalise_email
+from .schemas import LoginSchema, MeSchema, TokenSchema
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def allow(*roles: str) -> Callable[[V], V]:
+    """Declare which roles may call a view (a MethodView class or one of its methods; put it outermost).
+
+    Checked before the body is parsed, so a caller without the role gets 403, never a validation
+    error that would tell them about the endpoint. Views without it are open to every logged-in user;
+    object-level rules (own dealer, own region, own audit) are decided by services.access.
+    """
+    def mark(view: V) -> V:
+        view.allowed_roles = roles  # type: ignore[attr-defined]
+        return view
+    return mark
+
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log in and read the current user.")
+
+PUBLIC_ENDPOINTS = {"auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "health"}
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def authenticate() -> None:
+        if not request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
+            return
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        user = user_for_token(db.session, token.strip()) if scheme.lower() == "bearer" and token else None
+        if user is None:
+            raise Unauthorized("log in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token")
+        g.user = user
+        roles = _allowed_roles()
+        if roles is not None:
+            require_role(user, *roles)
+
+
+def _allowed_roles() -> tuple[str, ...] | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return getattr(view, "allowed_roles", None)
+    method = getattr(view_class, request.method.lower(), None)
+    return getattr(method, "allowed_roles", None) or getattr(view_class, "allowed_roles", None)
+
+
+def current_user() -> User:
+    return g.user
+
+
+@blp.route("/auth/token")
+class Token(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, description="Wrong email or password")
+    @blp.alt_response(429, description="Too many failed logins; see Retry-After")
+    def post(self, credentials):
+        """Exchange email and password for a bearer token."""
+        from flask import current_app
+
+        config = current_app.config
+        policy = LoginPolicy(config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCKOUT_SECONDS"],
+                             config["TOKEN_TTL_SECONDS"])
+        try:
+            issued = login(db.session, email=normalise_email(credentials["email"]),
+                           password=credentials["password"], address=request.remote_addr or "unknown",
+                           policy=policy)
+        except Unauthorized:
+            db.session.commit()  # keep the failure count
+            raise
+        db.session.commit()
+        return {"access_token": issued.access_token, "token_type": "Bearer",
+                "expires_at": issued.expires_at, "role": issued.user.role}
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, MeSchema)
+    def get(self):
+        """The current user, role and scope."""
+        return current_user()

@@ -1,0 +1,110 @@
+"""Who sees what (DESIGN 7), decided here and nowhere else.
+
+Views and services ask these functions; a refusal is 403 where the kind of object is simply not for
+the role, and 404 where even the existence of one object must not leak.
+"""
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, select, true
+
+from ..errors import Forbidden, NotFound
+from ..models import Attachment, Audit, Dealer, Region, User, manager_regions
+
+STAFF = ("admin", "qa")
+
+
+def require_role(user: User, *roles: str) -> None:
+    if user.role not in roles:
+        raise Forbidden(f"not allowed for role {user.role}")
+
+
+def sees_shopper(user: User) -> bool:
+    """Only the agency (QA, admin) knows who the shopper was."""
+    return user.role in STAFF
+
+
+def sees_scores(user: User) -> bool:
+    return user.role != "shopper"
+
+
+def sees_plan(user: User) -> bool:
+    """The planned visit window: a dealer who knows it prepares for the visit."""
+    return user.role in STAFF or user.role == "shopper"
+
+
+def region_ids(user: User) -> set[int]:
+    return {r.id for r in user.regions}
+
+
+def audit_filter(user: User) -> ColumnElement[bool]:
+    """The audits a user may see, as a WHERE clause."""
+    if user.role in STAFF:
+        return true()
+    if user.role == "shopper":
+        return Audit.shopper_id == user.id
+    if user.role == "dealer":
+        return (Audit.dealer_id == user.dealer_id) & (Audit.status == "published")
+    if user.role == "manager":
+        in_regions = select(Dealer.id).join(manager_regions, manager_regions.c.region_id == Dealer.region_id) \
+            .where(manager_regions.c.user_id == user.id)
+        return Audit.dealer_id.in_(in_regions) & (Audit.status == "published")
+    return false()
+
+
+def can_see_audit(user: User, audit: Audit) -> bool:
+    if user.role in STAFF:
+        return True
+    if user.role == "shopper":
+        return audit.shopper_id == user.id
+    if audit.status != "published":
+        return False
+    if user.role == "dealer":
+        return audit.dealer_id == user.dealer_id
+    if user.role == "manager":
+        return audit.dealer.region_id in region_ids(user)
+    return False
+
+
+def ensure_audit_visible(user: User, audit: Audit | None) -> Audit:
+    if audit is None or not can_see_audit(user, audit):
+        raise NotFound("no such audit")
+    return audit
+
+
+def require_evidence_role(user: User) -> None:
+    """Evidence comes from the audit's shopper (proof of the visit) or the audit's dealer (dispute
+    evidence, and a dealer sees only its published audits); which audit is then `can_see_audit`."""
+    require_role(user, "shopper", "dealer")
+
+
+def can_see_attachment(user: User, audit: Audit, attachment: Attachment) -> bool:
+    """Whoever sees the audit sees its evidence, except that a shopper sees only the shopper's own files:
+    a dealer's dispute evidence is dealer material."""
+    if not can_see_audit(user, audit):
+        return False
+    if user.role == "shopper":
+        return attachment.uploaded_by_id == audit.shopper_id
+    return True
+
+
+def ensure_dealer_results_visible(user: User, dealer: Dealer | None) -> Dealer:
+    """A dealer's scorecard: the dealer itself, its region's managers, the agency."""
+    if dealer is None:
+        raise NotFound("no such dealer")
+    if user.role in STAFF:
+        return dealer
+    if user.role == "dealer" and user.dealer_id == dealer.id:
+        return dealer
+    if user.role == "manager" and dealer.region_id in region_ids(user):
+        return dealer
+    if user.role in ("dealer", "manager"):
+        raise NotFound("no such dealer")
+    raise Forbidden(f"not allowed for role {user.role}")
+
+
+def ensure_region_results_visible(user: User, region: Region | None) -> Region:
+    """Region leaderboards and reports: the region's managers and the agency."""
+    require_role(user, "admin", "qa", "manager")
+    if region is None or (user.role == "manager" and region.id not in region_ids(user)):
+        raise NotFound("no such region")
+    return region

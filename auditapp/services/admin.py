@@ -1,0 +1,101 @@
+"""Administration: regions, dealers, waves and users (DESIGN 8, admin only)."""
+from __future__ import annotations
+
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..errors import Conflict, InvalidInput, NotFound
+from ..models import Dealer, Region, User, Wave
+from .passwords import hash_password
+from .users import apply_scope, check_password_rules
+
+T = TypeVar("T", Region, Dealer, Wave)
+LABELS = {Region: "region", Dealer: "dealer", Wave: "wave"}
+
+
+def get_or_404(session: Session, model: type[T], ident: int) -> T:
+    obj = session.get(model, ident)
+    if obj is None:
+        raise NotFound(f"no such {LABELS.get(model, model.__name__.lower())}")
+    return obj
+
+
+def _unique_code(session: Session, model: type[T], code: str, own_id: int | None = None) -> None:
+    query = select(func.count()).select_from(model).where(model.code == code)
+    if own_id is not None:
+        query = query.where(model.id != own_id)
+    if session.scalar(query):
+        raise Conflict(f"a {LABELS[model]} with this code exists", {"code": [f"'{code}' is taken"]})
+
+
+def _check_dealer(session: Session, data: dict[str, Any]) -> None:
+    if "region_id" in data and session.get(Region, data["region_id"]) is None:
+        raise InvalidInput("unknown region", {"region_id": [f"no region {data['region_id']}"]})
+    if data.get("timezone"):
+        try:
+            ZoneInfo(data["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput("unknown time zone", {"timezone": ["an IANA zone like Asia/Shanghai"]}) from None
+
+
+def create(session: Session, model: type[T], data: dict[str, Any]) -> T:
+    _unique_code(session, model, data["code"])
+    if model is Dealer:
+        _check_dealer(session, data)
+    obj = model(**data)
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def update(session: Session, model: type[T], ident: int, data: dict[str, Any]) -> T:
+    obj = get_or_404(session, model, ident)
+    if "code" in data:
+        _unique_code(session, model, data["code"], own_id=obj.id)
+    if model is Dealer:
+        _check_dealer(session, data)
+    if model is Wave:
+        starts, ends = data.get("starts_on", obj.starts_on), data.get("ends_on", obj.ends_on)
+        if ends < starts:
+            raise InvalidInput("invalid period", {"ends_on": ["must not be before starts_on"]})
+    for name, value in data.items():
+        setattr(obj, name, value)
+    session.flush()
+    return obj
+
+
+def list_all(session: Session, model: type[T]) -> list[T]:
+    return list(session.scalars(select(model).order_by(model.code)))
+
+
+def list_users(session: Session, role: str | None = None) -> list[User]:
+    query = select(User).options(selectinload(User.regions)).order_by(User.email)
+    if role:
+        query = query.where(User.role == role)
+    return list(session.scalars(query))
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+def update_user(session: Session, user_id: int, data: dict[str, Any]) -> User:
+    user = get_user(session, user_id)
+    if "password" in data:
+        check_password_rules(data["password"])
+        user.password_hash = hash_password(data["password"])
+    if "display_name" in data:
+        user.display_name = data["display_name"]
+    if "active" in data:
+        user.active = data["active"]
+    if "dealer_id" in data or "region_ids" in data:
+        apply_scope(session, user, dealer_id=data.get("dealer_id", user.dealer_id),
+                    region_ids=data.get("region_ids", [r.id for r in user.regions]))
+    session.flush()
+    return user

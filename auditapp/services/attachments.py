@@ -1,0 +1,169 @@
+"""Evidence files (DESIGN 5): uploaded with their SHA-256, verified, sniffed, stored once by hash.
+
+Files live on local disk under ATTACHMENT_DIR as ab/cd/<sha256>; a file is written to a temporary name
+beside them and renamed, so a reader never sees half a file. Being content-addressed, one file serves
+every audit that holds the same bytes, and a file left behind by a rolled-back request is harmless.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from ..models import Attachment, User
+from . import access
+from .assignments import get_audit
+from .shopper import ensure_editable
+
+log = logging.getLogger(__name__)
+
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+CHUNK = 1024 * 1024
+HEAD = 32  # enough bytes for every signature below
+HEIC_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"hevc")
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/heic": ".heic", "application/pdf": ".pdf",
+              "audio/mp4": ".m4a"}
+
+
+def sniff_type(head: bytes) -> str | None:
+    """The real content type from the file's first bytes, whatever the client declared; None if not allowed."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in HEIC_BRANDS:
+            return "image/heic"
+        if brand == b"M4A ":
+            return "audio/mp4"
+    return None
+
+
+@dataclass(frozen=True)
+class Received:
+    """An upload written to a temporary file, not yet kept."""
+    temp_path: Path
+    sha256: str
+    size: int
+    head: bytes
+
+
+class FileStore:
+    """Local-disk storage by content hash."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root)
+
+    def path_of(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def receive(self, stream: BinaryIO, max_bytes: int) -> Received:
+        """Copy the stream to a temporary file, hashing it; refuse it as soon as it exceeds max_bytes."""
+        incoming = self.root / "incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        digest, size, head = hashlib.sha256(), 0, b""
+        fd, name = tempfile.mkstemp(dir=incoming)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise PayloadTooLarge(f"the file is larger than the limit of {_size(max_bytes)}",
+                                              {"file": [f"at most {max_bytes} bytes"]})
+                    if len(head) < HEAD:
+                        head += chunk[:HEAD - len(head)]
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            os.unlink(name)
+            raise
+        return Received(Path(name), digest.hexdigest(), size, head)
+
+    def keep(self, received: Received) -> None:
+        final = self.path_of(received.sha256)
+        if final.exists():
+            self.discard(received)  # the same bytes are already stored (another audit, an earlier try)
+            return
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(received.temp_path, final)
+
+    def discard(self, received: Received) -> None:
+        received.temp_path.unlink(missing_ok=True)
+
+
+def upload(session: Session, user: User, audit_id: uuid.UUID, *, stream: BinaryIO, sha256: str,
+           filename: str | None, store: FileStore, max_bytes: int) -> tuple[Attachment, bool]:
+    """Store an evidence file for an audit; (attachment, created). The same hash again is a no-op."""
+    access.require_evidence_role(user)
+    audit = get_audit(session, user, audit_id)
+    if user.role == "shopper":
+        ensure_editable(audit)
+    declared = sha256.lower()
+    received = store.receive(stream, max_bytes)
+    try:
+        if received.sha256 != declared:
+            raise InvalidInput("the file does not match its SHA-256: the upload was damaged or the hash is wrong",
+                               {"sha256": [f"declared {declared}, received {received.sha256}"]})
+        content_type = sniff_type(received.head)
+        if content_type is None:
+            raise UnsupportedMediaType("only JPEG, PNG, HEIC, PDF and M4A files are accepted (checked from the "
+                                       "file's content, not its name)", {"file": ["unsupported file type"]})
+        existing = _find(session, audit.id, declared)
+        if existing is not None:
+            store.discard(received)
+            return existing, False
+        store.keep(received)
+    except BaseException:
+        store.discard(received)
+        raise
+    attachment = Attachment(audit_id=audit.id, sha256=declared, size=received.size, content_type=content_type,
+                            filename=filename[-255:] if filename else None, uploaded_by_id=user.id)
+    try:
+        with session.begin_nested():
+            session.add(attachment)
+    except IntegrityError:
+        # The same file arrived twice at once: the other request stored it; this one is the re-upload.
+        existing = _find(session, audit.id, declared)
+        if existing is None:
+            raise
+        return existing, False
+    return attachment, True
+
+
+def find_for_download(session: Session, user: User, audit_id: uuid.UUID, sha256: str,
+                      store: FileStore) -> tuple[Attachment, Path]:
+    audit = get_audit(session, user, audit_id)
+    sha = sha256.lower()
+    attachment = _find(session, audit.id, sha) if SHA256_HEX.match(sha) else None
+    if attachment is None or not access.can_see_attachment(user, audit, attachment):
+        raise NotFound("no such attachment on this audit")
+    path = store.path_of(sha)
+    if not path.is_file():
+        log.error("attachment %s of audit %s is missing from %s", sha, audit.id, store.root)
+        raise NotFound("the file of this attachment is missing from storage")
+    return attachment, path
+
+
+def _find(session: Session, audit_id: uuid.UUID, sha256: str) -> Attachment | None:
+    return session.scalar(select(Attachment).where(Attachment.audit_id == audit_id, Attachment.sha256 == sha256))
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+

@@ -1,0 +1,44 @@
+"""QA review: approving (publishing, with score version 1) or returning a submitted audit."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ..errors import Conflict
+from ..models import Audit, User, utcnow
+from .access import require_role
+from .assignments import record_event
+from .score_versions import store_score_version
+
+
+def _ensure_submitted(audit: Audit, action: str) -> None:
+    if audit.status != "submitted":
+        raise Conflict(f"only a submitted audit can be {action}; this one is {audit.status}",
+                       {"status": [audit.status]})
+
+
+def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = None) -> Audit:
+    """Approved audits are published at once: counted in scores and visible to the dealer."""
+    require_role(reviewer, "qa", "admin")
+    _ensure_submitted(audit, "approved")
+    before = {"status": audit.status}
+    now = utcnow()
+    audit.status = "published"
+    audit.published_at = now
+    if notes:
+        audit.review_notes = notes
+    version = store_score_version(session, audit, reviewer, "approved by QA")
+    record_event(session, audit, reviewer, "approved", before,
+                 {"status": "published", "score_version": version.version, "overall": version.overall}, notes)
+    session.flush()
+    return audit
+
+
+def return_to_shopper(session: Session, reviewer: User, audit: Audit, notes: str) -> Audit:
+    require_role(reviewer, "qa", "admin")
+    _ensure_submitted(audit, "returned")
+    before = {"status": audit.status, "review_notes": audit.review_notes}
+    audit.status = "returned"
+    audit.review_notes = notes
+    record_event(session, audit, reviewer, "returned", before, {"status": "returned", "review_notes": notes}, notes)
+    session.flush()
+    return audit

@@ -1,0 +1,62 @@
+"""Score versions: computing and storing an audit's score, and finding the latest ones."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import Answer, Audit, ScoreVersion, User
+from ..scoring import score_audit
+from .checklists import checklist_of
+
+
+def answers_of(session: Session, audit: Audit) -> dict[str, dict[str, Any]]:
+    rows = session.scalars(select(Answer).where(Answer.audit_id == audit.id).order_by(Answer.item_key))
+    return {row.item_key: row.to_json() for row in rows}
+
+
+def store_score_version(session: Session, audit: Audit, actor: User | None, reason: str,
+                        overrides: Mapping[str, Any] | None = None) -> ScoreVersion:
+    """Compute the audit's score from its answers plus overrides and keep it as the next version."""
+    checklist = checklist_of(audit.checklist_version)
+    result = score_audit(checklist, answers_of(session, audit), overrides or {})
+    latest = session.scalar(select(func.max(ScoreVersion.version)).where(ScoreVersion.audit_id == audit.id))
+    version = ScoreVersion(audit_id=audit.id, version=(latest or 0) + 1, overall=result.overall,
+                           overall_raw=result.overall_raw, score=result.to_dict(), overrides=dict(overrides or {}),
+                           reason=reason, created_by_id=actor.id if actor else None)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def latest_versions(session: Session, audit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ScoreVersion]:
+    """The latest score version of each audit, in one query."""
+    ids = list(audit_ids)
+    if not ids:
+        return {}
+    newest = (select(ScoreVersion.audit_id, func.max(ScoreVersion.version).label("version"))
+              .where(ScoreVersion.audit_id.in_(ids)).group_by(ScoreVersion.audit_id).subquery())
+    rows = session.scalars(select(ScoreVersion).join(
+        newest, (ScoreVersion.audit_id == newest.c.audit_id) & (ScoreVersion.version == newest.c.version)))
+    return {row.audit_id: row for row in rows}
+
+
+def original_overalls(session: Session, audit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, float | None]:
+    """Version 1's overall of each audit: shown beside a revised score."""
+    ids = list(audit_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(ScoreVersion.audit_id, ScoreVersion.overall)
+                           .where(ScoreVersion.audit_id.in_(ids), ScoreVersion.version == 1))
+    return {audit_id: overall for audit_id, overall in rows}
+
+
+def score_payload(version: ScoreVersion, original_overall: float | None) -> dict[str, Any]:
+    score = version.score
+    return {"audit_id": str(version.audit_id), "version": version.version, "overall": score["overall"],
+            "overall_raw": score["overall_raw"], "sections": score["sections"],
+            "dimensions": score["dimensions"], "knockouts": score["knockouts"],
+            "points_lost": score["points_lost"], "revised": version.version > 1,
+            "original_overall": original_overall, "computed_at": version.created_at}

@@ -1,0 +1,230 @@
+"""The shopper's side of the lifecycle (DESIGN 5): draft answers, submit with visit proof, offline sync.
+
+Drafts and submits are implemented once here; the single endpoints and `sync` call the same functions.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, Sequence
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.http import parse_etags, unquote_etag
+
+from ..checklists.answers import answer_problems
+from ..errors import Conflict, DomainError, InvalidInput, PreconditionFailed, PreconditionRequired
+from ..models import Answer, Attachment, Audit, IdempotencyRecord, User
+from . import access
+from .assignments import get_audit, record_event
+from .checklists import checklist_of
+from .flags import FlagLimits, compute_flags, flag_codes, gather_facts
+
+# Statuses in which the shopper may still change answers (and add evidence).
+EDITABLE_STATUSES = ("assigned", "in_progress", "returned")
+
+Answers = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class View:
+    """How the API shows an audit. Submit responses are stored for retries and sync returns bodies, so
+    the service needs them; the format stays with the API layer."""
+    body: Callable[[Audit], dict[str, Any]]
+    etag: Callable[[Audit], str]
+
+
+@dataclass(frozen=True)
+class ShopperRequest:
+    """Who is asking and when the server received it (the time stored as submitted_at)."""
+    user: User
+    received_at: datetime
+    limits: FlagLimits
+    view: View
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A response as the single endpoint gives it (a replayed submit answers the stored one)."""
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def ensure_editable(audit: Audit) -> None:
+    if audit.status not in EDITABLE_STATUSES:
+        reason = "already submitted" if audit.status == "submitted" else audit.status
+        raise Conflict(f"the audit is {reason}: its answers and evidence can no longer be changed",
+                       {"status": [audit.status]})
+
+
+def save_draft(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answers: Answers,
+               if_match: str | None) -> Audit:
+    """Replace the draft answers, provided the caller edited the current revision."""
+    user = request.user
+    access.require_role(user, "shopper")
+    audit = get_audit(session, user, audit_id, for_update=True)
+    ensure_editable(audit)
+    _check_if_match(if_match, request.view.etag(audit))
+    problems = answer_problems(checklist_of(audit.checklist_version), answers, complete=False,
+                               known_attachments=_uploaded(session, audit))
+    if problems:
+        raise InvalidInput("some answers are invalid: see errors", {"answers": problems})
+    _replace_answers(session, audit, answers)
+    if audit.status == "assigned":
+        audit.status = "in_progress"
+        record_event(session, audit, user, "started", {"status": "assigned"}, {"status": "in_progress"})
+    session.flush()
+    return audit
+
+
+def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answers: Answers,
+           visit: Mapping[str, Any], idempotency_key: str | None) -> Outcome:
+    """Final answers and visit proof. A retry with the same key and body answers what the first did."""
+    user = request.user
+    access.require_role(user, "shopper")
+    key = parse_idempotency_key(idempotency_key)
+    # The lock makes a concurrent retry wait here, then find the record the first one stored.
+    audit = get_audit(session, user, audit_id, for_update=True)
+    request_hash = _request_hash(audit.id, answers, visit)
+    record = session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key))
+    if record is not None:
+        if record.request_hash != request_hash:
+            raise Conflict("this Idempotency-Key was already used with a different request: make a new key "
+                           "for a new submission", {"Idempotency-Key": [key]})
+        return Outcome(record.status_code, record.response, replayed=True)
+    ensure_editable(audit)
+    problems = answer_problems(checklist_of(audit.checklist_version), answers, complete=True,
+                               known_attachments=_uploaded(session, audit))
+    if problems:
+        raise InvalidInput("the audit cannot be submitted: see errors", {"answers": problems})
+
+    before = audit.status
+    facts = gather_facts(session, audit, answers, visit, request.received_at)
+    flags = compute_flags(facts, request.limits)
+    _replace_answers(session, audit, answers)
+    checkin = visit["checkin"]
+    audit.visit_started_at, audit.visit_ended_at = visit["started_at"], visit["ended_at"]
+    audit.checkin_latitude, audit.checkin_longitude = checkin["latitude"], checkin["longitude"]
+    audit.checkin_accuracy_m = checkin.get("accuracy_m")
+    audit.device_time_at_submit = visit["device_time"]
+    audit.submitted_at = request.received_at
+    audit.status = "submitted"
+    audit.flags = [dict(flag) for flag in flags]
+    record_event(session, audit, user, "submitted", {"status": before},
+                 {"status": "submitted", "flags": flag_codes(flags)}, note=f"Idempotency-Key {key}")
+    session.flush()
+    body = request.view.body(audit)
+    session.add(IdempotencyRecord(user_id=user.id, key=key, audit_id=audit.id, request_hash=request_hash,
+                                  status_code=200, response=body))
+    session.flush()
+    return Outcome(200, body)
+
+
+# --- offline sync -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SyncEntry:
+    """One audit of a sync batch; `invalid` is set when the entry failed the request schema."""
+    audit_id: uuid.UUID | None
+    action: str = "draft"
+    answers: Answers | None = None
+    visit: Mapping[str, Any] | None = None
+    if_match: str | None = None
+    idempotency_key: str | None = None
+    invalid: DomainError | None = None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    audit_id: str | None
+    status: int
+    body: dict[str, Any] | None = None
+    etag: str | None = None
+    error: DomainError | None = None
+
+
+def sync(session: Session, request: ShopperRequest, entries: Sequence[SyncEntry]) -> list[SyncResult]:
+    """Each entry in its own savepoint: a refused entry is rolled back alone and the others are kept."""
+    access.require_role(request.user, "shopper")
+    return [_sync_one(session, request, entry) for entry in entries]
+
+
+def _sync_one(session: Session, request: ShopperRequest, entry: SyncEntry) -> SyncResult:
+    audit_id = str(entry.audit_id) if entry.audit_id else None
+    if entry.invalid is not None:
+        return SyncResult(audit_id, entry.invalid.status, error=entry.invalid)
+    assert entry.audit_id is not None and entry.answers is not None
+    try:
+        with session.begin_nested():
+            if entry.action == "draft":
+                audit = save_draft(session, request, entry.audit_id, entry.answers, entry.if_match)
+                return SyncResult(audit_id, 200, request.view.body(audit), request.view.etag(audit))
+            if entry.visit is None:
+                raise InvalidInput("invalid input: see errors",
+                                   {"json": {"visit": ["Missing data for required field."]}})
+            outcome = submit(session, request, entry.audit_id, entry.answers, entry.visit, entry.idempotency_key)
+            return SyncResult(audit_id, outcome.status, outcome.body, outcome.body.get("etag"))
+    except DomainError as error:
+        return SyncResult(audit_id, error.status, error=error)
+    except IntegrityError:
+        # A concurrent request created the same row first (as api/errors.py answers it).
+        return SyncResult(audit_id, 409, error=Conflict("conflicts with a concurrent change; reload and try again"))
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+def parse_idempotency_key(raw: str | None) -> str:
+    if raw is None or not raw.strip():
+        raise PreconditionRequired("send an Idempotency-Key header: a UUID the phone makes once per submission "
+                                   "and repeats on every retry")
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except ValueError:
+        raise DomainError("the Idempotency-Key must be a UUID", {"Idempotency-Key": ["not a UUID"]}) from None
+
+
+def _check_if_match(if_match: str | None, current: str) -> None:
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired("send If-Match with the ETag of the draft you edited (the audit's 'etag', "
+                                   "also the ETag header of the last save)")
+    tags = parse_etags(if_match)
+    # "*" would overwrite whatever another device saved: exactly what If-Match is here to prevent.
+    if tags.star_tag:
+        raise PreconditionRequired("If-Match: * is not accepted: send the ETag of the draft you edited")
+    if not tags.contains(unquote_etag(current)[0]):
+        raise PreconditionFailed("the draft was changed since you loaded it (stale ETag): reload it, merge "
+                                 "your changes and save again", {"If-Match": [f"current ETag is {current}"]})
+
+
+def _uploaded(session: Session, audit: Audit) -> set[str]:
+    return set(session.scalars(select(Attachment.sha256).where(Attachment.audit_id == audit.id)))
+
+
+def _replace_answers(session: Session, audit: Audit, answers: Answers) -> None:
+    session.execute(delete(Answer).where(Answer.audit_id == audit.id))
+    rows = [{"audit_id": audit.id, "item_key": key, "value": answer.get("value"),
+             "na": answer.get("na") is True, "comment": answer.get("comment"),
+             "attachments": list(answer.get("attachments") or [])}
+            for key, answer in answers.items()]
+    if rows:
+        session.execute(insert(Answer), rows)
+    audit.revision += 1
+
+
+def _request_hash(audit_id: uuid.UUID, answers: Answers, visit: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of what was asked (same times in other offsets hash the same)."""
+    canonical = json.dumps({"audit_id": str(audit_id), "answers": answers, "visit": visit},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_canonical)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    raise TypeError(f"cannot hash {type(value).__name__}")

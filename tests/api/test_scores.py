@@ -1,0 +1,116 @@
+"""Reading scores: audit score, dealer scorecard and region leaderboard, with hand-computed numbers."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+
+HASH = "a" * 64
+
+# The mini checklist: greeting (W=2): greeted w2 (section knock-out), greet_seconds w1 bands 30→1, 60→0.5, else 0;
+# negotiation (W=1): written_quote w3, pressure (scale 1..5) w1.
+PERFECT = {"greeted": {"value": "yes"}, "greet_seconds": {"value": 10},
+           "written_quote": {"value": "yes", "attachments": [HASH]}, "pressure": {"value": 5}}
+# greet 45 s → 0.5: greeting = 100·(2·1 + 1·0.5)/3 = 83.333…; pressure 3 → 0.5: negotiation = 100·(3 + 0.5)/4 = 87.5
+# overall = (2·83.333… + 1·87.5)/3 = 84.7222…
+MIXED = {"greeted": {"value": "yes"}, "greet_seconds": {"value": 45},
+         "written_quote": {"value": "yes", "attachments": [HASH]}, "pressure": {"value": 3}}
+# not greeted: greet_seconds hidden; greeting raw = 100·0/2 = 0 (and knocked out anyway);
+# no written quote: negotiation = 100·(0 + 1)/4 = 25; overall = (2·0 + 25)/3 = 8.333…
+POOR = {"greeted": {"value": "no"}, "written_quote": {"value": "no"}, "pressure": {"value": 5}}
+
+
+@pytest.fixture
+def program(make_region, make_dealer, make_wave, make_checklist_version, make_published_audit, make_user):
+    north, south = make_region(), make_region()
+    a, b, c = make_dealer(region=north), make_dealer(region=north), make_dealer(region=south)
+    lonely = make_dealer(region=north)
+    wave = make_wave(code="2026-Q3")
+    version = make_checklist_version()
+    for dealer, answers in ((a, PERFECT), (a, MIXED), (b, POOR), (b, MIXED), (c, MIXED), (c, MIXED),
+                            (lonely, PERFECT)):
+        make_published_audit(answers, dealer=dealer, wave=wave, checklist_version=version)
+    return {"north": north, "south": south, "a": a, "b": b, "c": c, "lonely": lonely, "wave": wave}
+
+
+def test_audit_score_for_qa(client, program, make_user, auth_for, make_published_audit):
+    audit = make_published_audit(MIXED, dealer=program["a"], wave=program["wave"])
+    r = client.get(f"/api/v1/audits/{audit.id}/score", headers=auth_for(make_user("qa")))
+    assert r.status_code == 200
+    assert math.isclose(r.json["overall"], (2 * 250 / 3 + 87.5) / 3)
+    assert r.json["version"] == 1 and r.json["revised"] is False
+    # points lost: greet_seconds g = 2/3·1/3 = 2/9, r = .5 → 100·2/9·.5 = 11.111…; pressure g = 1/3·1/4, r=.5 → 4.1666…
+    assert math.isclose(r.json["points_lost"]["greet_seconds"], 100 / 9)
+    assert math.isclose(r.json["points_lost"]["pressure"], 100 / 24)
+
+
+def test_dealer_scorecard_numbers(client, program, make_user, auth_for):
+    dealer_user = make_user("dealer", dealer=program["a"])
+    r = client.get(f"/api/v1/dealers/{program['a'].id}/scorecard?wave=2026-Q3", headers=auth_for(dealer_user))
+    assert r.status_code == 200, r.json
+    card = r.json
+    mixed = (2 * 250 / 3 + 87.5) / 3
+    assert math.isclose(card["score"]["mean"], (100 + mixed) / 2)
+    assert card["score"]["n"] == 2
+    # 90% t-interval with 1 degree of freedom: half-width = 6.313751514675 · s/√2, s = |100 − mixed|/√2
+    half = 6.313751514675 * (abs(100 - mixed) / math.sqrt(2)) / math.sqrt(2)
+    assert math.isclose(card["score"]["lo"], card["score"]["mean"] - half, rel_tol=1e-9)
+    # region north: dealers a (ranked), b (ranked), lonely (1 audit → insufficient, but its mean still counts
+    # in the region mean: each dealer once)
+    b_mean = ((2 * 0 + 25) / 3 + mixed) / 2
+    assert math.isclose(card["region"]["mean"], ((100 + mixed) / 2 + b_mean + 100) / 3)
+    assert card["rank"]["rank"] == 1 and card["rank"]["of"] == 2
+    assert "shopper" not in str(card).lower()
+    gaps = card["gaps"]
+    assert [g["item"] for g in gaps] == ["greet_seconds", "pressure"]
+    assert gaps[0]["failed"] == 1 and gaps[0]["n"] == 2
+    assert math.isclose(gaps[0]["mean_points_lost"], (0 + 100 / 9) / 2)
+
+
+def test_leaderboard_lists_small_samples_apart(client, program, make_user, auth_for):
+    manager = make_user("manager", regions=[program["north"]])
+    r = client.get(f"/api/v1/regions/{program['north'].id}/leaderboard?wave=2026-Q3", headers=auth_for(manager))
+    assert r.status_code == 200, r.json
+    assert [row["dealer"]["code"] for row in r.json["ranked"]] == [program["a"].code, program["b"].code]
+    assert [row["dealer"]["code"] for row in r.json["insufficient_sample"]] == [program["lonely"].code]
+    # b failed the greeting knock-out once: it leads the region's gaps.
+    assert r.json["gaps"][0]["item"] == "greeted" and r.json["gaps"][0]["knockout"] is True
+    assert r.json["gaps"][0]["drivers"][0]["dealer"]["code"] == program["b"].code
+
+
+def test_manager_of_another_region_gets_404(client, program, make_user, auth_for):
+    manager = make_user("manager", regions=[program["south"]])
+    r = client.get(f"/api/v1/regions/{program['north'].id}/leaderboard?wave=2026-Q3", headers=auth_for(manager))
+    assert r.status_code == 404
+    r = client.get(f"/api/v1/dealers/{program['a'].id}/scorecard?wave=2026-Q3", headers=auth_for(manager))
+    assert r.status_code == 404
+
+
+def test_unknown_wave_is_404(client, program, make_user, auth_for):
+    r = client.get(f"/api/v1/dealers/{program['a'].id}/scorecard?wave=1999", headers=auth_for(make_user("qa")))
+    assert r.status_code == 404 and r.json["message"] == "no wave '1999'"
+
+
+def test_scorecard_and_leaderboard_queries_do_not_grow(client, make_region, make_dealer, make_wave,
+                                                       make_checklist_version, make_published_audit,
+                                                       make_user, auth_for, count_queries):
+    region = make_region()
+    wave = make_wave(code="2026-QX")
+    version = make_checklist_version()
+    qa = auth_for(make_user("qa"))
+
+    def measure(dealers: int, audits_each: int) -> tuple[int, int]:
+        made = [make_dealer(region=region) for _ in range(dealers)]
+        for dealer in made:
+            for _ in range(audits_each):
+                make_published_audit(MIXED, dealer=dealer, wave=wave, checklist_version=version)
+        with count_queries() as card:
+            assert client.get(f"/api/v1/dealers/{made[0].id}/scorecard?wave={wave.code}", headers=qa).status_code == 200
+        with count_queries() as board:
+            assert client.get(f"/api/v1/regions/{region.id}/leaderboard?wave={wave.code}", headers=qa).status_code == 200
+        return card.count, board.count
+
+    small = measure(2, 2)
+    large = measure(12, 4)
+    assert small == large
