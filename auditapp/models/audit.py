@@ -67,6 +67,9 @@ class Answer(Base):
     value: Mapped[Any] = mapped_column(JSONDoc, nullable=True)
     na: Mapped[bool] = mapped_column(Boolean, default=False)
     comment: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of the normalised comment (long enough comments only): finds identical comments across
+    # audits with an index lookup instead of a scan of every comment.
+    comment_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     attachments: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
 
     audit: Mapped[Audit] = relationship(back_populates="answers")

@@ -5,13 +5,14 @@ with a fixed number of queries, whatever the number of answers, photos or commen
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence, TypedDict
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Answer, Attachment, Audit, AuditEvent
@@ -19,8 +20,6 @@ from .checklists import checklist_of
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 MIN_COMMENT_CHARS = 15  # shorter comments ("ok", "很好") are identical across audits by nature
-# Whitespace removed in SQL to find candidate comments; the exact comparison is then made in Python.
-_SQL_WHITESPACE = (" ", "\t", "\n", "\r", "\u3000", "\u00a0")
 
 
 class Flag(TypedDict):
@@ -73,6 +72,12 @@ def normalise_comment(text: str | None) -> str | None:
         return None
     normal = " ".join(text.split())
     return normal if len(normal) >= MIN_COMMENT_CHARS else None
+
+
+def comment_digest(text: str | None) -> str | None:
+    """What is stored (indexed) beside a comment to find the same comment in other audits."""
+    normal = normalise_comment(text)
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest() if normal is not None else None
 
 
 def duration_text(seconds: float) -> str:
@@ -219,13 +224,6 @@ def _shared_photos(session: Session, audit_id: uuid.UUID, answers: Mapping[str, 
     return {sha: (cited[sha], sorted(ids)) for sha, ids in others.items()}
 
 
-def _squashed(column: SQLColumnExpression[str | None]) -> ColumnElement[str]:
-    squashed: ColumnElement[str] = func.replace(column, _SQL_WHITESPACE[0], "")
-    for char in _SQL_WHITESPACE[1:]:
-        squashed = func.replace(squashed, char, "")
-    return squashed
-
-
 def _shared_comments(session: Session, audit_id: uuid.UUID, answers: Mapping[str, Mapping[str, Any]]
                      ) -> dict[str, list[str]]:
     mine: dict[str, list[str]] = {}
@@ -235,20 +233,14 @@ def _shared_comments(session: Session, audit_id: uuid.UUID, answers: Mapping[str
             mine.setdefault(normal, []).append(key)
     if not mine:
         return {}
-    candidates = {_squash_text(text) for text in mine}
+    digests = {comment_digest(text) for text in mine}
     rows = session.execute(select(Answer.audit_id, Answer.comment).where(
-        Answer.audit_id != audit_id, Answer.comment.is_not(None), _squashed(Answer.comment).in_(candidates)))
+        Answer.audit_id != audit_id, Answer.comment_digest.in_(digests)))
     shared: dict[str, set[str]] = {}
     for other, comment in rows:
         for key in mine.get(normalise_comment(comment) or "", ()):
             shared.setdefault(key, set()).add(str(other))
     return {key: sorted(ids) for key, ids in shared.items()}
-
-
-def _squash_text(text: str) -> str:
-    for char in _SQL_WHITESPACE:
-        text = text.replace(char, "")
-    return text
 
 
 def flag_codes(flags: Iterable[Flag]) -> list[str]:

@@ -22,7 +22,7 @@ from ..models import Answer, Attachment, Audit, IdempotencyRecord, User
 from . import access
 from .assignments import get_audit, record_event
 from .checklists import checklist_of
-from .flags import FlagLimits, compute_flags, flag_codes, gather_facts
+from .flags import FlagLimits, comment_digest, compute_flags, flag_codes, gather_facts
 
 # Statuses in which the shopper may still change answers (and add evidence).
 EDITABLE_STATUSES = ("assigned", "in_progress", "returned")
@@ -210,6 +210,7 @@ def _replace_answers(session: Session, audit: Audit, answers: Answers) -> None:
     session.execute(delete(Answer).where(Answer.audit_id == audit.id))
     rows = [{"audit_id": audit.id, "item_key": key, "value": answer.get("value"),
              "na": answer.get("na") is True, "comment": answer.get("comment"),
+             "comment_digest": comment_digest(answer.get("comment")),
              "attachments": list(answer.get("attachments") or [])}
             for key, answer in answers.items()]
     if rows:

@@ -10,7 +10,7 @@ import pytest
 
 from auditapp.models import Answer, Audit, AuditEvent
 from auditapp.services import flags
-from auditapp.services.flags import FlagLimits, SubmissionFacts
+from auditapp.services.flags import FlagLimits, SubmissionFacts, comment_digest
 from fixtures.files import jpeg_bytes, pdf_bytes, sha256_of, upload
 
 T0 = datetime(2026, 8, 3, 2, 0, tzinfo=timezone.utc)
@@ -253,7 +253,8 @@ def test_a_photo_only_this_audit_has_is_not_flagged_nor_a_dealers_copy(client, h
 def test_identical_comments_across_audits(client, headers, qa, make_audit, make_user, shopper, db_session,
                                           other, ours, flagged):
     elsewhere = make_audit(shopper=make_user("shopper"))
-    db_session.add(Answer(audit_id=elsewhere.id, item_key="greeted", value="no", comment=other))
+    db_session.add(Answer(audit_id=elsewhere.id, item_key="greeted", value="no", comment=other,
+                          comment_digest=comment_digest(other)))  # as a submit stores it
     db_session.commit()
     audit = make_audit(shopper=shopper)
     submit(client, headers, audit, comment=ours)

@@ -1,0 +1,248 @@
+"""Who sees what (DESIGN 7): every endpoint × every role × an object in and out of the caller's scope.
+
+"own" is an object inside the caller's scope (their region, dealer or assignment); "other" one outside it.
+A new endpoint must be added to ENDPOINTS: `test_every_endpoint_is_in_the_grid` fails otherwise.
+"""
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+import pytest
+
+from auditapp.models import Answer, Attachment, Audit, User
+from auditapp.services.score_versions import store_score_version
+from fixtures.files import jpeg_bytes, sha256_of
+
+ROLES = ("anonymous", "admin", "qa", "manager", "dealer", "shopper")
+
+
+@dataclass
+class World:
+    objects: dict[str, Any]
+    tokens: dict[str, dict[str, str]]
+    photo: dict[str, str]  # audit name → sha256 of a photo uploaded to it
+
+    def __getitem__(self, name: str) -> Any:
+        return self.objects[name]
+
+
+@pytest.fixture
+def world(app, db_session, make_region, make_dealer, make_wave, make_user, make_audit, make_checklist_version,
+          auth_for) -> World:
+    from auditapp.services.attachments import FileStore, upload
+
+    r1, r2 = make_region(), make_region()
+    d1, d2 = make_dealer(region=r1), make_dealer(region=r2)
+    wave = make_wave()
+    version = make_checklist_version()
+    s1, s2 = make_user("shopper"), make_user("shopper")
+    users = {"admin": make_user("admin"), "qa": make_user("qa"), "manager": make_user("manager", regions=[r1]),
+             "dealer": make_user("dealer", dealer=d1), "shopper": s1}
+    objects: dict[str, Any] = {"r1": r1, "r2": r2, "d1": d1, "d2": d2, "wave": wave, "version": version,
+                               "s1": s1, "s2": s2}
+    photo: dict[str, str] = {}
+    store = FileStore(app.config["ATTACHMENT_DIR"])
+    for scope, dealer, shopper in (("own", d1, s1), ("other", d2, s2)):
+        for state in ("published", "assigned", "submitted"):
+            audit = make_audit(dealer=dealer, wave=wave, shopper=shopper, checklist_version=version)
+            data = jpeg_bytes()
+            upload(db_session, shopper, audit.id, stream=io.BytesIO(data), sha256=sha256_of(data),
+                   filename="quote.jpg", store=store, max_bytes=10**7)
+            photo[f"{state}_{scope}"] = sha256_of(data)
+            if state != "assigned":
+                for key, answer in complete_answers(sha256_of(data)).items():
+                    db_session.add(Answer(audit_id=audit.id, item_key=key, value=answer.get("value"),
+                                          attachments=answer.get("attachments", [])))
+                visited = datetime(2026, 8, 3, 2, tzinfo=timezone.utc)
+                audit.status, audit.submitted_at, audit.visit_started_at = state, visited, visited
+                if state == "published":
+                    audit.published_at = visited
+                    db_session.flush()
+                    store_score_version(db_session, audit, None, "test")
+            objects[f"{state}_{scope}"] = audit
+    db_session.commit()
+    tokens = {role: auth_for(user) for role, user in users.items()}
+    tokens["anonymous"] = {}
+    return World(objects, tokens, photo)
+
+
+def complete_answers(quote_sha: str) -> dict[str, Any]:
+    return {"greeted": {"value": "yes"}, "greet_seconds": {"value": 25},
+            "written_quote": {"value": "yes", "attachments": [quote_sha]}, "pressure": {"value": 4}}
+
+
+def visit() -> dict[str, Any]:
+    ended = datetime.now(timezone.utc) - timedelta(minutes=5)
+    return {"started_at": (ended - timedelta(minutes=30)).isoformat(), "ended_at": ended.isoformat(),
+            "checkin": {"latitude": 31.2304, "longitude": 121.4737}, "device_time": datetime.now(timezone.utc).isoformat()}
+
+
+def etag(audit: Audit) -> str:
+    return f'"{audit.id.hex}-{audit.revision}"'
+
+
+@dataclass
+class Endpoint:
+    name: str
+    method: str
+    rule: str  # the Flask rule, to check that the grid covers every endpoint
+    request: Callable[[World, str], tuple[str, dict[str, Any]]]  # (world, scope) → (path, client kwargs)
+    expected: dict[str, tuple[int, int]]  # role → (status on own object, status on other object)
+    scoped: bool = True
+
+
+def only(role_statuses: dict[str, int], default: int = 403) -> dict[str, tuple[int, int]]:
+    return {role: (role_statuses.get(role, default),) * 2 for role in ROLES if role != "anonymous"}
+
+
+def scoped(**statuses: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    return {role: statuses.get(role, (403, 403)) for role in ROLES if role != "anonymous"}
+
+
+ALL_200 = only({r: 200 for r in ROLES})
+OWN_OR_404 = (200, 404)
+STAFF_200 = dict(admin=(200, 200), qa=(200, 200))
+READ_PUBLISHED = scoped(**STAFF_200, manager=OWN_OR_404, dealer=OWN_OR_404, shopper=OWN_OR_404)
+
+
+def _new_code() -> str:
+    return uuid.uuid4().hex[:10].upper()
+
+
+def _admin_collection(kind: str, create: Callable[[World], dict[str, Any]], own: str, other: str,
+                      change: dict[str, Any]) -> list[Endpoint]:
+    return [
+        Endpoint(f"list {kind}", "GET", f"/api/v1/{kind}", lambda w, s: (f"/api/v1/{kind}", {}),
+                 only({"admin": 200}), scoped=False),
+        Endpoint(f"create {kind}", "POST", f"/api/v1/{kind}",
+                 lambda w, s: (f"/api/v1/{kind}", {"json": create(w)}), only({"admin": 201}), scoped=False),
+        Endpoint(f"read {kind}", "GET", f"/api/v1/{kind}/<int:ident>",
+                 lambda w, s: (f"/api/v1/{kind}/{w[own if s == 'own' else other].id}", {}),
+                 scoped(admin=(200, 200))),
+        Endpoint(f"update {kind}", "PATCH", f"/api/v1/{kind}/<int:ident>",
+                 lambda w, s: (f"/api/v1/{kind}/{w[own if s == 'own' else other].id}", {"json": change}),
+                 scoped(admin=(200, 200))),
+    ]
+
+
+def _audit(w: World, state: str, scope: str) -> Audit:
+    return w[f"{state}_{scope}"]
+
+
+ENDPOINTS: list[Endpoint] = [
+    Endpoint("me", "GET", "/api/v1/me", lambda w, s: ("/api/v1/me", {}), ALL_200, scoped=False),
+    *_admin_collection("regions", lambda w: {"code": _new_code(), "name_zh": "新区", "name_en": "New"}, "r1", "r2",
+                      {"name_en": "Renamed"}),
+    *_admin_collection("dealers", lambda w: {"code": _new_code(), "region_id": w["r1"].id, "name_zh": "新店",
+                                             "name_en": "New"}, "d1", "d2", {"name_en": "Renamed"}),
+    *_admin_collection("waves", lambda w: {"code": _new_code(), "title_zh": "新一期", "title_en": "New",
+                                           "starts_on": "2027-01-01", "ends_on": "2027-03-31"}, "wave", "wave",
+                      {"title_en": "Renamed"}),
+    Endpoint("list users", "GET", "/api/v1/users", lambda w, s: ("/api/v1/users", {}), only({"admin": 200}),
+             scoped=False),
+    Endpoint("create user", "POST", "/api/v1/users",
+             lambda w, s: ("/api/v1/users", {"json": {"email": f"{_new_code()}@x.cn", "password": "long password",
+                                                      "role": "shopper"}}), only({"admin": 201}), scoped=False),
+    Endpoint("read user", "GET", "/api/v1/users/<int:user_id>",
+             lambda w, s: (f"/api/v1/users/{w['s1' if s == 'own' else 's2'].id}", {}), scoped(admin=(200, 200))),
+    Endpoint("update user", "PATCH", "/api/v1/users/<int:user_id>",
+             lambda w, s: (f"/api/v1/users/{w['s1' if s == 'own' else 's2'].id}", {"json": {"display_name": "N"}}),
+             scoped(admin=(200, 200))),
+    Endpoint("list checklists", "GET", "/api/v1/checklists", lambda w, s: ("/api/v1/checklists", {}), ALL_200,
+             scoped=False),
+    Endpoint("read checklist", "GET", "/api/v1/checklists/<key>/<int:version>",
+             lambda w, s: (f"/api/v1/checklists/{w['version'].key}/{w['version'].version}", {}), ALL_200,
+             scoped=False),
+    Endpoint("assign audit", "POST", "/api/v1/audits",
+             lambda w, s: ("/api/v1/audits", {"json": {
+                 "dealer_id": w["d1"].id, "wave_id": w["wave"].id, "shopper_id": w["s1"].id,
+                 "checklist": {"key": w["version"].key, "version": w["version"].version},
+                 "visit_window_start": "2027-06-01", "visit_window_end": "2027-06-07"}}),
+             only({"admin": 201, "qa": 201}), scoped=False),
+    Endpoint("list audits", "GET", "/api/v1/audits", lambda w, s: ("/api/v1/audits", {}), ALL_200, scoped=False),
+    Endpoint("read published audit", "GET", "/api/v1/audits/<uuid:audit_id>",
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'published', s).id}", {}), READ_PUBLISHED),
+    Endpoint("read unpublished audit", "GET", "/api/v1/audits/<uuid:audit_id>",
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'assigned', s).id}", {}),
+             scoped(**STAFF_200, manager=(404, 404), dealer=(404, 404), shopper=OWN_OR_404)),
+    Endpoint("audit history", "GET", "/api/v1/audits/<uuid:audit_id>/events",
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'published', s).id}/events", {}), scoped(**STAFF_200)),
+    Endpoint("save draft", "PUT", "/api/v1/audits/<uuid:audit_id>/answers",
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'assigned', s).id}/answers", {
+                 "json": {"answers": {"greeted": {"value": "yes"}}},
+                 "headers": {"If-Match": etag(_audit(w, "assigned", s))}}),
+             scoped(shopper=OWN_OR_404)),
+    Endpoint("upload to an assignment", "POST", "/api/v1/audits/<uuid:audit_id>/attachments",
+             lambda w, s: _upload(_audit(w, "assigned", s)),
+             scoped(shopper=(201, 404), dealer=(404, 404))),
+    Endpoint("upload dispute evidence", "POST", "/api/v1/audits/<uuid:audit_id>/attachments",
+             lambda w, s: _upload(_audit(w, "published", s)),
+             scoped(shopper=(409, 404), dealer=(201, 404))),
+    Endpoint("download evidence", "GET", "/api/v1/audits/<uuid:audit_id>/attachments/<string:sha256>",
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'published', s).id}/attachments/"
+                           f"{w.photo['published_' + s]}", {}), READ_PUBLISHED),
+    Endpoint("submit", "POST", "/api/v1/audits/<uuid:audit_id>/submit",
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'assigned', s).id}/submit", {
+                 "json": {"answers": complete_answers(w.photo["assigned_" + s]), "visit": visit()},
+                 "headers": {"Idempotency-Key": str(uuid.uuid4())}}),
+             scoped(shopper=OWN_OR_404)),
+    Endpoint("sync", "POST", "/api/v1/sync",
+             lambda w, s: ("/api/v1/sync", {"json": {"audits": [{
+                 "audit_id": str(_audit(w, "assigned", "own").id), "action": "draft",
+                 "answers": {"greeted": {"value": "no"}}, "if_match": etag(_audit(w, "assigned", "own"))}]}}),
+             only({"shopper": 200}), scoped=False),
+    Endpoint("approve", "POST", "/api/v1/audits/<uuid:audit_id>/approve",
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'submitted', s).id}/approve", {"json": {}}),
+             scoped(**STAFF_200)),
+    Endpoint("return", "POST", "/api/v1/audits/<uuid:audit_id>/return",
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'submitted', s).id}/return", {"json": {"notes": "Photo blurred"}}),
+             scoped(**STAFF_200)),
+    Endpoint("audit score", "GET", "/api/v1/audits/<uuid:audit_id>/score",
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'published', s).id}/score", {}),
+             scoped(**STAFF_200, manager=OWN_OR_404, dealer=OWN_OR_404)),
+    Endpoint("dealer scorecard", "GET", "/api/v1/dealers/<int:dealer_id>/scorecard",
+             lambda w, s: (f"/api/v1/dealers/{w['d1' if s == 'own' else 'd2'].id}/scorecard?wave={w['wave'].code}", {}),
+             scoped(**STAFF_200, manager=OWN_OR_404, dealer=OWN_OR_404)),
+    Endpoint("region leaderboard", "GET", "/api/v1/regions/<int:region_id>/leaderboard",
+             lambda w, s: (f"/api/v1/regions/{w['r1' if s == 'own' else 'r2'].id}/leaderboard?wave={w['wave'].code}",
+                           {}),
+             scoped(**STAFF_200, manager=OWN_OR_404)),
+]
+
+
+def _upload(audit: Audit) -> tuple[str, dict[str, Any]]:
+    data = jpeg_bytes()
+    return (f"/api/v1/audits/{audit.id}/attachments",
+            {"data": {"sha256": sha256_of(data), "file": (io.BytesIO(data), "evidence.jpg", "image/jpeg")},
+             "content_type": "multipart/form-data"})
+
+
+CASES = [pytest.param(endpoint, role, scope, id=f"{endpoint.name}-{role}-{scope}")
+         for endpoint in ENDPOINTS for role in ROLES
+         for scope in (("own", "other") if endpoint.scoped and role != "anonymous" else ("own",))]
+
+
+@pytest.mark.parametrize("endpoint,role,scope", CASES)
+def test_access(client, world, endpoint: Endpoint, role: str, scope: str):
+    path, kwargs = endpoint.request(world, scope)
+    headers = {**world.tokens[role], **kwargs.pop("headers", {})}
+    response = client.open(path, method=endpoint.method, headers=headers, **kwargs)
+    if role == "anonymous":
+        expected = 401
+    else:
+        own, other = endpoint.expected[role]
+        expected = own if scope == "own" else other
+    assert response.status_code == expected, response.get_json()
+    if expected >= 400:
+        assert set(response.get_json()) == {"code", "status", "message", "errors"}
+
+
+def test_every_endpoint_is_in_the_grid(app):
+    covered = {(e.method, e.rule) for e in ENDPOINTS}
+    served = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
+              for method in rule.methods - {"HEAD", "OPTIONS"} if not rule.rule.startswith("/api/v1/auth/")}
+    assert served - covered == set()
