@@ -188,24 +188,15 @@ def default_workers() -> int:
 @with_appcontext
 def serve(host: str, port: int, workers: int | None, no_upgrade: bool) -> None:
     """Run the API with gunicorn (the schema is upgraded first, so the embedded default just works)."""
-    from gunicorn.app.base import BaseApplication
+    import os
 
     if not no_upgrade:
         from flask_migrate import upgrade
 
         upgrade()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    db.engine.dispose()  # each worker opens its own connections after the fork
-
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers or default_workers())
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("timeout", 60)
-
-        def load(self):  # noqa: ANN201 - gunicorn's interface
-            return app
-
     click.echo(f"serving on http://{host}:{port} (API docs: http://{host}:{port}/api/docs)")
-    Server().run()
+    # A fresh process: this command runs inside an app context, and workers forked from it would reuse
+    # that context for every request, so no request would ever end its database session.
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+                              "--workers", str(workers or default_workers()), "--timeout", "60",
+                              "--access-logfile", "-", "auditapp:create_app()"])

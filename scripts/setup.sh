@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 system_packages=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fontconfig   # WeasyPrint's text layout
+  libharfbuzz-subset0                                         # fast font subsetting in WeasyPrint
   fonts-noto-cjk                                              # Chinese glyphs for the reports
   poppler-utils                                               # pdffonts / pdftotext / pdftoppm (tests)
 )

@@ -8,6 +8,7 @@ from . import admin, audits, auth, checklists, errors, review, scores, shopper
 
 
 def init_app(app: Flask) -> None:
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in responses
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     errors.init_app(app)
