@@ -29,3 +29,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# The report font (GB 2312 + Latin subset of Noto Sans CJK, TrueType outlines) is built once, here.
+.venv/bin/auditapp fonts build

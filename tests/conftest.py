@@ -31,7 +31,15 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory):
+def font_cache_dir() -> Path:
+    """Where the prepared report fonts are found (or built, ~15 s): AUDITAPP_FONT_CACHE_DIR, else the
+    checkout's instance/fonts that scripts/setup.sh fills. A cache: it is rebuilt when out of date."""
+    configured = os.environ.get("AUDITAPP_FONT_CACHE_DIR")
+    return Path(configured) if configured else ROOT / "instance" / "fonts"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory, font_cache_dir: Path):
     instance = tmp_path_factory.mktemp("instance")
     url = TEST_DATABASE_URL or f"sqlite:///{instance / 'test.db'}"
     if url.startswith("postgres"):
@@ -45,7 +53,7 @@ def app(tmp_path_factory: pytest.TempPathFactory):
         "SECRET_KEY": "test",
         "ATTACHMENT_DIR": str(instance / "attachments"),
         "REPORT_DIR": str(instance / "reports"),
-        "FONT_CACHE_DIR": os.environ.get("AUDITAPP_FONT_CACHE_DIR", str(instance / "fonts")),
+        "FONT_CACHE_DIR": str(font_cache_dir),
     })
     with app.app_context():
         from flask_migrate import upgrade

@@ -1,0 +1,264 @@
+"""Fixed wording of the PDF reports in Chinese and English, and the helpers templates use to print it.
+
+Every user-visible string of a report template comes from ``LABELS`` (or from the data, which
+carries its own ``{"zh": ..., "en": ...}`` texts), so that ``lang=zh``, ``en`` and ``both`` print
+the same report in one language or side by side. Placeholders use ``str.format`` syntax; their
+values are HTML-escaped when a label is turned into markup (see ``Labeller``).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from markupsafe import Markup, escape
+
+LANGS: Final = ("zh", "en", "both")
+
+LABELS: Final[Mapping[str, tuple[str, str]]] = {
+    # titles and running heads
+    "dealer_scorecard": ("经销商评分卡", "Dealer scorecard"),
+    "region_report": ("区域报告", "Region report"),
+    "mystery_shopping": ("神秘顾客暗访", "Mystery shopping"),
+    "confidential": ("保密", "Confidential"),
+    "dealer_code": ("经销商代码", "Dealer code"),
+    "region": ("区域", "Region"),
+    "nation": ("全国", "Nation"),
+    "dealer": ("经销商", "Dealer"),
+    "wave": ("波次", "Wave"),
+    "period": ("考察期", "Period"),
+    # headline
+    "overall_score": ("总得分", "Overall score"),
+    "region_score": ("区域得分", "Region score"),
+    "visits_n": ("n = {n} 次暗访", "n = {n} visits"),
+    "visit_n1": ("n = 1 次暗访", "n = 1 visit"),
+    "interval": ("90% 置信区间 {lo}–{hi}", "90% interval {lo}–{hi}"),
+    "no_interval": ("n = 1：无置信区间", "n = 1: no interval"),
+    "no_audits": ("本波次无已发布暗访", "no published audits in this wave"),
+    "band": ("等级", "Band"),
+    "band_green": ("绿", "Green"),
+    "band_amber": ("黄", "Amber"),
+    "band_red": ("红", "Red"),
+    "band_none": ("无得分", "No score"),
+    "band_rule": ("绿 ≥ 85 · 黄 ≥ 70 · 红 < 70", "green ≥ 85 · amber ≥ 70 · red < 70"),
+    "rank_in_region": ("区域排名", "Rank in region"),
+    "rank_of": ("第 {rank} 名 / 共 {of} 家", "rank {rank} of {of}"),
+    "rank_of_range": ("第 {rank} 名 / 共 {of} 家（可能区间 第 {best}–{worst} 名）",
+                      "rank {rank} of {of} (plausible {best}–{worst})"),
+    "rank_range": ("（可能区间 第 {best}–{worst} 名）", "(plausible {best}–{worst})"),
+    "insufficient_rank": ("样本不足（n < {min}）：不参与排名", "insufficient sample (n < {min}): not ranked"),
+    "region_mean": ("区域均值", "Region mean"),
+    "nation_mean": ("全国均值", "Nation mean"),
+    "vs_region": ("较区域", "vs region"),
+    "vs_nation": ("较全国", "vs nation"),
+    "dealers_n": ("{n} 家经销商", "{n} dealers"),
+    "audits_n": ("{n} 次暗访", "{n} visits"),
+    "ranked_dealers": ("参与排名", "Ranked dealers"),
+    "insufficient_n": ("{n} 家样本不足，不排名", "{n} not ranked (insufficient sample)"),
+    "weakest_mot": ("最弱环节", "Weakest moment of truth"),
+    "overall": ("总分", "Overall"),
+    "unranked_tag": ("n < {min}", "n < {min}"),
+    "not_ranked": ("不排名", "not ranked"),
+    "not_ranked_title": ("不参与排名", "Not ranked"),
+    "highlights": ("要点", "Highlights"),
+    "hl_change": ("较上一波次（{wave}）{change}", "{change} since the previous wave ({wave})"),
+    "hl_weakest": ("最弱环节：{mot} {score}（区域 {region}）", "Weakest moment of truth: {mot} {score} (region {region})"),
+    "hl_knockouts": ("未达标否决项：{items}", "Knock-outs failed: {items}"),
+    "hl_no_knockouts": ("本波次无否决项未达标", "No knock-out failed in this wave"),
+    # charts and tables
+    "mot_title": ("真实一刻（MOT）得分", "Moments of truth (MOT)"),
+    "mot_sub": ("经销商 vs 区域 vs 全国", "dealer vs region vs nation"),
+    "mot_sub_region": ("区域 vs 全国", "region vs nation"),
+    "dim_title": ("SERVQUAL 服务质量维度", "SERVQUAL dimension profile"),
+    "mot": ("真实一刻", "MOT"),
+    "dimension": ("维度", "Dimension"),
+    "score": ("得分", "Score"),
+    "delta_region": ("较区域", "Δ region"),
+    "delta_nation": ("较全国", "Δ nation"),
+    "not_scored": ("未评分", "not scored"),
+    "gaps_title": ("最大服务差距", "Worst service gaps"),
+    "gaps_sub": ("按平均失分排序，否决项优先（前 10 项）", "top 10 by mean points lost, knock-outs first"),
+    "gaps_region_sub": ("区域平均失分最多的检查项，及主要失分经销商",
+                        "items losing the region the most points, and the dealers driving each"),
+    "item": ("检查项", "Item"),
+    "points_lost": ("失分", "Points lost"),
+    "region_lost": ("区域失分", "Region pts lost"),
+    "nation_lost": ("全国失分", "Nation pts lost"),
+    "failed_in": ("未达标", "Failed in"),
+    "failed_k_of_n": ("{n} 次中 {k} 次", "{k} of {n} visits"),
+    "knockout": ("否决项", "Knock-out"),
+    "ko": ("否决", "KO"),
+    "no_gaps": ("本波次无未达标检查项", "No item failed in this wave"),
+    "drivers": ("主要失分经销商", "Dealers driving it"),
+    "trend_title": ("历次波次趋势", "Trend across waves"),
+    "audits_title": ("本波次暗访", "Audits in this wave"),
+    "visit_date": ("暗访日期", "Visit date"),
+    "score_raw": ("否决前得分", "Before knock-outs"),
+    "status": ("状态", "Status"),
+    "revised": ("已修订", "revised"),
+    "original": ("原得分 {score}", "original {score}"),
+    "current": ("当前", "Current"),
+    "revisions_title": ("得分修订与申诉", "Revisions and disputes"),
+    "no_revisions": ("本波次无得分修订", "No score was revised in this wave"),
+    "original_score": ("原得分", "Original"),
+    "revised_score": ("修订后得分", "Revised"),
+    "change": ("变化", "Change"),
+    "version": ("版本", "Version"),
+    "reason": ("原因", "Reason"),
+    "disputes_title": ("申诉", "Disputes"),
+    "claim": ("申诉内容", "Claim"),
+    "decision": ("裁定", "Decision"),
+    "audit_no": ("暗访 {k}", "Visit {k}"),
+    "leaderboard_title": ("经销商排行榜", "Dealer leaderboard"),
+    "leaderboard_sub": ("按本波次得分排序；90% 置信区间及可能名次区间",
+                        "by wave score, with the 90% interval and plausible rank range"),
+    "rank": ("名次", "Rank"),
+    "rank_range_h": ("可能名次", "Plausible"),
+    "interval_h": ("90% 置信区间", "90% interval"),
+    "not_sig_h": ("差异不显著", "Not sig. different from"),
+    "insufficient_title": ("样本不足：不参与排名", "Insufficient sample: not ranked"),
+    "insufficient_sub": ("暗访次数少于 {min} 次的经销商", "dealers with fewer than {min} visits"),
+    "none_insufficient": ("无", "None"),
+    "heatmap_title": ("真实一刻热力图", "MOT heat map"),
+    "heatmap_sub": ("经销商 × 真实一刻，按等级着色", "dealers × moments of truth, coloured by band"),
+    "movers_title": ("较上一波次变化", "Movers since last wave"),
+    "movers_sub": ("与 {wave} 相比", "compared with {wave}"),
+    "no_movers": ("无上一波次数据", "No previous wave to compare with"),
+    "previous": ("上一波次", "Previous"),
+    "notes_title": ("阅读说明", "How to read this report"),
+    "note_interval": (
+        "得分为本波次已发布暗访得分的平均值；n 为暗访次数。90% 置信区间按 t 分布计算，显示时截取至 0–100。",
+        "Scores are the mean over this wave's published visits; n is the number of visits. The 90% "
+        "interval uses Student's t and is clipped to 0–100 for display.",
+    ),
+    "note_rank": (
+        "可能名次区间由各经销商的置信区间推出；区间重叠的经销商之间差异不显著。暗访少于 {min} 次的经销商不参与排名。",
+        "The plausible rank range follows from the dealers' intervals; dealers whose intervals overlap "
+        "are not significantly different. Dealers with fewer than {min} visits are not ranked.",
+    ),
+    "note_points": (
+        "失分：该检查项平均使总得分损失的分数（各项失分之和 = 100 − 未计否决项的平均得分）。否决项未达标时该环节或整次暗访记 0 分。",
+        "Points lost: how many points of the overall score an item cost on average (they add up to "
+        "100 − the mean score before knock-outs). A failed knock-out sets its section or the whole visit to 0.",
+    ),
+    "note_region": (
+        "区域与全国数值为其经销商数值的平均，每家经销商计一次。",
+        "Region and nation figures are means over their dealers, each dealer counting once.",
+    ),
+    "legend_dealer": ("本店", "Dealer"),
+    "legend_region": ("区域", "Region"),
+    "legend_nation": ("全国", "Nation"),
+    "page_of": ("第 {page} 页，共 {pages} 页", "Page {page} of {pages}"),
+}
+
+def _side(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """Placeholder values for one language: a {"zh", "en"} text gives the matching side."""
+    return {key: value[lang] if isinstance(value, Mapping) and "zh" in value and "en" in value else value
+            for key, value in values.items()}
+
+
+_PARENTHETICAL = re.compile(r"\s*[（(][^）)]*[）)]\s*")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([?？.,，:：;；!！])")
+
+
+def short_title(text: str) -> str:
+    """A title without its parenthetical remark, for charts and narrow table cells.
+
+    "车辆展示（六方位绕车）" → "车辆展示"; "Product presentation (six-point walk-around)" →
+    "Product presentation". A title that is nothing but a remark is kept whole.
+    """
+    shortened = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", _PARENTHETICAL.sub(" ", text)).strip()
+    return shortened or text
+
+
+class Labeller:
+    """Prints labels and bilingual data texts in one language or both (bound to one render).
+
+    * ``t(key, **values)``: a label on one line (both: "经销商评分卡 Dealer scorecard");
+    * ``s(key, **values)``: a label stacked (both: the English on a second, smaller line);
+    * ``x(text)`` / ``xs(text)``: the same for a ``{"zh": ..., "en": ...}`` text from the data;
+    * ``plain(key, **values)``: the label as plain text (charts escape it themselves).
+
+    A placeholder value may itself be a ``{"zh": ..., "en": ...}`` text: each language's label
+    then gets its own side of it.
+
+    Each returns ``Markup`` with every piece of text escaped, placeholders included.
+    """
+
+    def __init__(self, lang: str):
+        if lang not in LANGS:
+            raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+        self.lang = lang
+
+    # -- plain strings ---------------------------------------------------------------------------
+
+    def pair(self, key: str, **values: Any) -> tuple[str, str]:
+        zh, en = LABELS[key]
+        return zh.format(**_side(values, "zh")), en.format(**_side(values, "en"))
+
+    def plain(self, key: str, sep: str = " ", **values: Any) -> str:
+        return self.join(self.pair(key, **values), sep)
+
+    def join(self, pair: tuple[str, str], sep: str = " ") -> str:
+        zh, en = pair
+        if self.lang == "zh":
+            return zh
+        if self.lang == "en":
+            return en
+        return zh if zh == en else f"{zh}{sep}{en}"
+
+    def text_pair(self, text: Mapping[str, str], short: bool = False) -> tuple[str, str]:
+        zh, en = text["zh"], text["en"]
+        return (short_title(zh), short_title(en)) if short else (zh, en)
+
+    def xplain(self, text: Mapping[str, str], short: bool = False, sep: str = " ") -> str:
+        return self.join(self.text_pair(text, short), sep)
+
+    # -- markup ----------------------------------------------------------------------------------
+
+    def _markup(self, zh: str, en: str, stacked: bool) -> Markup:
+        if self.lang == "zh":
+            return Markup('<span lang="zh-CN">{}</span>').format(zh)
+        if self.lang == "en":
+            return Markup('<span lang="en">{}</span>').format(en)
+        if zh == en:
+            return Markup("{}").format(zh)
+        if stacked:
+            return Markup('<span class="zh" lang="zh-CN">{}</span><span class="en en-stacked" lang="en">{}</span>'
+                          ).format(zh, en)
+        return Markup('<span class="zh" lang="zh-CN">{}</span> <span class="en" lang="en">{}</span>').format(zh, en)
+
+    def t(self, key: str, **values: Any) -> Markup:
+        return self._markup(*self._escaped_pair(key, values), stacked=False)
+
+    def s(self, key: str, **values: Any) -> Markup:
+        return self._markup(*self._escaped_pair(key, values), stacked=True)
+
+    def x(self, text: Mapping[str, str], short: bool = False) -> Markup:
+        return self._markup(*self.text_pair(text, short), stacked=False)
+
+    def xs(self, text: Mapping[str, str], short: bool = False) -> Markup:
+        return self._markup(*self.text_pair(text, short), stacked=True)
+
+    def _escaped_pair(self, key: str, values: Mapping[str, Any]) -> tuple[Markup, Markup]:
+        # Markup.format escapes every value (unless it is Markup already), so a dealer name or an
+        # item text in a placeholder stays text.
+        zh, en = LABELS[key]
+        return (Markup(escape(zh)).format(**_side(values, "zh")),
+                Markup(escape(en)).format(**_side(values, "en")))
+
+    # -- bilingual values ------------------------------------------------------------------------
+
+    @staticmethod
+    def short(text: Mapping[str, str]) -> dict[str, str]:
+        """A {"zh", "en"} text without parenthetical remarks (see ``short_title``)."""
+        return {"zh": short_title(text["zh"]), "en": short_title(text["en"])}
+
+    @staticmethod
+    def join_texts(texts: list[Mapping[str, str]], short: bool = False) -> dict[str, str]:
+        """Several {"zh", "en"} texts as one, joined the way each language lists things."""
+        pick = short_title if short else (lambda value: value)
+        return {"zh": "；".join(pick(t["zh"]) for t in texts), "en": "; ".join(pick(t["en"]) for t in texts)}
+
+
+__all__ = ["LABELS", "LANGS", "Labeller", "short_title"]

@@ -1,0 +1,427 @@
+"""PDF reports (DESIGN 9): content, language, fonts, strictness and the URL fetcher.
+
+The samples in data/ are the dicts services.scorecards makes for the real sales_visit checklist
+(trimmed); each language is rendered once per module and read back with pdftotext and pdffonts.
+"""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import socket
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from auditapp.reports import charts
+from auditapp.reports.fonts import REPORT_FONT_FAMILY, REPORT_FONT_STACK
+from auditapp.reports.labels import LABELS, Labeller, short_title
+from auditapp.reports.render import AssetFetcher, ReportRenderer
+
+LANGS = ("zh", "en", "both")
+POSTSCRIPT_PREFIX = REPORT_FONT_FAMILY.replace(" ", "-")
+INJECTIONS = ('<img src="file:///etc/passwd">', '<img src="http://example.com/x.png">')
+
+needs_poppler = pytest.mark.skipif(
+    not (shutil.which("pdffonts") and shutil.which("pdftotext")),
+    reason="needs pdffonts and pdftotext (Debian package poppler-utils)",
+)
+
+
+def pdf_text(pdf: bytes, tmp_dir: Path, name: str, layout: bool = False) -> str:
+    """The text of a PDF; ``layout`` keeps the physical layout (table rows stay in page order,
+    while a cell's wrapped lines get the neighbouring cells' text between them)."""
+    path = tmp_dir / f"{name}.pdf"
+    path.write_bytes(pdf)
+    options = ["-layout"] if layout else []
+    return subprocess.run(["pdftotext", *options, "-enc", "UTF-8", str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def item_prefix(text: str, lang: str) -> str:
+    """The start of an item text, short enough to stay on the first line of its table cell."""
+    return flat(text)[:12 if lang == "zh" else 18]
+
+
+def flat(text: str) -> str:
+    """Without whitespace: lines wrap wherever the layout puts them."""
+    return "".join(text.split())
+
+
+def pdf_fonts(pdf: bytes, tmp_dir: Path, name: str) -> list[list[str]]:
+    path = tmp_dir / f"{name}-fonts.pdf"
+    path.write_bytes(pdf)
+    output = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return [line.split() for line in output.splitlines()[2:] if line.strip()]
+
+
+def page_count(pdf: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture(scope="module")
+def dealer_pdfs(renderer: ReportRenderer, load_sample: Callable[[str], dict[str, Any]]) -> dict[str, bytes]:
+    return {lang: renderer.dealer_scorecard_pdf(load_sample("scorecard"), lang) for lang in LANGS}
+
+
+@pytest.fixture(scope="module")
+def region_pdfs(renderer: ReportRenderer, load_sample: Callable[[str], dict[str, Any]]) -> dict[str, bytes]:
+    return {lang: renderer.region_report_pdf(load_sample("region"), lang) for lang in LANGS}
+
+
+def texts_for(lang: str, text: dict[str, str]) -> list[str]:
+    return {"zh": [text["zh"]], "en": [text["en"]], "both": [text["zh"], text["en"]]}[lang]
+
+
+def assert_in_order(haystack: str, needles: list[str]) -> None:
+    position = -1
+    for needle in needles:
+        found = haystack.find(needle, position + 1)
+        assert found > position, f"{needle!r} missing or out of order"
+        position = found
+
+
+# --- dealer scorecard ---------------------------------------------------------------------------------
+
+@needs_poppler
+@pytest.mark.parametrize("lang", LANGS)
+def test_dealer_scorecard_text(dealer_pdfs: dict[str, bytes], scorecard_data: dict[str, Any], lang: str,
+                               tmp_path: Path) -> None:
+    pdf = dealer_pdfs[lang]
+    assert pdf.startswith(b"%PDF")
+    text = flat(pdf_text(pdf, tmp_path, f"dealer-{lang}"))
+    assert "48.6" in text  # headline score, one decimal
+    for name in texts_for(lang, scorecard_data["dealer"]["name"]):
+        assert flat(name) in text
+    title = LABELS["dealer_scorecard"]
+    for label in texts_for(lang, {"zh": title[0], "en": title[1]}):
+        assert flat(label) in text
+    # interval clipped to 0–100 for display; rank with its plausible range
+    assert "0.0–100.0" in text
+    if lang != "zh":
+        assert flat("rank 3 of 3 (plausible 1–3)") in text
+    if lang != "en":
+        assert flat("第 3 名 / 共 3 家（可能区间 第 1–3 名）") in text
+    # gap items in the table's order (a knock-out first), each in the report's language(s)
+    gaps = scorecard_data["gaps"]
+    assert gaps[0]["knockout"] and not gaps[1]["knockout"]
+    rows = flat(pdf_text(pdf, tmp_path, f"dealer-{lang}-layout", layout=True))
+    for variant in texts_for(lang, {"zh": "zh", "en": "en"}):
+        assert_in_order(rows, [item_prefix(gap["info"]["text"][variant], variant) for gap in gaps])
+    # the other language stays out of a one-language report
+    if lang == "zh":
+        assert flat(gaps[1]["info"]["text"]["en"])[:18] not in text
+    if lang == "en":
+        assert flat(gaps[1]["info"]["text"]["zh"])[:10] not in text
+    # page footer: confidential + page X of Y
+    pages = page_count(pdf)
+    if lang != "zh":
+        assert f"Page1of{pages}" in text and "Confidential" in text
+    if lang != "en":
+        assert f"第1页，共{pages}页" in text and "保密" in text
+
+
+@needs_poppler
+@pytest.mark.parametrize("lang", LANGS)
+def test_reports_embed_only_the_prepared_font(dealer_pdfs: dict[str, bytes], region_pdfs: dict[str, bytes],
+                                               lang: str, tmp_path: Path) -> None:
+    for kind, pdf in (("dealer", dealer_pdfs[lang]), ("region", region_pdfs[lang])):
+        rows = pdf_fonts(pdf, tmp_path, f"{kind}-{lang}")
+        assert rows
+        for row in rows:
+            # name type... encoding emb sub uni object-number generation
+            name, encoding, embedded, subset, unicode_map = row[0], row[-6], row[-5], row[-4], row[-3]
+            assert name.partition("+")[2].startswith(POSTSCRIPT_PREFIX), (kind, row)  # no fallback font
+            assert (embedded, subset, unicode_map) == ("yes", "yes", "yes"), (kind, row)
+            # WeasyPrint gives a font with missing glyphs a custom encoding that maps them to .notdef
+            assert encoding == "Identity-H", (kind, row)
+
+
+@needs_poppler
+def test_single_visit_dealer_is_not_ranked(renderer: ReportRenderer, scorecard_data: dict[str, Any],
+                                           tmp_path: Path) -> None:
+    data = scorecard_data
+    data["score"].update(mean=90.4576, n=1, lo=None, hi=None, band="green", insufficient_sample=True)
+    data["rank"] = None
+    data["audits"] = data["audits"][:1]
+    data["revisions"] = []
+    data["sections"][5]["score"] = None  # delivery not scored (no purchase scenario)
+    data["dimensions"][4].update(score=None, region=None)
+    for lang in ("en", "zh"):
+        text = flat(pdf_text(renderer.dealer_scorecard_pdf(data, lang), tmp_path, f"single-{lang}"))
+        assert "90.4" in text or "90.5" in text
+        if lang == "en":
+            assert flat("insufficient sample (n < 2): not ranked") in text
+            assert flat("n = 1: no interval") in text
+            assert "rankof" not in text
+            assert "notscored" in text
+        else:
+            assert flat("样本不足（n < 2）：不参与排名") in text
+            assert flat("n = 1：无置信区间") in text
+
+
+@needs_poppler
+def test_revised_audit_shows_its_original_score(dealer_pdfs: dict[str, bytes], tmp_path: Path) -> None:
+    text = flat(pdf_text(dealer_pdfs["en"], tmp_path, "revised"))
+    assert "revisedoriginal61.2" in text  # audit list: "revised" with the original score beside it
+    assert "61.2" in text and "66.6" in text and "+5.3" in text  # revisions table: before, after, change
+
+
+@needs_poppler
+def test_dealer_report_never_shows_the_shopper(renderer: ReportRenderer, scorecard_data: dict[str, Any],
+                                               tmp_path: Path) -> None:
+    # DESIGN 7: even if the data carried the shopper, the scorecard must not print it.
+    for audit in scorecard_data["audits"]:
+        audit.update(shopper={"id": 4711, "display_name": "Zhang Wei Shopper"}, shopper_id=4711,
+                     shopper_name="Zhang Wei Shopper")
+    html = renderer.dealer_scorecard_html(scorecard_data, "both")
+    assert "Zhang Wei" not in html and "4711" not in html
+
+
+# --- region report ------------------------------------------------------------------------------------
+
+@needs_poppler
+@pytest.mark.parametrize("lang", LANGS)
+def test_region_report_text(region_pdfs: dict[str, bytes], region_data: dict[str, Any], lang: str,
+                            tmp_path: Path) -> None:
+    text = flat(pdf_text(region_pdfs[lang], tmp_path, f"region-{lang}"))
+    rows = flat(pdf_text(region_pdfs[lang], tmp_path, f"region-{lang}-layout", layout=True))
+    for name in texts_for(lang, region_data["region"]["name"]):
+        assert flat(name) in text
+    assert "77.7" in text  # region mean
+    # leaderboard in rank order, with interval and plausible rank range
+    assert_in_order(rows, [row["dealer"]["code"] for row in region_data["ranked"]])
+    assert "85.1–92.4" in text and "42.4–100.0" in text and "1–3" in text
+    # the insufficient sample list, apart
+    heading = LABELS["insufficient_title"]
+    for label in texts_for(lang, {"zh": heading[0], "en": heading[1]}):
+        assert flat(label) in text
+    for row in region_data["insufficient_sample"]:
+        assert row["dealer"]["code"] in text
+    # worst gaps in order, with the dealers driving them
+    for variant in texts_for(lang, {"zh": "zh", "en": "en"}):
+        assert_in_order(rows, [item_prefix(gap["info"]["text"][variant], variant) for gap in region_data["gaps"]])
+    assert "EA0046.6" in text  # follow-up contact gap: driven by EA004 losing 6.6 points
+    # movers since the last wave
+    assert "−25.8" in text and "74.4→48.6" in text
+
+
+# --- strictness ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["fr", "", "ZH", None, "zh-CN"])
+def test_unknown_language_is_refused(renderer: ReportRenderer, scorecard_data: dict[str, Any],
+                                     region_data: dict[str, Any], lang: Any) -> None:
+    with pytest.raises(ValueError):
+        renderer.dealer_scorecard_pdf(scorecard_data, lang)
+    with pytest.raises(ValueError):
+        renderer.region_report_pdf(region_data, lang)
+    with pytest.raises(ValueError):
+        renderer.dealer_scorecard_html(scorecard_data, lang)
+
+
+@pytest.mark.parametrize("remove", [
+    ("score",), ("score", "n"), ("rank",), ("gaps", 0, "info", "text"), ("sections", 2, "nation"),
+    ("trend", 0, "region"), ("audits", 0, "visited_on"), ("dealer", "name", "en"),
+])
+def test_missing_key_fails_loudly(renderer: ReportRenderer, scorecard_data: dict[str, Any],
+                                  remove: tuple[Any, ...]) -> None:
+    target: Any = scorecard_data
+    for step in remove[:-1]:
+        target = target[step]
+    del target[remove[-1]]
+    with pytest.raises((jinja2.UndefinedError, KeyError)):
+        renderer.dealer_scorecard_html(scorecard_data, "both")
+
+
+@pytest.mark.parametrize("remove", ["ranked", "insufficient_sample", "movers", "section_titles", "min_ranked"])
+def test_region_missing_key_fails_loudly(renderer: ReportRenderer, region_data: dict[str, Any],
+                                         remove: str) -> None:
+    del region_data[remove]
+    with pytest.raises((jinja2.UndefinedError, KeyError)):
+        renderer.region_report_html(region_data, "en")
+
+
+def test_environment_is_strict_and_autoescaped(renderer: ReportRenderer) -> None:
+    assert renderer.env.undefined is jinja2.StrictUndefined
+    assert renderer.env.autoescape is True
+
+
+# --- user text is text; only the report's own assets are fetched --------------------------------------
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    attempts: list[Any] = []
+
+    def refuse(self: socket.socket, address: Any) -> None:
+        attempts.append(address)
+        raise AssertionError(f"network access during a render: {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    return attempts
+
+
+@needs_poppler
+@pytest.mark.parametrize("lang", LANGS)
+def test_typed_text_is_printed_literally_and_fetches_nothing(
+    renderer: ReportRenderer, scorecard_data: dict[str, Any], region_data: dict[str, Any],
+    no_network: list[Any], lang: str, tmp_path: Path,
+) -> None:
+    evil = " ".join(INJECTIONS)
+    scorecard_data["dealer"]["name"] = {"zh": f"恶意店 {evil}", "en": f"Evil Motors {evil}"}
+    revision = scorecard_data["revisions"][0]
+    revision["reason"] = f"dispute upheld {evil}"
+    scorecard_data["disputes"] = [{"item_text": scorecard_data["gaps"][1]["info"]["text"],
+                                   "claim": f"CCTV shows a call {evil}", "decision": f"upheld {evil}"}]
+    region_data["ranked"][0]["dealer"]["name"] = {"zh": f"恶意店 {evil}", "en": f"Evil Motors {evil}"}
+
+    html = renderer.dealer_scorecard_html(scorecard_data, lang)
+    assert "<img" not in html and "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+
+    pdf = renderer.dealer_scorecard_pdf(scorecard_data, lang)
+    assert renderer.last_fetcher.allowed == [] and renderer.last_fetcher.refused == []
+    text = flat(pdf_text(pdf, tmp_path, f"evil-{lang}"))
+    for injection in INJECTIONS:
+        assert text.count(flat(injection)) >= 3  # name, revision reason, dispute claim and decision
+
+    pdf = renderer.region_report_pdf(region_data, lang)
+    assert renderer.last_fetcher.allowed == [] and renderer.last_fetcher.refused == []
+    text = flat(pdf_text(pdf, tmp_path, f"evil-region-{lang}"))
+    for injection in INJECTIONS:
+        assert flat(injection) in text
+    assert no_network == []
+
+
+def test_foreign_urls_are_refused_without_breaking_the_render(
+    renderer: ReportRenderer, no_network: list[Any], tmp_path: Path,
+) -> None:
+    # Even raw HTML (never produced from data: autoescape) cannot reach outside the report's assets.
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(b"\x89PNG\r\n\x1a\n")
+    html = f"""<!DOCTYPE html><html><head>
+      <link rel="stylesheet" href="https://example.com/evil.css">
+      <style>@import url("http://example.com/i.css"); p {{ background: url("file:///etc/hostname"); }}</style>
+    </head><body><p>still rendered 仍然渲染</p>
+      <img src="file:///etc/passwd"><img src="http://example.com/x.png"><img src="{outside.as_uri()}">
+      <img src="../../../../../../etc/passwd"><img src="data:image/png;base64,iVBORw0KGgo=">
+      <img src="ftp://example.com/x.png"><img src="file://evil.example.com/etc/passwd">
+    </body></html>"""
+    pdf = renderer.pdf_from_html(html, "zh")
+    assert pdf.startswith(b"%PDF")
+    fetcher = renderer.last_fetcher
+    assert fetcher.allowed == []
+    refused = " ".join(fetcher.refused)
+    for url in ("https://example.com/evil.css", "http://example.com/i.css", "file:///etc/hostname",
+                "file:///etc/passwd", "http://example.com/x.png", outside.as_uri(), "data:image/png",
+                "ftp://example.com/x.png", "file://evil.example.com/etc/passwd"):
+        assert url in refused, url
+    assert no_network == []
+
+
+def test_fetcher_allows_only_the_report_assets(renderer: ReportRenderer, tmp_path: Path) -> None:
+    fetcher = renderer.new_fetcher()
+    for url in renderer.fonts.urls:
+        response = fetcher.fetch(url)
+        assert response.read(4) == b"\x00\x01\x00\x00"  # TrueType
+        response.close()
+    css = (renderer.template_dir / "report.css").as_uri()
+    assert fetcher.local_path(css) == renderer.template_dir / "report.css"
+    assert fetcher.local_path(css.replace("file://", "file://localhost")) is not None
+
+    # a symlink inside the template directory pointing outside is judged by its target
+    link_dir = tmp_path / "templates"
+    link_dir.mkdir()
+    (link_dir / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (link_dir / "escape").symlink_to("/etc/passwd")
+    fonts_dir = renderer.fonts.regular.parent
+    local = AssetFetcher(files=[renderer.fonts.regular], directories=[link_dir])
+    assert local.local_path((link_dir / "logo.svg").as_uri()) is not None
+    for url in [(link_dir / "escape").as_uri(), f"{link_dir.as_uri()}/../../../etc/passwd",
+                (fonts_dir / "manifest.json").as_uri(), renderer.fonts.bold.as_uri(),
+                (link_dir / "missing.png").as_uri(), "file:///etc/passwd", "http://localhost/x.png",
+                "data:text/plain,hello", "javascript:alert(1)", "not a url"]:
+        assert local.local_path(url) is None, url
+        with pytest.raises(ValueError):
+            local.fetch(url)
+    assert len(local.refused) == 10 and local.allowed == []
+
+
+# --- templates and charts follow the report font rules --------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_inline_svg_carries_the_report_font(renderer: ReportRenderer, scorecard_data: dict[str, Any],
+                                                  region_data: dict[str, Any], lang: str) -> None:
+    for html in (renderer.dealer_scorecard_html(scorecard_data, lang), renderer.region_report_html(region_data, lang)):
+        roots = re.findall(r"<svg\b[^>]*>", html)
+        assert roots
+        for root in roots:
+            assert f"font-family='{REPORT_FONT_STACK}'" in root, root
+        assert not re.search(r"<(code|pre|kbd|samp)\b", html)
+        assert "font-weight=\"" not in html.replace('font-weight="700"', "")
+
+
+def test_stylesheet_follows_the_font_rules() -> None:
+    template_dir = Path(__file__).resolve().parents[2] / "report_templates"
+    css = (template_dir / "report.css").read_text(encoding="utf-8")
+    css_code = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    weights = set(re.findall(r"font-weight:\s*([^;}\s]+)", css_code))
+    assert weights <= {"400", "700", "normal", "bold"}, weights
+    assert set(re.findall(r"font-style:\s*([^;}\s]+)", css_code)) <= {"normal"}
+    assert "font-family" not in css_code.replace("font-family: inherit", "")  # the root font comes from render.py
+    assert "thead { display: table-header-group; }" in css_code
+    assert "tr { break-inside: avoid; }" in css_code
+    for template in template_dir.glob("*.html"):
+        source = template.read_text(encoding="utf-8")
+        assert not re.search(r"<(code|pre|kbd|samp|i|em)\b", source), template.name
+        assert "|safe" not in source.replace(" ", ""), template.name
+
+
+def test_chart_text_is_escaped_and_bilingual() -> None:
+    rows = [{"title": {"zh": "接待<script>", "en": "Greeting & <b>welcome</b>"}, "score": 73.61, "region": 87.2,
+             "nation": None}]
+    both = str(charts.comparison_chart(rows, Labeller("both")))
+    assert "<script>" not in both and "&lt;script&gt;" in both and "&amp; &lt;b&gt;" in both
+    assert "73.6" in both and "87.2" in both and "–" in both
+    only_zh = str(charts.comparison_chart(rows, Labeller("zh")))
+    assert "接待" in only_zh and "Greeting" not in only_zh
+    for chart in (charts.trend_chart([{"wave": {"code": "2026-Q2"}, "score": 70.0, "n": 2, "region": None,
+                                       "nation": 75.0}], Labeller("en")),
+                  charts.interval_strip(48.6, -23.1, 120.3),
+                  charts.movers_chart([{"dealer": {"code": "X1", "name": {"zh": "甲", "en": "A"}},
+                                        "previous": 70.0, "current": 60.0, "change": -10.0,
+                                        "previous_wave": "2026-Q2"}], Labeller("both"))):
+        assert str(chart).startswith("<svg") and f"font-family='{REPORT_FONT_STACK}'" in str(chart)
+
+
+def test_number_formatting() -> None:
+    assert charts.fmt(48.570684) == "48.6"
+    assert charts.fmt(None) == "–"
+    assert charts.fmt(-0.04) == "0.0" and charts.fmt(-0.04, signed=True) == "0.0"
+    assert charts.fmt(-25.8079, signed=True) == "−25.8" and charts.fmt(7.55, signed=True) == "+7.5"
+    assert charts.fmt(100) == "100.0"
+
+
+def test_band_thresholds_match_the_scorecards() -> None:
+    from auditapp.services.scorecards import band_of
+
+    for score in (None, 0.0, 69.99, 70.0, 84.99, 85.0, 100.0):
+        assert charts.band_of(score) == band_of(score)
+
+
+def test_labels_exist_in_both_languages_and_short_titles() -> None:
+    for key, (zh, en) in LABELS.items():
+        assert zh and en, key
+        assert sorted(re.findall(r"{(\w+)}", zh)) == sorted(re.findall(r"{(\w+)}", en)), key
+    assert short_title("车辆展示（六方位绕车）") == "车辆展示"
+    assert short_title("Product presentation (six-point walk-around)") == "Product presentation"
+    assert short_title("Was there a hidden charge (e.g. a fee)?") == "Was there a hidden charge?"
+    lab = Labeller("both")
+    assert str(lab.t("rank_of", rank=3, of=12)) == (
+        '<span class="zh" lang="zh-CN">第 3 名 / 共 12 家</span> <span class="en" lang="en">rank 3 of 12</span>')
+    assert "&lt;b&gt;" in str(lab.t("hl_weakest", mot={"zh": "<b>", "en": "<b>"}, score="1", region="2"))
