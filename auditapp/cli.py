@@ -19,12 +19,16 @@ from .models import Dealer, Region
 
 checklists_cli = AppGroup("checklists", help="Validate and load checklist files.")
 users_cli = AppGroup("users", help="Manage users.")
+reports_cli = AppGroup("reports", help="Render and send the PDF reports of a wave.")
+fonts_cli = AppGroup("fonts", help="The prepared report font.")
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(checklists_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(reports_cli)
+    app.cli.add_command(fonts_cli)
     app.cli.add_command(score)
     app.cli.add_command(demo)
     app.cli.add_command(serve)
@@ -158,19 +162,47 @@ def score(checklist_file: str, answers_file: click.utils.LazyFile) -> None:
 
 
 @click.command("demo")
+@click.option("--out", "out_dir", default="demo-reports", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the demo's PDF reports.")
+@click.option("--lang", "langs", multiple=True, type=click.Choice(["zh", "en", "both"]), default=["both"],
+              show_default=True)
 @click.pass_context
-@with_appcontext
-def demo(ctx: click.Context) -> None:
-    """Set up the embedded database, load the checklists and score the sample visit."""
+def demo(ctx: click.Context, out_dir: str, langs: tuple[str, ...]) -> None:
+    """Set up the database, seed a realistic program (4 regions, 36 dealers, 2 waves), publish and render it."""
+    from .demo.seed import DEMO_PASSWORD, WAVES, demo_seeded, seed_demo
+
     ctx.invoke(init_db)
     ctx.invoke(checklists_load, paths=())
-    examples = Path(current_app.config["CHECKLIST_DIR"]).parent / "examples"
-    sample = examples / "sales_visit_answers.json"
-    if sample.exists():
-        click.echo(f"\nscore of {sample.name}:")
-        with sample.open(encoding="utf-8") as answers:
-            ctx.invoke(score, checklist_file=str(Path(current_app.config["CHECKLIST_DIR"]) / "sales_visit.yaml"),
-                       answers_file=answers)
+    _print_sample_score()
+    if demo_seeded(db.session):
+        click.echo("\ndemo program already seeded: rendering what changed")
+    else:
+        click.echo("\nseeding the demo program (assign, upload evidence, submit, QA approve)...")
+        summary = seed_demo(db.session, current_app.config)
+        db.session.commit()
+        click.echo(f"{summary.regions} regions, {summary.dealers} dealers, waves {', '.join(summary.waves)}, "
+                   f"{summary.audits} audits published")
+        click.echo(f"logins (password '{DEMO_PASSWORD}'): " +
+                   "; ".join(f"{role} {email}" for role, email in summary.logins.items()))
+    result = render_wave(WAVES[-1][0], Path(out_dir), langs, progress=True)
+    click.echo(f"{result['rendered']} reports rendered, {result['skipped']} unchanged, "
+               f"in {result['seconds']:.1f} s")
+    click.echo(f"\nthe demo's reports are in {result['folder'].resolve()}")
+
+
+def _print_sample_score() -> None:
+    from .scoring import score_audit
+
+    directory = Path(current_app.config["CHECKLIST_DIR"])
+    sample = directory.parent / "examples" / "sales_visit_answers.json"
+    if not sample.exists():
+        return
+    result = score_audit(load_checklist_file(directory / "sales_visit.yaml"),
+                         json.loads(sample.read_text(encoding="utf-8"))["answers"])
+    worst = sorted(result.points_lost.items(), key=lambda kv: -kv[1])[:3]
+    click.echo(f"sample visit (examples/{sample.name}): overall {result.overall:.1f}, before knock-outs "
+               f"{result.overall_raw:.1f}; most points lost: " + ", ".join(f"{k} {v:.1f}" for k, v in worst) +
+               f" (full score: auditapp score checklists/sales_visit.yaml examples/{sample.name})")
 
 
 def default_workers() -> int:
@@ -200,3 +232,110 @@ def serve(host: str, port: int, workers: int | None, no_upgrade: bool) -> None:
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                               "--workers", str(workers or default_workers()), "--timeout", "60",
                               "--access-logfile", "-", "auditapp:create_app()"])
+
+
+@reports_cli.command("render")
+@click.option("--wave", "wave_code", required=True, help="Wave code, e.g. 2026-Q3.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the PDFs.")
+@click.option("--lang", "langs", multiple=True, type=click.Choice(["zh", "en", "both"]), default=["both"],
+              show_default=True, help="Language(s); repeatable.")
+@click.option("--processes", type=int, default=None, help="Parallel renderers (default: one per core).")
+@click.option("--email", is_flag=True, help="Send each region's managers their region report and dealer scorecards.")
+def reports_render(wave_code: str, out_dir: str, langs: tuple[str, ...], processes: int | None, email: bool) -> None:
+    """Render every dealer scorecard and region report of a wave (unchanged reports are skipped)."""
+    summary = render_wave(wave_code, Path(out_dir), langs, processes=processes, progress=True)
+    click.echo(f"{summary['rendered']} rendered, {summary['skipped']} unchanged, in {summary['seconds']:.1f} s "
+               f"-> {out_dir}")
+    if email:
+        sent = email_wave(summary["sources"], summary["files"])
+        click.echo(f"{sent} emails sent")
+
+
+def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str], *, processes: int | None = None,
+                progress: bool = False) -> dict:
+    """Render what changed since the last run, store it with its score versions, copy all into out_dir."""
+    import shutil
+    import time
+
+    from tqdm import tqdm
+
+    from .errors import NotFound
+    from .reports.batch import RenderJob, render_all
+    from .reports.fonts import RECIPE_VERSION
+    from .services.reports import pdf_path, rendered, store_rendering, templates_digest, wave_sources
+    from .services.scorecards import load_wave
+
+    config = current_app.config
+    started = time.perf_counter()
+    try:
+        data = load_wave(db.session, wave_code, config["MIN_RANKED_AUDITS"])
+    except NotFound as exc:
+        _fail(exc.message)
+    sources = wave_sources(data, langs=langs, templates=templates_digest(config["REPORT_TEMPLATE_DIR"],
+                                                                            f"font recipe {RECIPE_VERSION}"))
+    if not sources:
+        _fail(f"wave {wave_code} has no published audit: nothing to render")
+    files = rendered(db.session, sources, config["REPORT_DIR"])
+    todo = [s for s in sources if s.key not in files]
+    by_key = {s.key: s for s in todo}
+    bar = tqdm(total=len(todo), unit="report", disable=not progress or not todo, desc=f"rendering {wave_code}")
+    for key, pdf in render_all([RenderJob(s.key, s.kind, s.data, s.lang) for s in todo], config, processes,
+                               on_done=lambda _: bar.update()):
+        files[key] = store_rendering(db.session, by_key[key], pdf, config["REPORT_DIR"])
+        db.session.commit()  # each report is kept as soon as it exists: an interrupted run resumes
+    bar.close()
+    for source in sources:
+        target = out_dir / wave_code / source.file_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pdf_path(config["REPORT_DIR"], files[source.key].sha256), target)
+    return {"rendered": len(todo), "skipped": len(sources) - len(todo), "seconds": time.perf_counter() - started,
+            "sources": sources, "files": files, "folder": out_dir / wave_code}
+
+
+def email_wave(sources: list, files: dict) -> int:
+    """One email per manager of each region: the region report and the scorecards of its dealers."""
+    from .models import User, manager_regions
+    from .services.mail import Attachment, Mail, send_all
+    from .services.reports import pdf_path
+
+    config = current_app.config
+    by_region: dict[int, list] = {}
+    for source in sources:
+        by_region.setdefault(source.region.id, []).append(source)
+    managers = db.session.execute(
+        select(manager_regions.c.region_id, User.email).join(User, User.id == manager_regions.c.user_id)
+        .where(User.active.is_(True), User.role == "manager")).all()
+    mails = []
+    for region_id, email in managers:
+        region_sources = sorted(by_region.get(region_id, []), key=lambda s: (s.dealer is not None, s.key))
+        if not region_sources:
+            continue
+        region = region_sources[0].region
+        wave = region_sources[0].data["wave"]
+        attachments = tuple(
+            Attachment(source.file_name.split("/")[-1],
+                       pdf_path(config["REPORT_DIR"], files[source.key].sha256).read_bytes())
+            for source in region_sources)
+        dealers = sum(1 for s in region_sources if s.dealer is not None and s.lang == region_sources[0].lang)
+        body = (f"{region.name_zh} {wave['title']['zh']} 暗访报告：区域报告及{dealers}家经销商评分卡见附件。\n\n"
+                f"{region.name_en}, {wave['title']['en']}: the region report and the scorecards of "
+                f"{dealers} dealers are attached.\n")
+        mails.append(Mail(to=email, subject=f"[auditapp] {wave['code']} {region.name_zh} / {region.name_en}: "
+                                             f"区域报告与经销商评分卡 / region report and dealer scorecards",
+                          body=body, attachments=attachments))
+    return send_all(config, mails)
+
+
+@fonts_cli.command("build")
+def fonts_build() -> None:
+    """Build the report font from the system's Noto Sans CJK into FONT_CACHE_DIR (a no-op when up to date)."""
+    import time
+
+    from .reports.fonts import FontUnavailable, ensure_report_fonts
+
+    started = time.perf_counter()
+    try:
+        fonts = ensure_report_fonts(Path(current_app.config["FONT_CACHE_DIR"]))
+    except FontUnavailable as exc:
+        _fail(f"{exc} (scripts/setup.sh installs fonts-noto-cjk)")
+    click.echo(f"report fonts ready in {time.perf_counter() - started:.1f} s: {fonts.regular.parent}")

@@ -309,6 +309,14 @@ class WaveArgsSchema(Schema):
     wave = fields.String(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
 
 
+class PdfArgsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    wave = fields.String(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
+    lang = fields.String(load_default="both", validate=validate.OneOf(("zh", "en", "both")))
+
+
 class ScoreSchema(Schema):
     audit_id = fields.String()
     version = fields.Integer()

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pytest
 
-from auditapp.models import Answer, Attachment, Audit, User
+from auditapp.models import Answer, Audit
 from auditapp.services.score_versions import store_score_version
 from fixtures.files import jpeg_bytes, sha256_of
 
@@ -211,6 +211,14 @@ ENDPOINTS: list[Endpoint] = [
              lambda w, s: (f"/api/v1/regions/{w['r1' if s == 'own' else 'r2'].id}/leaderboard?wave={w['wave'].code}",
                            {}),
              scoped(**STAFF_200, manager=OWN_OR_404)),
+    Endpoint("dealer scorecard PDF", "GET", "/api/v1/dealers/<int:dealer_id>/scorecard.pdf",
+             lambda w, s: (f"/api/v1/dealers/{w['d1' if s == 'own' else 'd2'].id}/scorecard.pdf"
+                           f"?wave={w['wave'].code}&lang=en", {}),
+             scoped(**STAFF_200, manager=OWN_OR_404, dealer=OWN_OR_404)),
+    Endpoint("region report PDF", "GET", "/api/v1/regions/<int:region_id>/report.pdf",
+             lambda w, s: (f"/api/v1/regions/{w['r1' if s == 'own' else 'r2'].id}/report.pdf"
+                           f"?wave={w['wave'].code}&lang=en", {}),
+             scoped(**STAFF_200, manager=OWN_OR_404)),
 ]
 
 
@@ -236,7 +244,7 @@ def test_access(client, world, endpoint: Endpoint, role: str, scope: str):
     else:
         own, other = endpoint.expected[role]
         expected = own if scope == "own" else other
-    assert response.status_code == expected, response.get_json()
+    assert response.status_code == expected, response.get_json() if response.is_json else response.status
     if expected >= 400:
         assert set(response.get_json()) == {"code", "status", "message", "errors"}
 

@@ -80,3 +80,11 @@ def test_bad_query_parameters(client, admin):
     assert r.status_code == 422
     r = client.get("/api/v1/dealers/1/scorecard", headers=admin)
     assert r.status_code == 422 and "wave" in str(r.json["errors"])
+
+
+def test_pdf_downloads_refuse_a_bad_language_or_wave(client, admin, make_dealer, make_region):
+    dealer = make_dealer()
+    r = client.get(f"/api/v1/dealers/{dealer.id}/scorecard.pdf?wave=2026-Q3&lang=fr", headers=admin)
+    assert r.status_code == 422 and "lang" in str(r.json["errors"])
+    r = client.get(f"/api/v1/dealers/{dealer.id}/scorecard.pdf?wave=nope", headers=admin)
+    assert r.status_code == 404 and set(r.json) == STANDARD_KEYS

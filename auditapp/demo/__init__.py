@@ -1,0 +1,1 @@
+"""The demo program: a realistic, seeded network of dealers, audited over two waves."""

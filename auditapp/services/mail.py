@@ -1,0 +1,57 @@
+"""Sending email over SMTP with the configured host, port, TLS mode and credentials."""
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any, Iterable, Mapping
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str = "application"
+    subtype: str = "pdf"
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+    attachments: tuple[Attachment, ...] = field(default=())
+
+
+def build_message(mail: Mail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message.set_content(mail.body)
+    for attachment in mail.attachments:
+        message.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
+                               filename=attachment.filename)
+    return message
+
+
+def send_all(config: Mapping[str, Any], mails: Iterable[Mail]) -> int:
+    """Send every mail over one SMTP connection; returns how many were sent."""
+    mails = list(mails)
+    if not mails:
+        return 0
+    host, port, mode = config["SMTP_HOST"], int(config["SMTP_PORT"]), config["SMTP_TLS"]
+    if mode not in ("none", "starttls", "ssl"):
+        raise ValueError(f"SMTP_TLS must be none, starttls or ssl, not {mode!r}")
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP = (smtplib.SMTP_SSL(host, port, context=context, timeout=60) if mode == "ssl"
+                          else smtplib.SMTP(host, port, timeout=60))
+    with smtp:
+        if mode == "starttls":
+            smtp.starttls(context=context)
+        if config.get("SMTP_USER"):
+            smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
+        for mail in mails:
+            smtp.send_message(build_message(mail, config["MAIL_FROM"]))
+    return len(mails)

@@ -1,0 +1,126 @@
+"""Report data of a wave, the reports already rendered, and storing new renderings with their sources."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Dealer, Region, ReportFile
+from .scorecards import WaveData, WaveFigures, dealer_scorecard, region_leaderboard
+
+LANGS = ("zh", "en", "both")
+
+
+@dataclass(frozen=True)
+class ReportSource:
+    """What one PDF will show, and what it is made from."""
+    kind: str
+    wave_id: int
+    dealer: Dealer | None
+    region: Region
+    lang: str
+    data: dict[str, Any]
+    score_versions: list[list[Any]]
+    content_digest: str
+
+    @property
+    def key(self) -> str:
+        subject = f"dealer-{self.dealer.code}" if self.dealer else f"region-{self.region.code}"
+        return f"{self.kind}:{subject}:{self.lang}"
+
+    @property
+    def file_name(self) -> str:
+        """A readable name for the output folder."""
+        if self.dealer is not None:
+            return f"{self.region.code}/scorecard-{self.dealer.code}-{self.lang}.pdf"
+        return f"{self.region.code}/region-report-{self.region.code}-{self.lang}.pdf"
+
+
+def templates_digest(template_dir: str | os.PathLike[str], font_recipe: str) -> str:
+    """Changes when a template, the stylesheet or the font recipe changes: reports then re-render."""
+    digest = hashlib.sha256(font_recipe.encode())
+    for path in sorted(Path(template_dir).rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _digest(kind: str, lang: str, data: dict[str, Any], templates: str) -> str:
+    canonical = json.dumps({"kind": kind, "lang": lang, "data": data, "templates": templates},
+                           sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _versions(data: WaveData, dealer_ids: Iterable[int]) -> list[list[Any]]:
+    return [[str(a.audit_id), a.version] for d in dealer_ids for a in data.dealer_audits(d)]
+
+
+def dealer_source(data: WaveData, figures: WaveFigures, dealer: Dealer, lang: str, templates: str) -> ReportSource:
+    card = dealer_scorecard(data, dealer, figures)
+    return ReportSource("dealer_scorecard", data.wave.id, dealer, data.regions[dealer.region_id], lang, card,
+                        _versions(data, [dealer.id]), _digest("dealer_scorecard", lang, card, templates))
+
+
+def region_source(data: WaveData, figures: WaveFigures, region: Region, lang: str, templates: str) -> ReportSource:
+    board = region_leaderboard(data, region, figures)
+    return ReportSource("region_report", data.wave.id, None, region, lang, board,
+                        _versions(data, data.dealer_ids_in(region.id)),
+                        _digest("region_report", lang, board, templates))
+
+
+def wave_sources(data: WaveData, *, langs: Iterable[str], templates: str,
+                 region_ids: Iterable[int] | None = None) -> list[ReportSource]:
+    """Every region report and dealer scorecard of the wave (dealers with published audits in it)."""
+    figures = WaveFigures(data)
+    wanted = set(region_ids) if region_ids is not None else None
+    langs = list(langs)
+    sources: list[ReportSource] = []
+    for region_id in figures.region_ids:
+        if wanted is not None and region_id not in wanted:
+            continue
+        region = data.regions[region_id]
+        sources.extend(region_source(data, figures, region, lang, templates) for lang in langs)
+        for dealer_id in data.dealer_ids_in(region_id):
+            sources.extend(dealer_source(data, figures, data.dealers[dealer_id], lang, templates) for lang in langs)
+    return sources
+
+
+def rendered(session: Session, sources: Iterable[ReportSource], report_dir: str) -> dict[str, ReportFile]:
+    """The stored renderings whose content is exactly that of a source (by key), files present."""
+    sources = list(sources)
+    digests = {s.content_digest for s in sources}
+    if not digests:
+        return {}
+    found = {row.content_digest: row for row in session.scalars(
+        select(ReportFile).where(ReportFile.content_digest.in_(digests)).order_by(ReportFile.id))}
+    return {s.key: found[s.content_digest] for s in sources
+            if s.content_digest in found and pdf_path(report_dir, found[s.content_digest].sha256).is_file()}
+
+
+def pdf_path(report_dir: str | os.PathLike[str], sha256: str) -> Path:
+    return Path(report_dir) / sha256[:2] / f"{sha256}.pdf"
+
+
+def store_rendering(session: Session, source: ReportSource, pdf: bytes, report_dir: str) -> ReportFile:
+    sha = hashlib.sha256(pdf).hexdigest()
+    target = pdf_path(report_dir, sha)
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as out:
+            out.write(pdf)
+        os.replace(temp, target)
+    row = ReportFile(kind=source.kind, wave_id=source.wave_id, dealer_id=source.dealer.id if source.dealer else None,
+                     region_id=source.region.id, lang=source.lang, content_digest=source.content_digest, sha256=sha,
+                     size=len(pdf), score_versions=source.score_versions)
+    session.add(row)
+    session.flush()
+    return row

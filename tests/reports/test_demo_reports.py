@@ -1,0 +1,214 @@
+"""The demo program's PDFs, checked against figures computed here, independently, from the stored answers.
+
+The independent scorer below follows DESIGN 4 literally (section = weighted mean of ratios, knock-outs,
+global weights, points lost) and shares no code with auditapp.scoring.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from auditapp.demo.seed import SHOPPERS, seed_demo
+from auditapp.models import Answer, Audit, Dealer, ReportFile, Wave
+
+ROOT = Path(__file__).resolve().parents[2]
+WAVE = "2026-Q3"
+
+
+def independent_score(checklist: dict[str, Any], answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def ratio(item: dict[str, Any], value: Any) -> float:
+        kind = item["type"]
+        if kind == "yes_no":
+            return 1.0 if value == item.get("pass", "yes") else 0.0
+        if kind == "scale":
+            return (value - 1) / (item.get("max", 5) - 1)
+        if kind == "choice":
+            return next(o["score"] for o in item["options"] if o["key"] == value)
+        return next(b["score"] for b in item["bands"] if "upto" not in b or value <= b["upto"])
+
+    def shown(item: dict[str, Any], visible: set[str]) -> bool:
+        cond = item.get("show_if")
+        if not cond:
+            return True
+        answer = answers.get(cond["item"], {})
+        allowed = cond["in"] if "in" in cond else [cond["equals"]]
+        return cond["item"] in visible and not answer.get("na") and answer.get("value") in allowed
+
+    visible: set[str] = set()
+    sections: dict[str, tuple[float, list[tuple[str, float, float]]]] = {}
+    knocked_sections, audit_knockout, failed_knockouts = set(), False, []
+    for section in checklist["sections"]:
+        counted = []
+        for item in section["items"]:
+            if not shown(item, visible):
+                continue
+            visible.add(item["key"])
+            answer = answers.get(item["key"], {})
+            weight = item.get("weight", 1)
+            if weight == 0 or item["type"] in ("text", "photo") or answer.get("na") or "value" not in answer:
+                continue
+            r = ratio(item, answer["value"])
+            counted.append((item["key"], weight, r))
+            if item.get("critical", "none") != "none" and r < 1:
+                failed_knockouts.append(item["key"])
+                if item["critical"] == "section":
+                    knocked_sections.add(section["key"])
+                else:
+                    audit_knockout = True
+        if counted:
+            sections[section["key"]] = (section["weight"], counted)
+    total_w = sum(w for w, _ in sections.values())
+    raw = {k: 100 * sum(w * r for _, w, r in items) / sum(w for _, w, _ in items) for k, (_, items) in sections.items()}
+    overall_raw = sum(sections[k][0] * s for k, s in raw.items()) / total_w
+    reported = {k: 0.0 if k in knocked_sections else s for k, s in raw.items()}
+    overall = 0.0 if audit_knockout else sum(sections[k][0] * s for k, s in reported.items()) / total_w
+    lost = {key: 100 * (sw / total_w) * (w / sum(x for _, x, _ in items)) * (1 - r)
+            for sw, items in sections.values() for key, w, r in items}
+    return {"overall": overall, "overall_raw": overall_raw, "points_lost": lost,
+            "failed": {k for _, items in sections.values() for k, _, r in items if r < 1},
+            "knockouts": failed_knockouts}
+
+
+@pytest.fixture
+def demo(app, db_session):
+    from auditapp.checklists import load_directory
+    from auditapp.services.checklists import store_checklists
+
+    store_checklists(db_session, load_directory(ROOT / "checklists"))
+    summary = seed_demo(db_session, app.config, regions=2, dealers_per_region=3)
+    db_session.commit()
+    return summary
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_demo_scorecards_show_the_independently_computed_figures(app, db_session, demo, tmp_path):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reports", "render", "--wave", WAVE, "--out", str(tmp_path), "--lang", "en",
+                                 "--processes", "1"])
+    assert result.exit_code == 0, result.output
+    checklist = yaml.safe_load((ROOT / "checklists" / "sales_visit.yaml").read_text(encoding="utf-8"))
+    items = {i["key"]: i for s in checklist["sections"] for i in s["items"]}
+    wave = db_session.scalar(select(Wave).where(Wave.code == WAVE))
+    dealers = db_session.scalars(select(Dealer).order_by(Dealer.code)).all()
+    checked = 0
+    for dealer in dealers:
+        audits = db_session.scalars(select(Audit).where(Audit.dealer_id == dealer.id, Audit.wave_id == wave.id,
+                                                        Audit.status == "published")).all()
+        if not audits:
+            continue
+        scores = []
+        for audit in audits:
+            rows = db_session.scalars(select(Answer).where(Answer.audit_id == audit.id)).all()
+            answers = {a.item_key: ({"na": True} if a.na else {"value": a.value} if a.value is not None else {})
+                       for a in rows}
+            scores.append(independent_score(checklist, answers))
+        headline = mean(s["overall"] for s in scores)
+        text = pdf_text(next(tmp_path.rglob(f"scorecard-{dealer.code}-en.pdf")))
+        flat = squash(text)
+        assert f"{headline:.1f}" in text, (dealer.code, headline)
+        assert squash(f"n = {len(scores)}") in flat
+        # Worst gaps: failed knock-outs first, then mean points lost (an excluded item counts 0), then
+        # failure rate; only items failed at least once.
+        knockouts = {k for s in scores for k in s["knockouts"]}
+        failed = {k for s in scores for k in s["failed"]}
+        gaps = sorted(failed | knockouts, key=lambda k: (
+            k not in knockouts, -mean(s["points_lost"].get(k, 0.0) for s in scores),
+            -sum(k in s["failed"] for s in scores) / len(scores), k))[:10]
+        # The gaps table lists them in this order: each item's text (its first line in the table)
+        # is found after the previous one.
+        position = flat.find(squash("knock-outs first"))
+        assert position >= 0
+        for key in gaps:
+            found = flat.find(squash(items[key]["text"]["en"])[:24], position + 1)
+            assert found > position, (dealer.code, key, gaps)
+            position = found
+        for name in SHOPPERS:
+            assert name not in text
+        checked += 1
+    assert checked >= 5
+
+
+def test_rendering_again_skips_unchanged_reports_and_keeps_each_with_its_score_versions(app, db_session, demo,
+                                                                                        tmp_path):
+    runner = app.test_cli_runner()
+    args = ["reports", "render", "--wave", WAVE, "--out", str(tmp_path), "--lang", "zh", "--processes", "2"]
+    first = runner.invoke(args=args)
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(args=args)
+    assert "0 rendered" in second.output, second.output
+    stored = db_session.scalars(select(ReportFile)).all()
+    assert {r.kind for r in stored} == {"dealer_scorecard", "region_report"}
+    card = next(r for r in stored if r.kind == "dealer_scorecard")
+    audits = db_session.scalars(select(Audit.id).where(Audit.dealer_id == card.dealer_id,
+                                                       Audit.wave_id == card.wave_id)).all()
+    assert sorted(a for a, _ in card.score_versions) == sorted(str(a) for a in audits)
+    assert all(v == 1 for _, v in card.score_versions)
+
+
+def test_pdfs_use_only_the_report_font(app, db_session, demo, tmp_path):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reports", "render", "--wave", WAVE, "--out", str(tmp_path), "--lang", "both",
+                                 "--processes", "1"])
+    assert result.exit_code == 0, result.output
+    pdf = next(tmp_path.rglob("region-report-*-both.pdf"))
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    families = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]}
+    assert families and all(f.startswith("AuditappSans") or f.startswith("Auditapp-Sans") for f in families), fonts
+    text = pdf_text(pdf)
+    assert "华东区" in text and "East China" in text
+
+
+def test_email_sends_each_manager_their_region_report_and_dealer_scorecards(app, db_session, demo, tmp_path,
+                                                                           monkeypatch):
+    import email
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received: list[email.message.Message] = []
+
+    class Collect(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        monkeypatch.setitem(app.config, "SMTP_TLS", "none")
+        monkeypatch.setitem(app.config, "MAIL_FROM", "reports@auditapp.test")
+        result = app.test_cli_runner().invoke(args=[
+            "reports", "render", "--wave", WAVE, "--out", str(tmp_path), "--lang", "zh", "--email"])
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert "2 emails sent" in result.output
+    by_recipient = {m["To"]: m for m in received}
+    assert set(by_recipient) == {"manager.east@demo.auditapp.cn", "manager.south@demo.auditapp.cn"}
+    east = by_recipient["manager.east@demo.auditapp.cn"]
+    assert east["From"] == "reports@auditapp.test" and "华东区" in str(email.header.make_header(
+        email.header.decode_header(east["Subject"])))
+    names = sorted(part.get_filename() for part in east.walk() if part.get_filename())
+    assert names == ["region-report-EAST-zh.pdf", "scorecard-EA01-zh.pdf", "scorecard-EA02-zh.pdf",
+                     "scorecard-EA03-zh.pdf"]
+    pdf = next(part for part in east.walk() if part.get_filename() == "scorecard-EA01-zh.pdf")
+    assert pdf.get_payload(decode=True).startswith(b"%PDF")
