@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import AuditEvent
 from ..services import access
 from ..services.assignments import assign, find_audits, get_audit
+from ..services.disputes import open_disputes_by_audit
 from ..services.score_versions import answers_of, latest_versions, original_overalls
 from .auth import allow, current_user
 from .presenters import present_audit
@@ -28,8 +29,11 @@ class Audits(MethodView):
         """Audits the caller may see (DESIGN 7), filtered and paginated."""
         user = current_user()
         audits, total = find_audits(db.session, user, **args)
-        scores = latest_versions(db.session, [a.id for a in audits]) if access.sees_scores(user) else {}
-        return {"items": [present_audit(a, user, score=scores.get(a.id)) for a in audits],
+        ids = [a.id for a in audits]
+        scores = latest_versions(db.session, ids) if access.sees_scores(user) else {}
+        disputed = open_disputes_by_audit(db.session, ids) if access.sees_scores(user) else {}
+        return {"items": [present_audit(a, user, score=scores.get(a.id), disputed_items=disputed.get(a.id))
+                          for a in audits],
                 "page": args["page"], "per_page": args["per_page"], "total": total}
 
     @allow("admin", "qa")
@@ -52,8 +56,9 @@ class AuditItem(MethodView):
         audit = get_audit(db.session, user, audit_id)
         score = latest_versions(db.session, [audit.id]).get(audit.id) if access.sees_scores(user) else None
         original = original_overalls(db.session, [audit.id]).get(audit.id) if score else None
+        disputed = open_disputes_by_audit(db.session, [audit.id]).get(audit.id) if score else None
         return present_audit(audit, user, answers=answers_of(db.session, audit), score=score,
-                             original_overall=original)
+                             original_overall=original, disputed_items=disputed)
 
 
 @blp.route("/audits/<uuid:audit_id>/events")

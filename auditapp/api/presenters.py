@@ -13,7 +13,8 @@ def etag_of(audit: Audit) -> str:
 
 
 def present_audit(audit: Audit, user: User, *, answers: dict[str, Any] | None = None,
-                  score: ScoreVersion | None = None, original_overall: float | None = None) -> dict[str, Any]:
+                  score: ScoreVersion | None = None, original_overall: float | None = None,
+                  disputed_items: list[str] | None = None) -> dict[str, Any]:
     version = audit.checklist_version
     out: dict[str, Any] = {
         "id": str(audit.id), "status": audit.status, "dealer_id": audit.dealer_id, "wave_id": audit.wave_id,
@@ -37,4 +38,6 @@ def present_audit(audit: Audit, user: User, *, answers: dict[str, Any] | None = 
     if score is not None and access.sees_scores(user):
         out["score"] = score_payload(score, original_overall)
         out["revised"] = score.version > 1
+        out["under_dispute"] = bool(disputed_items)
+        out["items_under_dispute"] = list(disputed_items or [])
     return out

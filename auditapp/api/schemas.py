@@ -281,6 +281,8 @@ class AuditSchema(Schema):
     answers = fields.Dict()
     score = fields.Dict(allow_none=True)
     revised = fields.Boolean()
+    under_dispute = fields.Boolean()
+    items_under_dispute = fields.List(fields.String())
 
 
 class AuditPageSchema(Schema):
@@ -346,6 +348,8 @@ class ScorecardSchema(Schema):
     gaps = fields.List(fields.Dict())
     trend = fields.List(fields.Dict())
     audits = fields.List(fields.Dict())
+    revisions = fields.List(fields.Dict())
+    disputes = fields.List(fields.Dict())
 
 
 class LeaderboardSchema(Schema):
@@ -355,6 +359,68 @@ class LeaderboardSchema(Schema):
     region = fields.Dict()
     wave = fields.Dict()
     score = fields.Dict()
+    nation = fields.Dict()
     ranked = fields.List(fields.Dict())
     insufficient_sample = fields.List(fields.Dict())
+    min_ranked = fields.Integer()
     gaps = fields.List(fields.Dict())
+    sections = fields.List(fields.Dict())
+    dimensions = fields.List(fields.Dict())
+    movers = fields.List(fields.Dict())
+    disputes = fields.Dict()
+
+
+# --- disputes -----------------------------------------------------------------------------------------
+
+class DisputeFileSchema(StrictSchema):
+    item = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    claim = fields.String(required=True, validate=validate.Length(min=10, max=4000),
+                          metadata={"description": "What happened, specifically and factually"})
+    requested_outcome = fields.String(required=True, validate=validate.OneOf(("pass", "not_applicable")))
+    evidence = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
+                           metadata={"description": "SHA-256 of files uploaded to the audit's attachments"})
+
+
+class DisputeDecisionSchema(StrictSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(("upheld", "partially_upheld", "rejected")))
+    reason = fields.String(required=True, validate=validate.Length(min=5, max=4000))
+    value = fields.Raw(metadata={"description": "The new answer value (partially_upheld only)"})
+
+
+class DisputeEscalateSchema(StrictSchema):
+    note = fields.String(required=True, validate=validate.Length(min=5, max=4000))
+
+
+class DisputeListArgsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(validate=validate.OneOf(("open", "escalated", "upheld", "partially_upheld", "rejected")))
+    audit_id = fields.UUID()
+    dealer_id = fields.Integer()
+    overdue = fields.Boolean(metadata={"description": "Only disputes past their decision deadline"})
+
+
+class DisputeSchema(Schema):
+    id = fields.Integer()
+    audit_id = fields.String()
+    dealer_id = fields.Integer()
+    item = fields.String()
+    item_text = fields.Dict()
+    status = fields.String()
+    claim = fields.String()
+    requested_outcome = fields.String()
+    evidence = fields.List(fields.String())
+    filed_at = fields.AwareDateTime()
+    filing_deadline = fields.AwareDateTime()
+    qa_decision = fields.Dict(allow_none=True)
+    escalation = fields.Dict(allow_none=True)
+    final_decision = fields.Dict(allow_none=True)
+    override = fields.Dict(allow_none=True)
+    score_version = fields.Integer(allow_none=True)
+    decision_due = fields.AwareDateTime(allow_none=True)
+    overdue = fields.Boolean()
+
+
+class DisputeStatsArgsSchema(WaveArgsSchema):
+    region_id = fields.Integer()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, select, true
 
 from ..errors import Forbidden, NotFound
-from ..models import Attachment, Audit, Dealer, Region, User, manager_regions
+from ..models import Attachment, Audit, Dealer, Dispute, Region, User, manager_regions
 
 STAFF = ("admin", "qa")
 
@@ -108,3 +108,15 @@ def ensure_region_results_visible(user: User, region: Region | None) -> Region:
     if region is None or (user.role == "manager" and region.id not in region_ids(user)):
         raise NotFound("no such region")
     return region
+
+
+def dispute_filter(user: User) -> ColumnElement[bool]:
+    """The disputes a user may see (the query joins Audit): those of the audits they may see, never a
+    shopper's."""
+    if user.role == "shopper":
+        return false()
+    return audit_filter(user)
+
+
+def can_see_dispute(user: User, dispute: Dispute) -> bool:
+    return user.role != "shopper" and can_see_audit(user, dispute.audit)

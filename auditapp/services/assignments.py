@@ -57,9 +57,10 @@ def _check_rotation(session: Session, shopper_id: int, dealer_id: int, start: da
 
 
 def record_event(session: Session, audit: Audit | None, actor: User | None, kind: str,
-                 before: dict[str, Any] | None, after: dict[str, Any] | None, note: str | None = None) -> None:
-    session.add(AuditEvent(audit_id=audit.id if audit else None, actor_id=actor.id if actor else None,
-                           kind=kind, before=before, after=after, note=note))
+                 before: dict[str, Any] | None, after: dict[str, Any] | None, note: str | None = None,
+                 dispute: Any = None) -> None:
+    session.add(AuditEvent(audit_id=audit.id if audit else None, dispute_id=dispute.id if dispute else None,
+                           actor_id=actor.id if actor else None, kind=kind, before=before, after=after, note=note))
 
 
 def find_audits(session: Session, user: User, *, status: str | None = None, wave_id: int | None = None,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..checklists import DIMENSION_TEXT
 from ..errors import NotFound
-from ..models import Audit, ChecklistVersion, Dealer, Region, ScoreVersion, Wave
+from ..models import Audit, ChecklistVersion, Dealer, Dispute, Region, ScoreVersion, Wave
 from ..scoring import (KeyMean, WaveScore, dealer_wave_score, dimension_means, failed_knockouts,
                        item_gaps, item_info_from_checklist, leaderboard, region_wave_score,
                        scope_gaps_from_dealers, scope_means_from_dealers, section_means, worst_gaps)
@@ -33,6 +33,7 @@ def band_of(score: float | None) -> str | None:
 class AuditFigures:
     audit_id: uuid.UUID
     dealer_id: int
+    shopper_id: int  # for the agency's dispute statistics only: never put in a dealer's data
     region_id: int
     wave_id: int
     checklist_key: str
@@ -41,6 +42,24 @@ class AuditFigures:
     original_overall: float | None
     visited_at: datetime | None
     published_at: datetime | None
+    revision_reason: str
+    revised_at: datetime
+
+
+@dataclass(frozen=True)
+class DisputeFigures:
+    id: int
+    audit_id: uuid.UUID
+    dealer_id: int
+    shopper_id: int
+    item_key: str
+    status: str
+    claim: str
+    requested_outcome: str
+    reason: str | None  # the latest decision's reason
+    filed_at: datetime
+    decided_at: datetime | None
+    escalated: bool
 
 
 @dataclass
@@ -56,6 +75,7 @@ class WaveData:
     earlier_waves: list[Wave]
     earlier_overalls: list[tuple[int, int, int, float | None]]  # wave_id, dealer_id, region_id, overall
     min_ranked: int
+    disputes: list[DisputeFigures] = field(default_factory=list)
     _by_dealer: dict[int, list[AuditFigures]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -71,7 +91,7 @@ class WaveData:
 
 
 def load_wave(session: Session, wave_code: str, min_ranked: int) -> WaveData:
-    """Six queries, whatever the number of dealers, audits and earlier waves."""
+    """Seven queries, whatever the number of dealers, audits, disputes and earlier waves."""
     wave = session.scalar(select(Wave).where(Wave.code == wave_code))
     if wave is None:
         raise NotFound(f"no wave {wave_code!r}")
@@ -89,14 +109,17 @@ def load_wave(session: Session, wave_code: str, min_ranked: int) -> WaveData:
                 .where(Audit.status == "published"))
 
     rows = session.execute(
-        published(Audit.id, Audit.dealer_id, Dealer.region_id, ChecklistVersion.key, ChecklistVersion.id,
-                  current.score, current.version, first.overall, Audit.visit_started_at, Audit.published_at)
+        published(Audit.id, Audit.dealer_id, Audit.shopper_id, Dealer.region_id, ChecklistVersion.key, ChecklistVersion.id,
+                  current.score, current.version, first.overall, Audit.visit_started_at, Audit.published_at,
+                  current.reason, current.created_at)
         .join(first, (first.audit_id == Audit.id) & (first.version == 1))
         .where(Audit.wave_id == wave.id)
         .order_by(Audit.visit_started_at, Audit.id)).all()
-    audits = [AuditFigures(audit_id, dealer_id, region_id, wave.id, key, score, version, original, visited, published_at)
-              for (audit_id, dealer_id, region_id, key, _, score, version, original, visited, published_at) in rows]
-    version_ids = {row[4] for row in rows}
+    audits = [AuditFigures(audit_id, dealer_id, shopper_id, region_id, wave.id, key, score, version, original,
+                           visited, published_at, reason, revised_at)
+              for (audit_id, dealer_id, shopper_id, region_id, key, _, score, version, original, visited,
+                   published_at, reason, revised_at) in rows]
+    version_ids = {row[5] for row in rows}
     keys = {a.checklist_key for a in audits}
     # Trends compare the same checklist key only (DESIGN 4), over waves that started earlier.
     earlier_overalls = [tuple(row) for row in session.execute(
@@ -117,9 +140,16 @@ def load_wave(session: Session, wave_code: str, min_ranked: int) -> WaveData:
             checklist = checklist_of(version)
             item_info.update(item_info_from_checklist(checklist))
             section_titles.update({s.key: s.title.to_dict() for s in checklist.sections})
+    disputes = [DisputeFigures(d.id, d.audit_id, d.dealer_id, shopper_id, d.item_key, d.status, d.claim,
+                               d.requested_outcome, d.final_reason or d.qa_reason, d.filed_at,
+                               d.final_decided_at or d.qa_decided_at, d.escalated_at is not None)
+                for d, shopper_id in session.execute(
+                    select(Dispute, Audit.shopper_id).join(Audit, Audit.id == Dispute.audit_id)
+                    .where(Audit.wave_id == wave.id, Audit.status == "published")
+                    .order_by(Dispute.filed_at, Dispute.id))] if audits else []
     return WaveData(wave=wave, audits=audits, dealers=dealers, regions=regions, item_info=item_info,
                     section_titles=section_titles, earlier_waves=waves, earlier_overalls=earlier_overalls,
-                    min_ranked=min_ranked)
+                    min_ranked=min_ranked, disputes=disputes)
 
 
 # --- figures ----------------------------------------------------------------------------------------
@@ -241,10 +271,18 @@ def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None
     dimension_titles = {d: {"zh": zh, "en": en} for d, (zh, en) in DIMENSION_TEXT.items()}
     gaps = worst_gaps(figures.dealer_gaps.get(dealer.id, {}), region_figures["gaps"], nation["gaps"],
                       figures.dealer_knockouts.get(dealer.id, []), data.item_info)
+    own_disputes = [d for d in data.disputes if d.dealer_id == dealer.id]
+    open_items = {}
+    for dispute in own_disputes:
+        if dispute.status in ("open", "escalated"):
+            open_items.setdefault(dispute.audit_id, []).append(dispute.item_key)
     audits = [{"id": str(a.audit_id), "visited_on": a.visited_at.date().isoformat() if a.visited_at else None,
                "overall": a.score["overall"], "overall_raw": a.score["overall_raw"],
                "knockouts": a.score["knockouts"], "version": a.version, "revised": a.version > 1,
-               "original_overall": a.original_overall} for a in data.dealer_audits(dealer.id)]
+               "original_overall": a.original_overall, "under_dispute": a.audit_id in open_items,
+               "items_under_dispute": open_items.get(a.audit_id, [])} for a in data.dealer_audits(dealer.id)]
+    revisions = [{**row, "reason": a.revision_reason, "revised_on": a.revised_at.date().isoformat()}
+                 for row, a in zip(audits, data.dealer_audits(dealer.id)) if row["revised"]]
     return {
         "dealer": _dealer_ref(dealer), "wave": _wave_ref(data.wave),
         "score": {**score.to_dict(), "band": band_of(score.mean), "min_ranked": data.min_ranked,
@@ -259,8 +297,59 @@ def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None
         "gaps": _gap_rows(gaps),
         "trend": _trend(data, figures, dealer.id, region.id),
         "audits": audits,
-        "revisions": [a for a in audits if a["revised"]],
+        "revisions": revisions,
+        "disputes": [_dispute_row(data, d) for d in own_disputes],
     }
+
+
+def _dispute_row(data: WaveData, dispute: DisputeFigures) -> dict[str, Any]:
+    info = data.item_info.get(dispute.item_key, {})
+    return {"id": dispute.id, "audit_id": str(dispute.audit_id), "item": dispute.item_key,
+            "item_text": info.get("text", {"zh": dispute.item_key, "en": dispute.item_key}),
+            "status": dispute.status, "requested_outcome": dispute.requested_outcome, "claim": dispute.claim,
+            "decision": dispute.reason, "filed_on": dispute.filed_at.date().isoformat(),
+            "decided_on": dispute.decided_at.date().isoformat() if dispute.decided_at else None,
+            "escalated": dispute.escalated}
+
+
+def dispute_statistics(data: WaveData, dealer_ids: Iterable[int], *, with_shoppers: bool) -> dict[str, Any]:
+    """Dispute and uphold rates per dealer, per item and (agency only) per shopper (DESIGN 6).
+
+    Dispute rate: share of the published audits with at least one dispute. Uphold rate: share of the
+    decided disputes that were upheld in full or in part. Many upheld disputes against one shopper are a
+    quality signal; many disputes from one dealer are one too (DOMAIN: disputes made to protect bonuses).
+    """
+    dealer_ids = set(dealer_ids)
+    audits = [a for a in data.audits if a.dealer_id in dealer_ids]
+    disputes = [d for d in data.disputes if d.dealer_id in dealer_ids]
+    upheld = ("upheld", "partially_upheld")
+
+    def rates(audit_count: int, rows: list[DisputeFigures]) -> dict[str, Any]:
+        decided = [d for d in rows if d.status not in ("open", "escalated")]
+        won = sum(d.status in upheld for d in decided)
+        disputed_audits = len({d.audit_id for d in rows})
+        return {"audits": audit_count, "disputes": len(rows), "disputed_audits": disputed_audits,
+                "dispute_rate": disputed_audits / audit_count if audit_count else None,
+                "decided": len(decided), "upheld": won, "uphold_rate": won / len(decided) if decided else None,
+                "open": len(rows) - len(decided)}
+
+    per_dealer = [{"dealer": _dealer_ref(data.dealers[d]),
+                   **rates(sum(a.dealer_id == d for a in audits), [x for x in disputes if x.dealer_id == d])}
+                  for d in sorted(dealer_ids, key=lambda d: data.dealers[d].code)
+                  if any(a.dealer_id == d for a in audits)]
+    items = sorted({d.item_key for d in disputes})
+    per_item = [{"item": key, "item_text": data.item_info.get(key, {}).get("text", {"zh": key, "en": key}),
+                 **rates(len(audits), [d for d in disputes if d.item_key == key])} for key in items]
+    per_item.sort(key=lambda row: (-row["disputes"], row["item"]))
+    out: dict[str, Any] = {"overall": rates(len(audits), disputes), "dealers": per_dealer, "items": per_item}
+    if with_shoppers:
+        shopper_audits: dict[int, int] = {}
+        for dispute_audit in audits:
+            shopper_audits[dispute_audit.shopper_id] = shopper_audits.get(dispute_audit.shopper_id, 0) + 1
+        out["shoppers"] = sorted(
+            ({"shopper_id": s, **rates(n, [d for d in disputes if d.shopper_id == s])}
+             for s, n in shopper_audits.items()), key=lambda row: (-row["upheld"], -row["disputes"], row["shopper_id"]))
+    return out
 
 
 def region_leaderboard(data: WaveData, region: Region, figures: WaveFigures | None = None) -> dict[str, Any]:
@@ -304,6 +393,7 @@ def region_leaderboard(data: WaveData, region: Region, figures: WaveFigures | No
         "dimensions": _comparison_rows(dimensions, dimension_titles, own["dimensions"], own["dimensions"],
                                        figures.nation["dimensions"]),
         "movers": movers,
+        "disputes": dispute_statistics(data, region_dealers, with_shoppers=False),
     }
 
 

@@ -13,7 +13,9 @@ from typing import Any, Callable
 
 import pytest
 
-from auditapp.models import Answer, Audit
+from sqlalchemy import select
+
+from auditapp.models import Answer, Audit, Dispute, User
 from auditapp.services.score_versions import store_score_version
 from fixtures.files import jpeg_bytes, sha256_of
 
@@ -54,20 +56,39 @@ def world(app, db_session, make_region, make_dealer, make_wave, make_user, make_
                    filename="quote.jpg", store=store, max_bytes=10**7)
             photo[f"{state}_{scope}"] = sha256_of(data)
             if state != "assigned":
-                for key, answer in complete_answers(sha256_of(data)).items():
+                answers = complete_answers(sha256_of(data))
+                if state == "published":  # two failed items, so that there is something to dispute
+                    answers.update(greet_seconds={"value": 45}, written_quote={"value": "no"})
+                for key, answer in answers.items():
                     db_session.add(Answer(audit_id=audit.id, item_key=key, value=answer.get("value"),
                                           attachments=answer.get("attachments", [])))
-                visited = datetime(2026, 8, 3, 2, tzinfo=timezone.utc)
+                visited = datetime.now(timezone.utc) - timedelta(hours=3)  # inside the dispute window
                 audit.status, audit.submitted_at, audit.visit_started_at = state, visited, visited
                 if state == "published":
                     audit.published_at = visited
                     db_session.flush()
                     store_score_version(db_session, audit, None, "test")
+                    objects[f"open_dispute_{scope}"] = _dispute(db_session, audit, "greet_seconds", "open", users)
+                    objects[f"rejected_dispute_{scope}"] = _dispute(db_session, audit, "written_quote", "rejected",
+                                                                    users)
             objects[f"{state}_{scope}"] = audit
     db_session.commit()
     tokens = {role: auth_for(user) for role, user in users.items()}
     tokens["anonymous"] = {}
     return World(objects, tokens, photo)
+
+
+def _dispute(session, audit: Audit, item: str, status: str, users: dict[str, Any]) -> Dispute:
+    dealer_user = session.scalar(select(User).where(User.role == "dealer", User.dealer_id == audit.dealer_id))
+    filer = dealer_user or users["dealer"]
+    now = datetime.now(timezone.utc)
+    dispute = Dispute(audit_id=audit.id, dealer_id=audit.dealer_id, item_key=item, status=status,
+                      claim="The consultant greeted us at once.", requested_outcome="pass", filed_by_id=filer.id,
+                      filed_at=now, **({"qa_outcome": "rejected", "qa_reason": "Timer", "qa_decided_at": now,
+                                        "qa_decided_by_id": users["qa"].id} if status == "rejected" else {}))
+    session.add(dispute)
+    session.flush()
+    return dispute
 
 
 def complete_answers(quote_sha: str) -> dict[str, Any]:
@@ -211,6 +232,29 @@ ENDPOINTS: list[Endpoint] = [
              lambda w, s: (f"/api/v1/regions/{w['r1' if s == 'own' else 'r2'].id}/leaderboard?wave={w['wave'].code}",
                            {}),
              scoped(**STAFF_200, manager=OWN_OR_404)),
+    Endpoint("file dispute", "POST", "/api/v1/audits/<uuid:audit_id>/disputes",
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'published', s).id}/disputes", {"json": {
+                 "item": "written_quote", "claim": "The quote was handed over in writing.",
+                 "requested_outcome": "pass"}}),
+             scoped(dealer=(201, 404))),
+    Endpoint("list disputes", "GET", "/api/v1/disputes", lambda w, s: ("/api/v1/disputes", {}),
+             only({"admin": 200, "qa": 200, "manager": 200, "dealer": 200}), scoped=False),
+    Endpoint("read dispute", "GET", "/api/v1/disputes/<int:dispute_id>",
+             lambda w, s: (f"/api/v1/disputes/{w['open_dispute_' + s].id}", {}),
+             scoped(**STAFF_200, manager=OWN_OR_404, dealer=OWN_OR_404)),
+    Endpoint("decide dispute", "POST", "/api/v1/disputes/<int:dispute_id>/decision",
+             lambda w, s: (f"/api/v1/disputes/{w['open_dispute_' + s].id}/decision",
+                           {"json": {"outcome": "rejected", "reason": "The timer shows 45 s."}}),
+             scoped(**STAFF_200, manager=(403, 404))),
+    Endpoint("escalate dispute", "POST", "/api/v1/disputes/<int:dispute_id>/escalate",
+             lambda w, s: (f"/api/v1/disputes/{w['rejected_dispute_' + s].id}/escalate",
+                           {"json": {"note": "Please review the CCTV."}}),
+             scoped(dealer=OWN_OR_404)),
+    Endpoint("dispute history", "GET", "/api/v1/disputes/<int:dispute_id>/events",
+             lambda w, s: (f"/api/v1/disputes/{w['open_dispute_' + s].id}/events", {}), scoped(**STAFF_200)),
+    Endpoint("dispute statistics", "GET", "/api/v1/disputes/stats",
+             lambda w, s: (f"/api/v1/disputes/stats?wave={w['wave'].code}", {}),
+             only({"admin": 200, "qa": 200, "manager": 200}), scoped=False),
     Endpoint("dealer scorecard PDF", "GET", "/api/v1/dealers/<int:dealer_id>/scorecard.pdf",
              lambda w, s: (f"/api/v1/dealers/{w['d1' if s == 'own' else 'd2'].id}/scorecard.pdf"
                            f"?wave={w['wave'].code}&lang=en", {}),

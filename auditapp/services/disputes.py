@@ -1,0 +1,239 @@
+"""Disputes (DESIGN 6): a dealer contests an item; QA decides; a rejected dispute may be escalated once to
+the region's manager, who decides finally. An upheld decision adds an override and a new score version:
+the shopper's answer is never edited."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..checklists.answers import value_problem, visible_items
+from ..checklists.model import Item
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..models import Attachment, Audit, Dispute, User, utcnow
+from ..workdays import deadline
+from . import access
+from .assignments import record_event
+from .checklists import checklist_of
+from .score_versions import answers_of, latest_versions, store_score_version
+
+
+@dataclass(frozen=True)
+class DisputePolicy:
+    window_days: int
+    decision_days: int
+    holidays: frozenset[date]
+
+
+def filing_deadline(audit: Audit, policy: DisputePolicy) -> datetime:
+    assert audit.published_at is not None
+    return deadline(audit.published_at, policy.window_days, audit.dealer.timezone, policy.holidays)
+
+
+def decision_deadline(dispute: Dispute, policy: DisputePolicy) -> datetime:
+    since = dispute.escalated_at if dispute.status == "escalated" else dispute.filed_at
+    return deadline(since, policy.decision_days, dispute.audit.dealer.timezone, policy.holidays)
+
+
+def is_overdue(dispute: Dispute, policy: DisputePolicy, now: datetime) -> bool:
+    return dispute.is_open and now > decision_deadline(dispute, policy)
+
+
+def _snapshot(dispute: Dispute) -> dict[str, Any]:
+    return {"status": dispute.status, "qa_outcome": dispute.qa_outcome, "final_outcome": dispute.final_outcome,
+            "override": dispute.override, "score_version": dispute.score_version}
+
+
+def _event(session: Session, dispute: Dispute, actor: User, kind: str, before: dict[str, Any] | None,
+           note: str | None = None) -> None:
+    record_event(session, dispute.audit, actor, kind, before, _snapshot(dispute), note, dispute=dispute)
+
+
+def file_dispute(session: Session, user: User, audit_id: Any, *, item_key: str, claim: str,
+                 requested_outcome: str, evidence: Iterable[str], policy: DisputePolicy,
+                 now: datetime | None = None) -> Dispute:
+    now = now or utcnow()
+    access.require_role(user, "dealer")
+    audit = session.scalar(select(Audit).where(Audit.id == audit_id).options(joinedload(Audit.dealer)))
+    audit = access.ensure_audit_visible(user, audit)
+    checklist = checklist_of(audit.checklist_version)
+    item = checklist.items.get(item_key)
+    if item is None:
+        raise InvalidInput("no such item on this audit's checklist", {"item": [f"unknown item '{item_key}'"]})
+    if not item.disputable:
+        raise InvalidInput("this item cannot be disputed: it is a subjective or record-only item",
+                           {"item": [f"'{item_key}' is not disputable"]})
+    end = filing_deadline(audit, policy)
+    if now >= end:
+        raise Conflict(f"the dispute window closed on {end.strftime('%Y-%m-%d %H:%M %Z')} "
+                       f"({policy.window_days} working days after publication)",
+                       {"audit": ["dispute window closed"]})
+    answers = answers_of(session, audit)
+    if item_key not in visible_items(checklist, answers):
+        raise InvalidInput("this item did not apply to the visit (hidden by an earlier answer)",
+                           {"item": [f"'{item_key}' was not shown to the shopper"]})
+    if requested_outcome == "not_applicable" and not item.na_allowed:
+        raise InvalidInput("this item cannot be N/A: request 'pass' instead",
+                           {"requested_outcome": ["not_applicable is not allowed for this item"]})
+    current = latest_versions(session, [audit.id])[audit.id].score
+    if requested_outcome == "pass" and current["ratios"].get(item_key) == 1:
+        raise InvalidInput("this item already passes in the current score", {"item": ["already passes"]})
+    if requested_outcome == "not_applicable" and item_key in current["excluded"]:
+        raise InvalidInput("this item already does not count in the current score", {"item": ["already excluded"]})
+    evidence = list(dict.fromkeys(evidence))
+    if evidence:
+        uploaded = set(session.scalars(select(Attachment.sha256).where(
+            Attachment.audit_id == audit.id, Attachment.sha256.in_(evidence))))
+        missing = [h for h in evidence if h not in uploaded]
+        if missing:
+            raise InvalidInput("upload the evidence to the audit first (POST /api/v1/audits/{id}/attachments)",
+                               {"evidence": [f"not uploaded: {h}" for h in missing]})
+    if session.scalar(select(Dispute.id).where(Dispute.audit_id == audit.id, Dispute.item_key == item_key,
+                                               Dispute.status.in_(("open", "escalated")))):
+        raise Conflict("this item already has an open dispute", {"item": ["already under dispute"]})
+    dispute = Dispute(audit_id=audit.id, dealer_id=audit.dealer_id, item_key=item_key, status="open",
+                      claim=claim, requested_outcome=requested_outcome, evidence=evidence, filed_by_id=user.id,
+                      filed_at=now)
+    session.add(dispute)
+    session.flush()
+    _event(session, dispute, user, "dispute_filed", None, claim)
+    session.flush()
+    return dispute
+
+
+def get_dispute(session: Session, user: User, dispute_id: int, *, for_update: bool = False) -> Dispute:
+    query = select(Dispute).where(Dispute.id == dispute_id).options(
+        joinedload(Dispute.audit).joinedload(Audit.dealer))
+    if for_update:
+        # Fresh from the row just locked, not a copy the session already held.
+        query = query.with_for_update(of=Dispute).execution_options(populate_existing=True)
+    dispute = session.scalar(query)
+    if dispute is None or not access.can_see_dispute(user, dispute):
+        raise NotFound("no such dispute")
+    return dispute
+
+
+def passing_answer(item: Item) -> dict[str, Any]:
+    """The answer that makes the item pass (what an upheld 'pass' request overrides it with)."""
+    if item.type == "yes_no":
+        return {"value": item.pass_value}
+    if item.type == "scale":
+        return {"value": item.max}
+    if item.type == "choice":
+        return {"value": next(o.key for o in item.options if o.score == 1)}
+    best = max(b.score for b in item.bands)
+    index = next(i for i, b in enumerate(item.bands) if b.score == best)
+    band = item.bands[index]
+    if band.upto is not None:
+        value = band.upto if item.max is None else min(band.upto, item.max)
+    else:
+        value = item.max if item.max is not None else (item.bands[index - 1].upto or 0) + 1
+    return {"value": value}
+
+
+def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reason: str,
+           value: Any = None, now: datetime | None = None) -> Dispute:
+    """QA decides an open dispute; the region's manager decides an escalated one, finally."""
+    now = now or utcnow()
+    dispute = get_dispute(session, user, dispute_id, for_update=True)
+    if dispute.status == "open":
+        access.require_role(user, "qa", "admin")
+    elif dispute.status == "escalated":
+        if user.role != "manager":
+            raise Forbidden("an escalated dispute is decided by a manager of the dealer's region")
+    else:
+        raise Conflict(f"this dispute was already decided ({dispute.status})", {"status": [dispute.status]})
+    audit = dispute.audit
+    item = checklist_of(audit.checklist_version).items[dispute.item_key]
+    override: dict[str, Any] | None = None
+    if outcome == "upheld":
+        override = passing_answer(item) if dispute.requested_outcome == "pass" else {"na": True}
+    elif outcome == "partially_upheld":
+        if value is None:
+            raise InvalidInput("a partial decision sets the new value", {"value": ["required when partially upheld"]})
+        problem = value_problem(item, value)
+        if problem:
+            raise InvalidInput("the new value is not a valid answer for this item", {"value": [problem]})
+        override = {"value": value}
+    before = _snapshot(dispute)
+    stage = "final" if dispute.status == "escalated" else "qa"
+    setattr(dispute, f"{stage}_outcome", outcome)
+    setattr(dispute, f"{stage}_reason", reason)
+    setattr(dispute, f"{stage}_decided_by_id", user.id)
+    setattr(dispute, f"{stage}_decided_at", now)
+    dispute.status = outcome
+    if override is not None:
+        dispute.override = override
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("another reviewer decided this dispute at the same time; reload it") from None
+    if override is not None:
+        overrides = {d.item_key: d.override for d in session.scalars(select(Dispute).where(
+            Dispute.audit_id == audit.id, Dispute.status.in_(("upheld", "partially_upheld")),
+            Dispute.override.is_not(None), Dispute.id != dispute.id)).all()}
+        overrides[dispute.item_key] = override
+        version = store_score_version(session, audit, user, f"dispute #{dispute.id} {outcome} "
+                                      f"({'manager' if stage == 'final' else 'QA'}): {reason}", overrides)
+        dispute.score_version = version.version
+    _event(session, dispute, user, "dispute_decided" if stage == "qa" else "dispute_decided_finally", before, reason)
+    session.flush()
+    return dispute
+
+
+def escalate(session: Session, user: User, dispute_id: int, *, note: str, policy: DisputePolicy,
+             now: datetime | None = None) -> Dispute:
+    now = now or utcnow()
+    access.require_role(user, "dealer")
+    dispute = get_dispute(session, user, dispute_id, for_update=True)
+    if dispute.escalated_at is not None:
+        raise Conflict("a dispute can be escalated once; the manager's decision is final", {"status": [dispute.status]})
+    if dispute.status != "rejected":
+        raise Conflict(f"only a rejected dispute can be escalated; this one is {dispute.status}",
+                       {"status": [dispute.status]})
+    assert dispute.qa_decided_at is not None
+    end = deadline(dispute.qa_decided_at, policy.window_days, dispute.audit.dealer.timezone, policy.holidays)
+    if now >= end:
+        raise Conflict(f"the escalation window closed on {end.strftime('%Y-%m-%d %H:%M %Z')}",
+                       {"status": ["escalation window closed"]})
+    before = _snapshot(dispute)
+    dispute.status = "escalated"
+    dispute.escalated_at = now
+    dispute.escalation_note = note
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("the dispute changed at the same time; reload it") from None
+    _event(session, dispute, user, "dispute_escalated", before, note)
+    session.flush()
+    return dispute
+
+
+def find_disputes(session: Session, user: User, *, status: str | None = None, audit_id: Any = None,
+                  dealer_id: int | None = None) -> list[Dispute]:
+    query = (select(Dispute).join(Audit, Audit.id == Dispute.audit_id)
+             .where(access.dispute_filter(user)).options(joinedload(Dispute.audit).joinedload(Audit.dealer))
+             .order_by(Dispute.filed_at, Dispute.id))
+    if status:
+        query = query.where(Dispute.status == status)
+    if audit_id:
+        query = query.where(Dispute.audit_id == audit_id)
+    if dealer_id:
+        query = query.where(Dispute.dealer_id == dealer_id)
+    return list(session.scalars(query).unique())
+
+
+def open_disputes_by_audit(session: Session, audit_ids: Iterable[Any]) -> dict[Any, list[str]]:
+    """Items under dispute per audit, in one query ("under dispute" marks in APIs and reports)."""
+    ids = list(audit_ids)
+    if not ids:
+        return {}
+    out: dict[Any, list[str]] = {}
+    for audit_id, item_key in session.execute(select(Dispute.audit_id, Dispute.item_key).where(
+            Dispute.audit_id.in_(ids), Dispute.status.in_(("open", "escalated")))):
+        out.setdefault(audit_id, []).append(item_key)
+    return out
