@@ -212,3 +212,36 @@ def test_email_sends_each_manager_their_region_report_and_dealer_scorecards(app,
                      "scorecard-EA03-zh.pdf"]
     pdf = next(part for part in east.walk() if part.get_filename() == "scorecard-EA01-zh.pdf")
     assert pdf.get_payload(decode=True).startswith(b"%PDF")
+
+
+def test_a_dispute_decision_re_renders_exactly_the_reports_it_changes(app, db_session, demo, tmp_path):
+    """A rejected dispute moves no score: only its dealer's scorecard (the dispute and its decision) and its
+    region's report (dispute statistics) change; every other report is left as it was."""
+    from auditapp.models import User
+    from auditapp.services.disputes import DisputePolicy, decide, file_dispute
+    from auditapp.services.score_versions import latest_versions
+
+    runner = app.test_cli_runner()
+    args = ["reports", "render", "--wave", WAVE, "--out", str(tmp_path), "--lang", "en", "--processes", "2"]
+    assert runner.invoke(args=args).exit_code == 0
+    dealer_user = db_session.scalar(select(User).where(User.email == "gm.ea01@demo.auditapp.cn"))
+    qa = db_session.scalar(select(User).where(User.role == "qa"))
+    wave = db_session.scalar(select(Wave).where(Wave.code == WAVE))
+    audit = db_session.scalars(select(Audit).where(Audit.dealer_id == dealer_user.dealer_id,
+                                                   Audit.wave_id == wave.id)).first()
+    score = latest_versions(db_session, [audit.id])[audit.id].score
+    from auditapp.services.checklists import checklist_of
+
+    checklist = checklist_of(audit.checklist_version)
+    item = next(k for k in score["failed"] if checklist.items[k].disputable)
+    policy = DisputePolicy(window_days=5, decision_days=5, holidays=frozenset())
+    dispute = file_dispute(db_session, dealer_user, audit.id, item_key=item, claim="The consultant did this.",
+                           requested_outcome="pass", evidence=[], policy=policy)
+    decide(db_session, qa, dispute.id, outcome="rejected", reason="The shopper's notes say otherwise.")
+    db_session.commit()
+    again = runner.invoke(args=args)
+    assert "2 rendered" in again.output, again.output
+    newest = db_session.scalars(select(ReportFile).order_by(ReportFile.id.desc()).limit(2)).all()
+    assert {(r.kind, r.dealer_id, r.region_id) for r in newest} == {
+        ("dealer_scorecard", dealer_user.dealer_id, audit.dealer.region_id),
+        ("region_report", None, audit.dealer.region_id)}
