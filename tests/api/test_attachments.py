@@ -12,21 +12,6 @@ from auditapp.services.attachments import sniff_type
 from fixtures.files import ftyp_bytes, jpeg_bytes, pdf_bytes, png_bytes, sha256_of, upload
 
 
-@pytest.fixture
-def shopper(make_user):
-    return make_user("shopper")
-
-
-@pytest.fixture
-def headers(auth_for, shopper):
-    return auth_for(shopper)
-
-
-@pytest.fixture
-def audit(make_audit, shopper):
-    return make_audit(shopper=shopper)
-
-
 def attachment_rows(db_session, audit) -> int:
     return db_session.scalar(select(func.count()).select_from(Attachment).where(Attachment.audit_id == audit.id))
 

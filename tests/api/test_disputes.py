@@ -198,36 +198,16 @@ def test_lists_overdue_and_statistics(client, setting, db_session):
     assert other["overall"]["disputes"] == 0
 
 
-def test_notifications_reach_qa_and_the_dealer(client, setting, app, monkeypatch, db_session):
-    import socket
-
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    received = []
-
-    class Collect(Message):
-        def handle_message(self, message):
-            received.append(message)
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-        monkeypatch.setitem(app.config, "SMTP_PORT", port)
-        dispute_id = file(client, setting).json["id"]
-        filed_to = sorted(m["To"] for m in received)
-        client.post(f"/api/v1/disputes/{dispute_id}/decision", headers=setting["h"]["qa"],
-                    json={"outcome": "rejected", "reason": "Timer shows 45 s."})
-    finally:
-        controller.stop()
+def test_notifications_reach_qa_and_the_dealer(client, setting, smtp_server, db_session):
     from auditapp.models import User
+
+    dispute_id = file(client, setting).json["id"]
+    filed_to = sorted(m["To"] for m in smtp_server)
+    client.post(f"/api/v1/disputes/{dispute_id}/decision", headers=setting["h"]["qa"],
+                json={"outcome": "rejected", "reason": "Timer shows 45 s."})
     qa_emails = sorted(db_session.scalars(select(User.email).where(User.role == "qa", User.active.is_(True))))
     assert filed_to == qa_emails
-    decided = [m for m in received if "Dispute decided" in m["Subject"]]
+    decided = [m for m in smtp_server if "Dispute decided" in m["Subject"]]
     dealer_email = client.get("/api/v1/me", headers=setting["h"]["dealer"]).json["email"]
     assert [m["To"] for m in decided] == [dealer_email]
     assert "Timer shows 45 s." in decided[0].get_payload(decode=True).decode()

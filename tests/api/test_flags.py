@@ -108,16 +108,6 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def shopper(make_user):
-    return make_user("shopper")
-
-
-@pytest.fixture
-def headers(auth_for, shopper):
-    return auth_for(shopper)
-
-
-@pytest.fixture
 def qa(make_user, auth_for):
     return auth_for(make_user("qa"))
 

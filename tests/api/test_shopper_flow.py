@@ -34,21 +34,6 @@ def complete_answers(quote_sha: str, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def shopper(make_user):
-    return make_user("shopper")
-
-
-@pytest.fixture
-def headers(auth_for, shopper):
-    return auth_for(shopper)
-
-
-@pytest.fixture
-def audit(make_audit, shopper):
-    return make_audit(shopper=shopper)
-
-
-@pytest.fixture
 def quote(client, headers, audit) -> str:
     """A photo of the written quote, uploaded to the audit."""
     data = jpeg_bytes()

@@ -173,36 +173,15 @@ def test_pdfs_use_only_the_report_font(app, db_session, demo, tmp_path):
 
 
 def test_email_sends_each_manager_their_region_report_and_dealer_scorecards(app, db_session, demo, tmp_path,
-                                                                           monkeypatch):
+                                                                           smtp_server, monkeypatch):
     import email
-    import socket
 
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    received: list[email.message.Message] = []
-
-    class Collect(Message):
-        def handle_message(self, message):
-            received.append(message)
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-        monkeypatch.setitem(app.config, "SMTP_PORT", port)
-        monkeypatch.setitem(app.config, "SMTP_TLS", "none")
-        monkeypatch.setitem(app.config, "MAIL_FROM", "reports@auditapp.test")
-        result = app.test_cli_runner().invoke(args=[
-            "reports", "render", "--wave", WAVE, "--out", str(tmp_path), "--lang", "zh", "--email"])
-    finally:
-        controller.stop()
+    monkeypatch.setitem(app.config, "MAIL_FROM", "reports@auditapp.test")
+    result = app.test_cli_runner().invoke(args=[
+        "reports", "render", "--wave", WAVE, "--out", str(tmp_path), "--lang", "zh", "--email"])
     assert result.exit_code == 0, result.output
     assert "2 emails sent" in result.output
-    by_recipient = {m["To"]: m for m in received}
+    by_recipient = {m["To"]: m for m in smtp_server}
     assert set(by_recipient) == {"manager.east@demo.auditapp.cn", "manager.south@demo.auditapp.cn"}
     east = by_recipient["manager.east@demo.auditapp.cn"]
     assert east["From"] == "reports@auditapp.test" and "华东区" in str(email.header.make_header(
