@@ -154,14 +154,6 @@ def load_wave(session: Session, wave_code: str, min_ranked: int) -> WaveData:
 
 # --- figures ----------------------------------------------------------------------------------------
 
-def _dealer_score(data: WaveData, dealer_id: int) -> WaveScore:
-    return dealer_wave_score(a.score["overall"] for a in data.dealer_audits(dealer_id))
-
-
-def _mean_or_none(values: Iterable[float | None]) -> float | None:
-    return region_wave_score(values)
-
-
 class WaveFigures:
     """Per-dealer, per-region and national figures of one wave, computed once and shared."""
 
@@ -169,7 +161,8 @@ class WaveFigures:
         self.data = data
         self.dealer_ids = data.dealer_ids_in()
         scores = [a.score for a in data.audits]
-        self.dealer_scores = {d: _dealer_score(data, d) for d in self.dealer_ids}
+        self.dealer_scores = {d: dealer_wave_score(a.score["overall"] for a in data.dealer_audits(d))
+                              for d in self.dealer_ids}
         dealer_score_dicts = {d: [a.score for a in data.dealer_audits(d)] for d in self.dealer_ids}
         self.dealer_gaps = {d: item_gaps(s) for d, s in dealer_score_dicts.items()}
         self.dealer_sections = {d: section_means(s) for d, s in dealer_score_dicts.items()}
@@ -180,9 +173,13 @@ class WaveFigures:
         self.regions = {r: self._scope(data.dealer_ids_in(r)) for r in self.region_ids}
         self.all_knockouts = failed_knockouts(scores)
 
+    def region(self, region_id: int) -> dict[str, Any]:
+        """A region's figures (empty ones for a region without published audits in the wave)."""
+        return self.regions.get(region_id) or self._scope([])
+
     def _scope(self, dealer_ids: list[int]) -> dict[str, Any]:
         return {
-            "mean": _mean_or_none(self.dealer_scores[d].mean for d in dealer_ids),
+            "mean": region_wave_score(self.dealer_scores[d].mean for d in dealer_ids),
             "dealers": len(dealer_ids),
             "audits": sum(self.dealer_scores[d].n for d in dealer_ids),
             "gaps": scope_gaps_from_dealers(self.dealer_gaps[d] for d in dealer_ids),
@@ -247,7 +244,7 @@ def _trend(data: WaveData, figures: WaveFigures, dealer_id: int | None, region_i
         rows.append({"wave": _wave_ref(wave), "score": own.mean if own else None, "n": own.n if own else None,
                      "region": region_wave_score(dealer_means[d] for d in region_dealers),
                      "nation": region_wave_score(dealer_means.values())})
-    current_region = figures.regions.get(region_id, {}).get("mean")
+    current_region = figures.region(region_id)["mean"]
     own_now = figures.dealer_scores.get(dealer_id) if dealer_id is not None else None
     rows.append({"wave": _wave_ref(data.wave), "score": own_now.mean if own_now else None,
                  "n": own_now.n if own_now else None, "region": current_region,
@@ -258,7 +255,7 @@ def _trend(data: WaveData, figures: WaveFigures, dealer_id: int | None, region_i
 def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None = None) -> dict[str, Any]:
     figures = figures or WaveFigures(data)
     region = data.regions[dealer.region_id]
-    region_figures = figures.regions.get(region.id) or figures._scope([])
+    region_figures = figures.region(region.id)
     nation = figures.nation
     score = figures.dealer_scores.get(dealer.id, WaveScore(mean=None, n=0))
     board = figures.leaderboard(region.id)
@@ -354,7 +351,7 @@ def dispute_statistics(data: WaveData, dealer_ids: Iterable[int], *, with_shoppe
 
 def region_leaderboard(data: WaveData, region: Region, figures: WaveFigures | None = None) -> dict[str, Any]:
     figures = figures or WaveFigures(data)
-    own = figures.regions.get(region.id) or figures._scope([])
+    own = figures.region(region.id)
     board = figures.leaderboard(region.id)
     codes = {d: data.dealers[d].code for d in data.dealers}
 
