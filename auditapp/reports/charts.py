@@ -294,8 +294,8 @@ def comparison_chart(rows: Sequence[Mapping[str, Any]], lab: Labeller, series: S
     plot_x0 = label_w + 14
     plot_x1 = width - value_cols * value_w - 14
     scale = (plot_x1 - plot_x0) / 100
-    row_h = 27.0 if both else 23.0
-    head_h = 26.0 if both else 16.0
+    row_h = 24.0 if both else 23.0
+    head_h = 24.0 if both else 16.0
     top = head_h + 4
     plot_bottom = top + row_h * len(rows)
     axis_h = 16.0

@@ -98,17 +98,63 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "revised": ("已修订", "revised"),
     "original": ("原得分 {score}", "original {score}"),
     "current": ("当前", "Current"),
-    "revisions_title": ("得分修订与申诉", "Revisions and disputes"),
+    "revisions_title": ("得分修订", "Score revisions"),
+    "revisions_sub": ("申诉成立后生成新的得分版本；报告使用最新版本", "an upheld dispute makes a new score version; the report uses the latest"),
     "no_revisions": ("本波次无得分修订", "No score was revised in this wave"),
     "original_score": ("原得分", "Original"),
     "revised_score": ("修订后得分", "Revised"),
+    "revised_on": ("修订日期", "Revised on"),
     "change": ("变化", "Change"),
     "version": ("版本", "Version"),
     "reason": ("原因", "Reason"),
-    "disputes_title": ("申诉", "Disputes"),
-    "claim": ("申诉内容", "Claim"),
-    "decision": ("裁定", "Decision"),
     "audit_no": ("暗访 {k}", "Visit {k}"),
+    # disputes (DESIGN 6)
+    "under_dispute": ("申诉中", "under dispute"),
+    "hl_under_dispute": ("申诉中：{audits}（{items}），裁定前按当前得分计入",
+                         "Under dispute: {audits} ({items}), counted at the current score until decided"),
+    "items_n": ("{n} 个检查项", "{n} items"),
+    "items_n1": ("1 个检查项", "1 item"),
+    "disputes_title": ("申诉", "Disputes"),
+    "disputes_sub": ("经销商对单项结果的申诉、诉求及裁定理由", "the dealer's appeals against single items, what they asked for, and the decisions with their reasons"),
+    "no_disputes": ("本波次无申诉", "No disputes in this wave"),
+    "dispute_no": ("申诉 #{id}", "Dispute #{id}"),
+    "filed_on": ("申诉日期", "Filed on"),
+    "decided_on": ("裁定日期", "Decided on"),
+    "requested": ("申诉诉求", "Requested"),
+    "requested_pass": ("改判为达标", "pass"),
+    "requested_not_applicable": ("改判为不适用", "not applicable"),
+    "claim": ("申诉理由", "Claim"),
+    "decision": ("裁定理由", "Decision"),
+    "decision_pending": ("尚未裁定", "not decided yet"),
+    "dispute_open": ("待裁定", "open"),
+    "dispute_escalated": ("已上诉", "escalated"),
+    "dispute_upheld": ("申诉成立", "upheld"),
+    "dispute_partially_upheld": ("部分成立", "partially upheld"),
+    "dispute_rejected": ("驳回", "rejected"),
+    "escalated_pending": ("待区域经理终裁", "awaiting the region manager's final decision"),
+    "escalated_final": ("经上诉，区域经理终裁", "escalated: the region manager's final decision"),
+    "dispute_stats_title": ("申诉统计", "Dispute statistics"),
+    "dispute_stats_sub": ("申诉率 = 有申诉的暗访占已发布暗访的比例；成立率 = 已裁定申诉中成立（含部分成立）的比例",
+                          "dispute rate = share of published visits with a dispute; uphold rate = share of decided "
+                          "disputes upheld in full or in part"),
+    "dispute_stats_none": ("本波次无申诉（已发布暗访 {n} 次）", "No disputes in this wave ({n} published visits)"),
+    "by_dealer": ("按经销商", "By dealer"),
+    "most_disputed": ("申诉最多的检查项", "Most disputed items"),
+    "visits_h": ("暗访", "Visits"),
+    "disputed_visits": ("涉诉暗访", "Disputed visits"),
+    "dispute_rate": ("申诉率", "Dispute rate"),
+    "disputes_h": ("申诉", "Disputes"),
+    "share_of_visits": ("占暗访", "% of visits"),
+    "upheld_decided": ("成立 / 已裁定", "Upheld / decided"),
+    "uphold_rate": ("成立率", "Uphold rate"),
+    "open_h": ("未决", "Open"),
+    "region_total": ("区域合计", "Region total"),
+    "no_dispute_dealers": ("其余 {n} 家经销商：无申诉", "{n} other dealers: no disputes"),
+    "note_dispute_signals": (
+        "申诉率高且集中在一家经销商，或成立的申诉较多，都是质量信号：前者可能是为保护考核奖金而申诉，后者提示暗访执行或检查项表述需要复核。",
+        "A high dispute rate concentrated on one dealer, or many upheld disputes, are quality signals: the first "
+        "can mean disputes made to protect bonuses, the second that the visits or the item wording need review.",
+    ),
     "leaderboard_title": ("经销商排行榜", "Dealer leaderboard"),
     "leaderboard_sub": ("按本波次得分排序；90% 置信区间及可能名次区间",
                         "by wave score, with the 90% interval and plausible rank range"),
@@ -141,6 +187,14 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
         "Points lost: how many points of the overall score an item cost on average (they add up to "
         "100 − the mean score before knock-outs). A failed knock-out sets its section or the whole visit to 0.",
     ),
+    "note_disputes": (
+        "经销商可在发布后的申诉期内对单项提出申诉，由质检（QA）书面裁定（被驳回的可向区域经理上诉一次，其裁定为最终裁定）；"
+        "申诉成立生成新的得分版本（标注“已修订”，原得分并列），裁定前暗访按当前得分计入并标注“申诉中”。",
+        "Dealers may dispute single items within the dispute window after publication and QA decides in writing "
+        "(a rejected dispute may be escalated once to the region manager, whose decision is final); an upheld "
+        "dispute makes a new score version (marked \"revised\", with the original score beside it), and until the "
+        "decision the visit counts with its current score, marked \"under dispute\".",
+    ),
     "note_region": (
         "区域与全国数值为其经销商数值的平均，每家经销商计一次。",
         "Region and nation figures are means over their dealers, each dealer counting once.",
@@ -169,6 +223,20 @@ def short_title(text: str) -> str:
     """
     shortened = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", _PARENTHETICAL.sub(" ", text)).strip()
     return shortened or text
+
+
+_CLOSING_PUNCTUATION: Final = "？?！!。."
+
+
+def _join(parts: list[str], sep: str, after_punctuation: str) -> str:
+    """Parts joined by ``sep``, or by ``after_punctuation`` after a part that ends a sentence already
+    (a question needs no "；" after its "？")."""
+    out = ""
+    for index, part in enumerate(parts):
+        if index:
+            out += after_punctuation if out.endswith(tuple(_CLOSING_PUNCTUATION)) else sep
+        out += part
+    return out
 
 
 class Labeller:
@@ -258,7 +326,8 @@ class Labeller:
     def join_texts(texts: list[Mapping[str, str]], short: bool = False) -> dict[str, str]:
         """Several {"zh", "en"} texts as one, joined the way each language lists things."""
         pick = short_title if short else (lambda value: value)
-        return {"zh": "；".join(pick(t["zh"]) for t in texts), "en": "; ".join(pick(t["en"]) for t in texts)}
+        return {"zh": _join([pick(t["zh"]) for t in texts], "；", ""),
+                "en": _join([pick(t["en"]) for t in texts], "; ", " ")}
 
 
 __all__ = ["LABELS", "LANGS", "Labeller", "short_title"]

@@ -9,9 +9,9 @@ WeasyPrint ``FontConfiguration``) and reused for every report:
     pdf = renderer.region_report_pdf(region_leaderboard(...), "zh")
 
 Templates receive the plain dicts of ``services.scorecards`` unchanged, autoescaped, with
-``StrictUndefined``: a key the template needs and the data lacks raises ``jinja2.UndefinedError``.
-The few keys the services do not produce yet are optional and read with ``.get`` (see
-``OPTIONAL_KEYS``).
+``StrictUndefined``: a key the template needs and the data lacks raises ``jinja2.UndefinedError``
+(the dispute keys included: ``audits[].under_dispute``, ``revisions[].reason``, ``disputes``, and the
+region's ``disputes`` statistics).
 
 WeasyPrint fetches through ``AssetFetcher``, which serves only the report's own assets (the two
 prepared font files and files inside the template directory) and refuses everything else without
@@ -45,10 +45,6 @@ log = logging.getLogger(__name__)
 STYLESHEET: Final = "report.css"
 DEALER_TEMPLATE: Final = "dealer_scorecard.html"
 REGION_TEMPLATE: Final = "region_report.html"
-#: Keys the templates read only when present (the scorecard services do not produce them yet).
-OPTIONAL_KEYS: Final = {
-    "dealer scorecard": ("revisions[].reason", "revisions[].revised_on", "disputes"),
-}
 
 
 class AssetRefused(ValueError):
@@ -233,4 +229,4 @@ def _clip(value: float | None, lo: float = 0.0, hi: float = 100.0) -> float | No
     return max(lo, min(hi, value))
 
 
-__all__ = ["AssetFetcher", "AssetRefused", "ReportRenderer", "OPTIONAL_KEYS"]
+__all__ = ["AssetFetcher", "AssetRefused", "ReportRenderer"]

@@ -184,6 +184,94 @@ def test_dealer_report_never_shows_the_shopper(renderer: ReportRenderer, scoreca
     assert "Zhang Wei" not in html and "4711" not in html
 
 
+def loose(text: str) -> str:
+    """Without whitespace and hyphens (pdftotext joins a line that ends in "-" without the hyphen)."""
+    return flat(text).replace("-", "")
+
+
+def label_texts(lang: str, key: str, **values: Any) -> list[str]:
+    zh, en = Labeller("both").pair(key, **values)
+    return texts_for(lang, {"zh": zh, "en": en})
+
+
+def first_line(layout: str, needle: str) -> str:
+    """The first line of a ``-layout`` text holding needle (a table row's first line)."""
+    return next(line for line in layout.splitlines() if needle in line)
+
+
+@needs_poppler
+@pytest.mark.parametrize("lang", LANGS)
+def test_disputes_on_the_dealer_scorecard(dealer_pdfs: dict[str, bytes], scorecard_data: dict[str, Any],
+                                          lang: str, tmp_path: Path) -> None:
+    pdf = dealer_pdfs[lang]
+    text = pdf_text(pdf, tmp_path, f"disputes-{lang}")
+    compact = loose(text)
+    layout = pdf_text(pdf, tmp_path, f"disputes-{lang}-layout", layout=True)
+    audits = scorecard_data["audits"]
+    assert [a["under_dispute"] for a in audits] == [False, True, False]
+    # DESIGN 6: the audit with an open dispute is marked "under dispute" in the audit list, the others not
+    marks = texts_for(lang, {"zh": "申诉中", "en": "under dispute"})
+    for audit in audits:
+        row = first_line(layout, audit["visited_on"])  # the audit list comes before the revisions
+        for mark in marks:
+            assert (mark in row) is audit["under_dispute"], (mark, row)
+    if lang == "zh":
+        assert "under dispute" not in text and "Under dispute" not in text
+    if lang == "en":
+        assert "申诉中" not in text
+    # ... and named in the highlights
+    for highlight in label_texts(lang, "hl_under_dispute", audits={"zh": "暗访 2", "en": "Visit 2"},
+                                 items={"zh": "1 个检查项", "en": "1 item"}):
+        assert flat(highlight) in flat(text)
+    # the revision gives its date and reason (typed text, printed as it was typed)
+    revision = scorecard_data["revisions"][0]
+    assert revision["revised_on"] in text
+    assert loose(revision["reason"]) in compact
+    # every dispute: item, claim, requested outcome, status and the decision's reason (or "not decided yet")
+    disputes = scorecard_data["disputes"]
+    assert [x["status"] for x in disputes] == ["rejected", "upheld", "open"]
+    rows = flat(layout)
+    assert_in_order(rows, [f"#{x['id']}" for x in disputes])
+    for x in disputes:
+        assert loose(x["claim"]) in compact
+        for item in texts_for(lang, x["item_text"]):
+            assert flat(item)[:12] in flat(text)
+        for status in label_texts(lang, f"dispute_{x['status']}"):
+            assert flat(status) in flat(text)
+        for requested in label_texts(lang, f"requested_{x['requested_outcome']}"):
+            assert flat(requested) in flat(text)
+        assert x["filed_on"] in text
+        if x["decision"]:
+            assert loose(x["decision"]) in compact and x["decided_on"] in text
+    for pending in label_texts(lang, "decision_pending"):
+        assert flat(pending) in flat(text)
+    for note in label_texts(lang, "escalated_final"):  # the rejected dispute was escalated: final decision
+        assert flat(note) in flat(text)
+    # the notes explain the process
+    for note in label_texts(lang, "note_disputes"):
+        assert flat(note) in flat(text)
+
+
+@needs_poppler
+def test_dispute_claim_is_printed_literally(renderer: ReportRenderer, scorecard_data: dict[str, Any],
+                                            tmp_path: Path) -> None:
+    scorecard_data["disputes"][2]["claim"] = "The fee is optional, see <b>bold</b> line 3 & the bank's schedule."
+    html = renderer.dealer_scorecard_html(scorecard_data, "en")
+    assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
+    text = pdf_text(renderer.dealer_scorecard_pdf(scorecard_data, "en"), tmp_path, "bold-claim")
+    assert "see <b>bold</b> line 3 & the bank's schedule." in " ".join(text.split())
+
+
+def test_scorecard_without_disputes_says_so(renderer: ReportRenderer, scorecard_data: dict[str, Any]) -> None:
+    for audit in scorecard_data["audits"]:
+        audit.update(under_dispute=False, items_under_dispute=[])
+    scorecard_data["disputes"] = []
+    html = renderer.dealer_scorecard_html(scorecard_data, "en")
+    assert LABELS["no_disputes"][1] in html
+    assert "under dispute" not in html.replace(LABELS["note_disputes"][1].replace('"', "&#34;"), "")
+    assert "Under dispute" not in html
+
+
 # --- region report ------------------------------------------------------------------------------------
 
 @needs_poppler
@@ -212,6 +300,53 @@ def test_region_report_text(region_pdfs: dict[str, bytes], region_data: dict[str
     assert "−25.8" in text and "74.4→48.6" in text
 
 
+@needs_poppler
+@pytest.mark.parametrize("lang", LANGS)
+def test_region_dispute_statistics(region_pdfs: dict[str, bytes], region_data: dict[str, Any], lang: str,
+                                   tmp_path: Path) -> None:
+    text = flat(pdf_text(region_pdfs[lang], tmp_path, f"region-disputes-{lang}"))
+    layout = pdf_text(region_pdfs[lang], tmp_path, f"region-disputes-{lang}-layout", layout=True)
+    for title in label_texts(lang, "dispute_stats_title"):
+        assert flat(title) in text
+    stats = region_data["disputes"]
+    # dealers by dispute rate, highest first: EA001 disputes every visit
+    section_layout = layout[layout.index(LABELS["dispute_stats_title"][1 if lang == "en" else 0]):]
+    section = flat(section_layout)
+    rows = {row["dealer"]["code"]: row for row in stats["dealers"]}
+    assert_in_order(section, ["EA001", "EA004", "EA005"])
+    ea001 = flat(first_line(section_layout, "EA001"))
+    assert rows["EA001"]["dispute_rate"] == 1.0
+    assert "33100.0%31/250.0%1" in ea001  # visits, disputed visits, rate, disputes, upheld/decided, uphold rate, open
+    assert "33.3%" in section and "1/1100.0%" in section
+    # the dealers without disputes share one line (EA002 and EA003: one visit each)
+    assert "EA002" not in section and "EA003" not in section
+    for quiet in label_texts(lang, "no_dispute_dealers", n=2):
+        assert flat(quiet) in section
+    # the region total
+    for total in label_texts(lang, "region_total"):
+        assert flat(total) in section
+    assert "10550.0%52/450.0%1" in section
+    # the most disputed items, most disputes first
+    for variant in texts_for(lang, {"zh": "zh", "en": "en"}):
+        assert_in_order(section, [item_prefix(row["item_text"][variant], variant) for row in stats["items"]])
+    assert "220.0%1/250.0%" in section  # the follow-up call: 2 disputes, 20% of visits, 1 of 2 upheld
+    for note in label_texts(lang, "note_dispute_signals"):
+        assert flat(note) in text
+
+
+def test_region_without_disputes_says_so(renderer: ReportRenderer, region_data: dict[str, Any]) -> None:
+    stats = region_data["disputes"]
+    zero = {"disputes": 0, "disputed_audits": 0, "dispute_rate": 0.0, "decided": 0, "upheld": 0,
+            "uphold_rate": None, "open": 0}
+    stats["overall"].update(zero)
+    for row in stats["dealers"]:
+        row.update(zero)
+    stats["items"] = []
+    html = renderer.region_report_html(region_data, "en")
+    assert "No disputes in this wave (10 published visits)" in html
+    assert LABELS["most_disputed"][1] not in html
+
+
 # --- strictness ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lang", ["fr", "", "ZH", None, "zh-CN"])
@@ -228,6 +363,9 @@ def test_unknown_language_is_refused(renderer: ReportRenderer, scorecard_data: d
 @pytest.mark.parametrize("remove", [
     ("score",), ("score", "n"), ("rank",), ("gaps", 0, "info", "text"), ("sections", 2, "nation"),
     ("trend", 0, "region"), ("audits", 0, "visited_on"), ("dealer", "name", "en"),
+    ("audits", 1, "under_dispute"), ("audits", 1, "items_under_dispute"), ("revisions", 0, "reason"),
+    ("revisions", 0, "revised_on"), ("disputes",), ("disputes", 0, "status"), ("disputes", 0, "claim"),
+    ("disputes", 2, "decision"),
 ])
 def test_missing_key_fails_loudly(renderer: ReportRenderer, scorecard_data: dict[str, Any],
                                   remove: tuple[Any, ...]) -> None:
@@ -239,7 +377,8 @@ def test_missing_key_fails_loudly(renderer: ReportRenderer, scorecard_data: dict
         renderer.dealer_scorecard_html(scorecard_data, "both")
 
 
-@pytest.mark.parametrize("remove", ["ranked", "insufficient_sample", "movers", "section_titles", "min_ranked"])
+@pytest.mark.parametrize("remove", ["ranked", "insufficient_sample", "movers", "section_titles", "min_ranked",
+                                    "disputes"])
 def test_region_missing_key_fails_loudly(renderer: ReportRenderer, region_data: dict[str, Any],
                                          remove: str) -> None:
     del region_data[remove]
@@ -277,8 +416,7 @@ def test_typed_text_is_printed_literally_and_fetches_nothing(
     scorecard_data["dealer"]["name"] = {"zh": f"恶意店 {evil}", "en": f"Evil Motors {evil}"}
     revision = scorecard_data["revisions"][0]
     revision["reason"] = f"dispute upheld {evil}"
-    scorecard_data["disputes"] = [{"item_text": scorecard_data["gaps"][1]["info"]["text"],
-                                   "claim": f"CCTV shows a call {evil}", "decision": f"upheld {evil}"}]
+    scorecard_data["disputes"][1].update(claim=f"CCTV shows a call {evil}", decision=f"upheld {evil}")
     region_data["ranked"][0]["dealer"]["name"] = {"zh": f"恶意店 {evil}", "en": f"Evil Motors {evil}"}
 
     html = renderer.dealer_scorecard_html(scorecard_data, lang)
@@ -288,7 +426,7 @@ def test_typed_text_is_printed_literally_and_fetches_nothing(
     assert renderer.last_fetcher.allowed == [] and renderer.last_fetcher.refused == []
     text = flat(pdf_text(pdf, tmp_path, f"evil-{lang}"))
     for injection in INJECTIONS:
-        assert text.count(flat(injection)) >= 3  # name, revision reason, dispute claim and decision
+        assert text.count(flat(injection)) >= 4  # name, revision reason, dispute claim and decision
 
     pdf = renderer.region_report_pdf(region_data, lang)
     assert renderer.last_fetcher.allowed == [] and renderer.last_fetcher.refused == []
@@ -425,3 +563,6 @@ def test_labels_exist_in_both_languages_and_short_titles() -> None:
     assert str(lab.t("rank_of", rank=3, of=12)) == (
         '<span class="zh" lang="zh-CN">第 3 名 / 共 12 家</span> <span class="en" lang="en">rank 3 of 12</span>')
     assert "&lt;b&gt;" in str(lab.t("hl_weakest", mot={"zh": "<b>", "en": "<b>"}, score="1", region="2"))
+    # lists of questions: no "；" after a "？"
+    assert Labeller.join_texts([{"zh": "是否报价？", "en": "Quoted (in writing)?"}, {"zh": "甲", "en": "A"},
+                                {"zh": "乙", "en": "B"}], short=True) == {"zh": "是否报价？甲；乙", "en": "Quoted? A; B"}
