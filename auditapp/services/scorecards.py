@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -273,12 +274,13 @@ def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None
     for dispute in own_disputes:
         if dispute.status in ("open", "escalated"):
             open_items.setdefault(dispute.audit_id, []).append(dispute.item_key)
-    audits = [{"id": str(a.audit_id), "visited_on": a.visited_at.date().isoformat() if a.visited_at else None,
+    zone = ZoneInfo(dealer.timezone)
+    audits = [{"id": str(a.audit_id), "visited_on": _local_day(a.visited_at, zone),
                "overall": a.score["overall"], "overall_raw": a.score["overall_raw"],
                "knockouts": a.score["knockouts"], "version": a.version, "revised": a.version > 1,
                "original_overall": a.original_overall, "under_dispute": a.audit_id in open_items,
                "items_under_dispute": open_items.get(a.audit_id, [])} for a in data.dealer_audits(dealer.id)]
-    revisions = [{**row, "reason": a.revision_reason, "revised_on": a.revised_at.date().isoformat()}
+    revisions = [{**row, "reason": a.revision_reason, "revised_on": _local_day(a.revised_at, zone)}
                  for row, a in zip(audits, data.dealer_audits(dealer.id)) if row["revised"]]
     return {
         "dealer": _dealer_ref(dealer), "wave": _wave_ref(data.wave),
@@ -299,13 +301,19 @@ def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None
     }
 
 
+def _local_day(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    """The date as the dealer lives it: 07:00 in Shanghai is still the previous day in UTC."""
+    return moment.astimezone(zone).date().isoformat() if moment is not None else None
+
+
 def _dispute_row(data: WaveData, dispute: DisputeFigures) -> dict[str, Any]:
     info = data.item_info.get(dispute.item_key, {})
+    zone = ZoneInfo(data.dealers[dispute.dealer_id].timezone)
     return {"id": dispute.id, "audit_id": str(dispute.audit_id), "item": dispute.item_key,
             "item_text": info.get("text", {"zh": dispute.item_key, "en": dispute.item_key}),
             "status": dispute.status, "requested_outcome": dispute.requested_outcome, "claim": dispute.claim,
-            "decision": dispute.reason, "filed_on": dispute.filed_at.date().isoformat(),
-            "decided_on": dispute.decided_at.date().isoformat() if dispute.decided_at else None,
+            "decision": dispute.reason, "filed_on": _local_day(dispute.filed_at, zone),
+            "decided_on": _local_day(dispute.decided_at, zone),
             "escalated": dispute.escalated}
 
 

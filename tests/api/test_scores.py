@@ -114,3 +114,15 @@ def test_scorecard_and_leaderboard_queries_do_not_grow(client, make_region, make
     small = measure(2, 2)
     large = measure(12, 4)
     assert small == large
+
+
+def test_visit_dates_are_the_dealers_local_dates(client, make_dealer, make_wave, make_published_audit, make_user,
+                                                 auth_for):
+    from datetime import datetime, timezone
+
+    dealer = make_dealer()  # Asia/Shanghai, UTC+8
+    wave = make_wave(code="2026-TZ")
+    # 23:30 UTC on 2 August is 07:30 on 3 August in Shanghai.
+    make_published_audit(PERFECT, dealer=dealer, wave=wave, visited=datetime(2026, 8, 2, 23, 30, tzinfo=timezone.utc))
+    card = client.get(f"/api/v1/dealers/{dealer.id}/scorecard?wave=2026-TZ", headers=auth_for(make_user("qa"))).json
+    assert card["audits"][0]["visited_on"] == "2026-08-03"
