@@ -61,6 +61,15 @@ class DisputeFigures:
     filed_at: datetime
     decided_at: datetime | None
     escalated: bool
+    # The whole appeal stays visible (DESIGN 6): QA's decision, the escalation, the manager's decision.
+    qa_outcome: str | None = None
+    qa_reason: str | None = None
+    escalated_at: datetime | None = None
+    escalation_note: str | None = None
+    final_outcome: str | None = None
+    final_reason: str | None = None
+    override: dict[str, Any] | None = None
+    score_version: int | None = None
 
 
 @dataclass
@@ -143,7 +152,9 @@ def load_wave(session: Session, wave_code: str, min_ranked: int) -> WaveData:
             section_titles.update({s.key: s.title.to_dict() for s in checklist.sections})
     disputes = [DisputeFigures(d.id, d.audit_id, d.dealer_id, shopper_id, d.item_key, d.status, d.claim,
                                d.requested_outcome, d.final_reason or d.qa_reason, d.filed_at,
-                               d.final_decided_at or d.qa_decided_at, d.escalated_at is not None)
+                               d.final_decided_at or d.qa_decided_at, d.escalated_at is not None,
+                               d.qa_outcome, d.qa_reason, d.escalated_at, d.escalation_note, d.final_outcome,
+                               d.final_reason, d.override, d.score_version)
                 for d, shopper_id in session.execute(
                     select(Dispute, Audit.shopper_id).join(Audit, Audit.id == Dispute.audit_id)
                     .where(Audit.wave_id == wave.id, Audit.status == "published")
@@ -280,8 +291,16 @@ def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None
                "knockouts": a.score["knockouts"], "version": a.version, "revised": a.version > 1,
                "original_overall": a.original_overall, "under_dispute": a.audit_id in open_items,
                "items_under_dispute": open_items.get(a.audit_id, [])} for a in data.dealer_audits(dealer.id)]
-    revisions = [{**row, "reason": a.revision_reason, "revised_on": _local_day(a.revised_at, zone)}
-                 for row, a in zip(audits, data.dealer_audits(dealer.id)) if row["revised"]]
+    by_version = {(d.audit_id, d.score_version): d for d in own_disputes if d.score_version}
+    revisions = []
+    for row, a in zip(audits, data.dealer_audits(dealer.id)):
+        if row["revised"]:
+            source = by_version.get((a.audit_id, a.version))
+            revisions.append({**row, "reason": a.revision_reason, "revised_on": _local_day(a.revised_at, zone),
+                              "dispute": {"id": source.id, "item": source.item_key,
+                                          "outcome": source.final_outcome or source.qa_outcome,
+                                          "by": "manager" if source.final_outcome else "qa",
+                                          "reason": source.final_reason or source.qa_reason} if source else None})
     return {
         "dealer": _dealer_ref(dealer), "wave": _wave_ref(data.wave),
         "score": {**score.to_dict(), "band": band_of(score.mean), "min_ranked": data.min_ranked,
@@ -314,7 +333,14 @@ def _dispute_row(data: WaveData, dispute: DisputeFigures) -> dict[str, Any]:
             "status": dispute.status, "requested_outcome": dispute.requested_outcome, "claim": dispute.claim,
             "decision": dispute.reason, "filed_on": _local_day(dispute.filed_at, zone),
             "decided_on": _local_day(dispute.decided_at, zone),
-            "escalated": dispute.escalated}
+            "escalated": dispute.escalated,
+            "qa_decision": {"outcome": dispute.qa_outcome, "reason": dispute.qa_reason} if dispute.qa_outcome else None,
+            "escalation": {"on": _local_day(dispute.escalated_at, zone), "note": dispute.escalation_note}
+            if dispute.escalated_at else None,
+            "final_decision": {"outcome": dispute.final_outcome, "reason": dispute.final_reason}
+            if dispute.final_outcome else None,
+            "new_value": (dispute.override or {}).get("value") if dispute.override else None,
+            "score_version": dispute.score_version}
 
 
 def dispute_statistics(data: WaveData, dealer_ids: Iterable[int], *, with_shoppers: bool) -> dict[str, Any]:
