@@ -107,6 +107,12 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "change": ("变化", "Change"),
     "version": ("版本", "Version"),
     "reason": ("原因", "Reason"),
+    "revision_dispute": ("申诉 #{id}（{item}）经{by}裁定{outcome}：", "Dispute #{id} ({item}) {outcome} by {by}:"),
+    "by_qa": ("质检", "QA"),
+    "by_manager": ("区域经理", "the region manager"),
+    "outcome_upheld": ("成立", "upheld"),
+    "outcome_partially_upheld": ("部分成立", "partially upheld"),
+    "outcome_rejected": ("驳回", "rejected"),
     "audit_no": ("暗访 {k}", "Visit {k}"),
     # disputes (DESIGN 6)
     "under_dispute": ("申诉中", "under dispute"),
@@ -126,6 +132,11 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "claim": ("申诉理由", "Claim"),
     "decision": ("裁定理由", "Decision"),
     "decision_pending": ("尚未裁定", "not decided yet"),
+    "qa_decision": ("质检裁定：{outcome}", "QA decision: {outcome}"),
+    "escalation_on": ("上诉理由（{on}）", "Escalated on {on}"),
+    "final_decision": ("区域经理终裁：{outcome}", "Region manager's final decision: {outcome}"),
+    "new_value": ("新值：{value}", "New value: {value}"),
+    "made_version": ("生成得分版本 v{version}", "new score version v{version}"),
     "dispute_open": ("待裁定", "open"),
     "dispute_escalated": ("已上诉", "escalated"),
     "dispute_upheld": ("申诉成立", "upheld"),
@@ -263,6 +274,11 @@ class Labeller:
     def pair(self, key: str, **values: Any) -> tuple[str, str]:
         zh, en = LABELS[key]
         return zh.format(**_side(values, "zh")), en.format(**_side(values, "en"))
+
+    def texts(self, key: str, **values: Any) -> dict[str, str]:
+        """A label as a {"zh", "en"} text, to fill another label's placeholder (``t(key, x=L.texts(...))``)."""
+        zh, en = self.pair(key, **values)
+        return {"zh": zh, "en": en}
 
     def plain(self, key: str, sep: str = " ", **values: Any) -> str:
         return self.join(self.pair(key, **values), sep)

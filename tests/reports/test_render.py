@@ -223,10 +223,21 @@ def test_disputes_on_the_dealer_scorecard(dealer_pdfs: dict[str, bytes], scoreca
     for highlight in label_texts(lang, "hl_under_dispute", audits={"zh": "暗访 2", "en": "Visit 2"},
                                  items={"zh": "1 个检查项", "en": "1 item"}):
         assert flat(highlight) in flat(text)
-    # the revision gives its date and reason (typed text, printed as it was typed)
+    # the revision gives its date and, from the dispute that made it, a line in the report's language(s)
+    # with the decision's reason (typed text, printed as it was typed) instead of the English free text
     revision = scorecard_data["revisions"][0]
     assert revision["revised_on"] in text
-    assert loose(revision["reason"]) in compact
+    source = revision["dispute"]
+    assert source == {"id": 41, "item": "followup_contacted", "outcome": "upheld", "by": "qa",
+                      "reason": scorecard_data["disputes"][1]["qa_decision"]["reason"]}
+    for line in revision_lines(lang, source, scorecard_data["disputes"][1]["item_text"]):
+        assert loose(line) in compact
+    assert loose(source["reason"]) in compact
+    assert "dispute#41upheld(QA)" not in compact
+    if lang == "zh":
+        assert "Dispute #41" not in text
+    if lang == "en":
+        assert "申诉 #41（" not in text
     # every dispute: item, claim, requested outcome, status and the decision's reason (or "not decided yet")
     disputes = scorecard_data["disputes"]
     assert [x["status"] for x in disputes] == ["rejected", "upheld", "open"]
@@ -247,9 +258,83 @@ def test_disputes_on_the_dealer_scorecard(dealer_pdfs: dict[str, bytes], scoreca
         assert flat(pending) in flat(text)
     for note in label_texts(lang, "escalated_final"):  # the rejected dispute was escalated: final decision
         assert flat(note) in flat(text)
+    # DESIGN 6: the whole appeal stays visible: QA's decision and reason, the escalation's date and note,
+    # the region manager's final decision and reason, in that order
+    escalated = disputes[0]
+    assert escalated["qa_decision"]["outcome"] == escalated["final_decision"]["outcome"] == "rejected"
+    path = []
+    for step in (label_texts(lang, "qa_decision", outcome=status_text("rejected")),
+                 [escalated["qa_decision"]["reason"]],
+                 label_texts(lang, "escalation_on", on=escalated["escalation"]["on"]),
+                 [escalated["escalation"]["note"]],
+                 label_texts(lang, "final_decision", outcome=status_text("rejected")),
+                 [escalated["final_decision"]["reason"]]):
+        for part in step:
+            assert loose(part) in compact, part
+        path.append(loose(step[0]))
+    assert_in_order(compact, [path[1], path[5]])  # QA's reason, then the manager's
+    assert_in_order(compact, [loose(escalated["claim"]), path[3]])  # the dealer's side: claim, then escalation
+    # the upheld dispute: QA's decision and the score version it made; no new value (not a partial decision)
+    upheld = disputes[1]
+    for part in [*label_texts(lang, "qa_decision", outcome=status_text("upheld")),
+                 *label_texts(lang, "made_version", version=upheld["score_version"])]:
+        assert loose(part) in compact, part
+    for label in label_texts(lang, "new_value", value=upheld["new_value"]):
+        assert loose(label) not in compact
     # the notes explain the process
     for note in label_texts(lang, "note_disputes"):
         assert flat(note) in flat(text)
+
+
+def status_text(outcome: str) -> dict[str, str]:
+    zh, en = LABELS[f"dispute_{outcome}"]
+    return {"zh": zh, "en": en}
+
+
+def revision_lines(lang: str, source: dict[str, Any], item_text: dict[str, str]) -> list[str]:
+    """The revision line of a dispute's decision, as the report prints it in lang."""
+    labeller = Labeller("both")
+    return label_texts(lang, "revision_dispute", id=source["id"], item=labeller.short(item_text),
+                       by=labeller.texts(f"by_{source['by']}"), outcome=labeller.texts(f"outcome_{source['outcome']}"))
+
+
+@needs_poppler
+def test_partial_decision_after_escalation(renderer: ReportRenderer, scorecard_data: dict[str, Any],
+                                           tmp_path: Path) -> None:
+    # QA rejects, the dealer escalates, the region manager upholds in part and sets a new value
+    final = {"outcome": "partially_upheld", "reason": "A call was made, but only after 70 hours."}
+    dispute = scorecard_data["disputes"][1]
+    dispute.update(status="partially_upheld", escalated=True, decision=final["reason"], new_value=45,
+                   qa_decision={"outcome": "rejected", "reason": "No call is in the shopper's log."},
+                   escalation={"on": "2026-08-07", "note": "Please check the DMS call log again."},
+                   final_decision=final, score_version=2)
+    revision = scorecard_data["revisions"][0]
+    revision["dispute"].update(outcome="partially_upheld", by="manager", reason=final["reason"])
+    # a revision without a dispute (made another way) keeps its free-text reason
+    scorecard_data["revisions"].append({**revision, "id": scorecard_data["audits"][0]["id"], "version": 2,
+                                        "reason": "QA correction: answer typed in the wrong field",
+                                        "dispute": None})
+    compact = loose(pdf_text(renderer.dealer_scorecard_pdf(scorecard_data, "both"), tmp_path, "partial"))
+    for line in revision_lines("both", revision["dispute"], dispute["item_text"]):
+        assert loose(line) in compact
+    assert loose("经区域经理裁定部分成立") in compact and loose("partially upheld by the region manager") in compact
+    assert loose("QA correction: answer typed in the wrong field") in compact
+    for part in [*label_texts("both", "qa_decision", outcome=status_text("rejected")),
+                 "No call is in the shopper's log.", *label_texts("both", "escalation_on", on="2026-08-07"),
+                 "Please check the DMS call log again.",
+                 *label_texts("both", "final_decision", outcome=status_text("partially_upheld")), final["reason"],
+                 *label_texts("both", "new_value", value=45), *label_texts("both", "made_version", version=2)]:
+        assert loose(part) in compact, part
+
+
+def test_escalated_dispute_awaits_the_manager(renderer: ReportRenderer, scorecard_data: dict[str, Any]) -> None:
+    dispute = scorecard_data["disputes"][0]
+    dispute.update(status="escalated", final_decision=None, decided_on=None,
+                   decision=dispute["qa_decision"]["reason"])
+    html = renderer.dealer_scorecard_html(scorecard_data, "en")
+    assert html.count(LABELS["escalated_pending"][1].replace("'", "&#39;")) == 2  # status column and decisions
+    assert LABELS["final_decision"][1].split(":")[0].replace("'", "&#39;") not in html
+    assert "Escalated on 2026-07-14" in html
 
 
 @needs_poppler
@@ -363,9 +448,11 @@ def test_unknown_language_is_refused(renderer: ReportRenderer, scorecard_data: d
 @pytest.mark.parametrize("remove", [
     ("score",), ("score", "n"), ("rank",), ("gaps", 0, "info", "text"), ("sections", 2, "nation"),
     ("trend", 0, "region"), ("audits", 0, "visited_on"), ("dealer", "name", "en"),
-    ("audits", 1, "under_dispute"), ("audits", 1, "items_under_dispute"), ("revisions", 0, "reason"),
-    ("revisions", 0, "revised_on"), ("disputes",), ("disputes", 0, "status"), ("disputes", 0, "claim"),
-    ("disputes", 2, "decision"),
+    ("audits", 1, "under_dispute"), ("audits", 1, "items_under_dispute"), ("revisions", 0, "dispute"),
+    ("revisions", 0, "dispute", "reason"), ("revisions", 0, "revised_on"), ("disputes",), ("disputes", 0, "status"),
+    ("disputes", 0, "claim"), ("disputes", 2, "decision"), ("disputes", 0, "qa_decision"),
+    ("disputes", 0, "escalation"), ("disputes", 0, "final_decision"), ("disputes", 0, "final_decision", "reason"),
+    ("disputes", 1, "score_version"),
 ])
 def test_missing_key_fails_loudly(renderer: ReportRenderer, scorecard_data: dict[str, Any],
                                   remove: tuple[Any, ...]) -> None:
@@ -415,8 +502,10 @@ def test_typed_text_is_printed_literally_and_fetches_nothing(
     evil = " ".join(INJECTIONS)
     scorecard_data["dealer"]["name"] = {"zh": f"恶意店 {evil}", "en": f"Evil Motors {evil}"}
     revision = scorecard_data["revisions"][0]
-    revision["reason"] = f"dispute upheld {evil}"
-    scorecard_data["disputes"][1].update(claim=f"CCTV shows a call {evil}", decision=f"upheld {evil}")
+    revision["dispute"]["reason"] = f"dispute upheld {evil}"
+    scorecard_data["disputes"][1].update(claim=f"CCTV shows a call {evil}", decision=f"upheld {evil}",
+                                         qa_decision={"outcome": "upheld", "reason": f"upheld {evil}"})
+    scorecard_data["disputes"][0]["escalation"]["note"] = f"see the video {evil}"
     region_data["ranked"][0]["dealer"]["name"] = {"zh": f"恶意店 {evil}", "en": f"Evil Motors {evil}"}
 
     html = renderer.dealer_scorecard_html(scorecard_data, lang)
@@ -426,7 +515,7 @@ def test_typed_text_is_printed_literally_and_fetches_nothing(
     assert renderer.last_fetcher.allowed == [] and renderer.last_fetcher.refused == []
     text = flat(pdf_text(pdf, tmp_path, f"evil-{lang}"))
     for injection in INJECTIONS:
-        assert text.count(flat(injection)) >= 4  # name, revision reason, dispute claim and decision
+        assert text.count(flat(injection)) >= 5  # name, revision reason, dispute claim, decision and escalation
 
     pdf = renderer.region_report_pdf(region_data, lang)
     assert renderer.last_fetcher.allowed == [] and renderer.last_fetcher.refused == []
