@@ -205,17 +205,25 @@ def _print_sample_score() -> None:
                f" (full score: auditapp score checklists/sales_visit.yaml examples/{sample.name})")
 
 
-def default_workers() -> int:
-    """gunicorn's rule of thumb (2 × cores + 1), capped: each worker holds the app and a DB pool."""
+def default_workers(database_uri: str | None = None) -> int:
+    """gunicorn's rule of thumb (2 × cores + 1), capped: each worker holds the app and a DB pool.
+
+    On SQLite, cores + 1: its writers take turns on the file's write lock, and workers beyond that
+    only take CPU from the one holding the lock, which lengthens every writer's turn (measured with
+    bench/bench_api.py: on 2 cores, 3 workers answered submits faster, at p99, than 5 did)."""
     import os
 
-    return min(2 * (os.cpu_count() or 1) + 1, 9)
+    cores = os.cpu_count() or 1
+    if database_uri is not None and database_uri.startswith("sqlite"):
+        return min(cores + 1, 9)
+    return min(2 * cores + 1, 9)
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="Worker processes (default: 2 × cores + 1).")
+@click.option("--workers", default=None, type=int,
+              help="Worker processes (default: 2 × cores + 1; on SQLite, cores + 1).")
 @click.option("--no-upgrade", is_flag=True, help="Do not bring the schema up to date before starting.")
 @with_appcontext
 def serve(host: str, port: int, workers: int | None, no_upgrade: bool) -> None:
@@ -229,8 +237,9 @@ def serve(host: str, port: int, workers: int | None, no_upgrade: bool) -> None:
     click.echo(f"serving on http://{host}:{port} (API docs: http://{host}:{port}/api/docs)")
     # A fresh process: this command runs inside an app context, and workers forked from it would reuse
     # that context for every request, so no request would ever end its database session.
+    workers = workers or default_workers(current_app.config["SQLALCHEMY_DATABASE_URI"])
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-                              "--workers", str(workers or default_workers()), "--timeout", "60",
+                              "--workers", str(workers), "--timeout", "60",
                               "--access-logfile", "-", "auditapp:create_app()"])
 
 

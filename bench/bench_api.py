@@ -595,12 +595,15 @@ class DatabaseRun:
 def run_database(name: str, args: argparse.Namespace, pool: ProcessPoolExecutor, workdir: Path) -> DatabaseRun:
     print(f"\n[{name}] preparing: {args.clients} shoppers x {args.audits_per_client} audits, "
           f"{SECTIONS * ITEMS_PER_SECTION}-item checklist ...", flush=True)
+    from auditapp.cli import default_workers
+
     prepared = prepare(name, args.clients, args.audits_per_client, workdir)
     print(f"[{name}] prepared in {prepared.setup_seconds:.1f} s ({prepared.url})", flush=True)
-    server = Server(prepared, args.workers, args.server)
+    workers = args.workers or default_workers(prepared.url)
+    server = Server(prepared, workers, args.server)
     try:
         server.start()
-        print(f"[{name}] server ({args.server}) up on port {server.port}: {args.workers} workers, pids "
+        print(f"[{name}] server ({args.server}) up on port {server.port}: {workers} workers, pids "
               f"{server.proc.pid if server.proc else '?'} + {server.worker_pids()}", flush=True)
         tokens = login_all(server.port, prepared.shoppers)
         pids = [server.proc.pid] if server.proc else []
@@ -659,15 +662,22 @@ def load_average() -> str:
         return "?"
 
 
-def main() -> int:
+def workers_text(args: argparse.Namespace) -> str:
+    if args.workers:
+        return str(args.workers)
     from auditapp.cli import default_workers
+
+    return f"{default_workers('sqlite:')} (SQLite) / {default_workers('postgresql:')} (PostgreSQL)"
+
+
+def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (one shopper each)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each measurement")
-    parser.add_argument("--workers", type=int, default=default_workers(),
-                        help="gunicorn workers (default: the serve command's default)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default: the serve command's default for the database)")
     parser.add_argument("--server", choices=("serve", "gunicorn"), default="serve",
                         help="serve: `auditapp serve`; gunicorn: `gunicorn wsgi:app` with the same settings")
     parser.add_argument("--client-procs", type=int, default=4, help="client processes the clients are spread over")
@@ -686,7 +696,7 @@ def main() -> int:
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
 
     print(f"bench_api: {args.clients} clients ({args.client_procs} processes), {args.seconds:g} s per measurement, "
-          f"{args.workers} gunicorn workers ({args.server}), {os.cpu_count()} CPUs, load average {load_average()}",
+          f"{workers_text(args)} gunicorn workers ({args.server}), {os.cpu_count()} CPUs, load average {load_average()}",
           flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="auditapp-bench-"))
     runs: list[DatabaseRun] = []
@@ -710,7 +720,7 @@ def main() -> int:
 
     print(f"\nload average after: {load_average()}")
     print(f"{SECTIONS * ITEMS_PER_SECTION}-item submits, {args.clients} concurrent clients "
-          f"({args.client_procs} processes, keep-alive where the server allows), {args.workers} workers "
+          f"({args.client_procs} processes, keep-alive where the server allows), {workers_text(args)} workers "
           f"({args.server}), "
           f"{args.seconds:g} s each\n")
     print(table(runs, args.clients))

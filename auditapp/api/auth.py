@@ -7,6 +7,7 @@ from flask import Flask, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..database import read_only_transaction
 from ..errors import Unauthorized
 from ..extensions import db
 from ..models import User
@@ -43,7 +44,10 @@ def init_app(app: Flask) -> None:
             return
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        user = user_for_token(db.session, token.strip()) if scheme.lower() == "bearer" and token else None
+        user = None
+        if scheme.lower() == "bearer" and token:
+            with read_only_transaction(db.session):
+                user = user_for_token(db.session, token.strip())
         if user is None:
             raise Unauthorized("log in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token")
         g.user = user

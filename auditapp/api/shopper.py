@@ -54,9 +54,12 @@ IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": True,
                    "description": "Made once per submission by the phone and repeated on every retry"}
 
 
+_AUDIT_SCHEMA = AuditSchema()
+
+
 def _shopper_request(user: User) -> shopper.ShopperRequest:
     def body(audit: Audit) -> dict[str, Any]:
-        return AuditSchema().dump(present_audit(audit, user, answers=answers_of(db.session, audit)))
+        return _AUDIT_SCHEMA.dump(present_audit(audit, user, answers=answers_of(db.session, audit)))
 
     return shopper.ShopperRequest(user=user, received_at=utcnow(),
                                   limits=FlagLimits.from_config(current_app.config),

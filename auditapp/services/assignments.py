@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import Audit, AuditEvent, Dealer, User, Wave
+from ..models import Audit, AuditEvent, ChecklistVersion, Dealer, User, Wave
 from .access import audit_filter, ensure_audit_visible
 from .checklists import get_version
 
@@ -81,7 +81,10 @@ def find_audits(session: Session, user: User, *, status: str | None = None, wave
 
 
 def get_audit(session: Session, user: User, audit_id: uuid.UUID, *, for_update: bool = False) -> Audit:
-    query = select(Audit).where(Audit.id == audit_id).options(joinedload(Audit.dealer))
+    # The checklist version is read with the audit (every caller needs its checklist), without its
+    # document: checklists.checklist_of parses a version once per process and reads it only then.
+    query = select(Audit).where(Audit.id == audit_id).options(
+        joinedload(Audit.dealer), joinedload(Audit.checklist_version).defer(ChecklistVersion.document))
     if for_update:
         query = query.with_for_update(of=Audit)
     return ensure_audit_visible(user, session.scalar(query))

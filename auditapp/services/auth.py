@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ..errors import TooManyRequests, Unauthorized
 from ..models import ApiToken, LoginThrottle, User, utcnow
@@ -84,9 +84,18 @@ def _count_failure(session: Session, scopes: list[str], throttles: dict[str, Log
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == token_hash(token))
-        .options(selectinload(ApiToken.user).selectinload(User.regions)))
-    if row is None or row.expires_at <= utcnow() or not row.user.active:
+    """The active user of an unexpired token: one query on every API request.
+
+    Only a manager's access depends on regions (services.access), so only a manager's are loaded here;
+    other roles load them if something asks (GET /me)."""
+    row = session.execute(
+        select(ApiToken.expires_at, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash(token))).first()
+    if row is None:
         return None
-    return row.user
+    expires_at, user = row
+    if expires_at <= utcnow() or not user.active:
+        return None
+    if user.role == "manager":
+        user.regions  # noqa: B018 -- loaded now, while the request's first transaction is open
+    return user

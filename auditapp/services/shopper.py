@@ -71,7 +71,7 @@ def save_draft(session: Session, request: ShopperRequest, audit_id: uuid.UUID, a
     ensure_editable(audit)
     _check_if_match(if_match, request.view.etag(audit))
     problems = answer_problems(checklist_of(audit.checklist_version), answers, complete=False,
-                               known_attachments=_uploaded(session, audit))
+                               known_attachments=_uploaded(session, audit, answers))
     if problems:
         raise InvalidInput("some answers are invalid: see errors", {"answers": problems})
     _replace_answers(session, audit, answers)
@@ -88,9 +88,9 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
     user = request.user
     access.require_role(user, "shopper")
     key = parse_idempotency_key(idempotency_key)
+    request_hash = _request_hash(audit_id, answers, visit)
     # The lock makes a concurrent retry wait here, then find the record the first one stored.
     audit = get_audit(session, user, audit_id, for_update=True)
-    request_hash = _request_hash(audit.id, answers, visit)
     record = session.scalar(select(IdempotencyRecord).where(
         IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key))
     if record is not None:
@@ -100,7 +100,7 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
         return Outcome(record.status_code, record.response, replayed=True)
     ensure_editable(audit)
     problems = answer_problems(checklist_of(audit.checklist_version), answers, complete=True,
-                               known_attachments=_uploaded(session, audit))
+                               known_attachments=_uploaded(session, audit, answers))
     if problems:
         raise InvalidInput("the audit cannot be submitted: see errors", {"answers": problems})
 
@@ -202,19 +202,28 @@ def _check_if_match(if_match: str | None, current: str) -> None:
                                  "your changes and save again", {"If-Match": [f"current ETag is {current}"]})
 
 
-def _uploaded(session: Session, audit: Audit) -> set[str]:
+def _uploaded(session: Session, audit: Audit, answers: Any) -> set[str]:
+    """The audit's uploaded files, as far as the answers can cite them (no query when none cites one)."""
+    cites = isinstance(answers, Mapping) and any(
+        isinstance(answer, Mapping) and answer.get("attachments") for answer in answers.values())
+    if not cites:
+        return set()
     return set(session.scalars(select(Attachment.sha256).where(Attachment.audit_id == audit.id)))
 
 
 def _replace_answers(session: Session, audit: Audit, answers: Answers) -> None:
+    """Store the answers in place of the audit's previous ones."""
     session.execute(delete(Answer).where(Answer.audit_id == audit.id))
+    # Every row names every column, so that one executemany stores them all: the ORM's bulk insert
+    # would leave out None values and split the rows into one INSERT per set of columns. A None value
+    # is stored as JSON null, as the ORM stored it (JSONDoc does not turn None into SQL NULL).
     rows = [{"audit_id": audit.id, "item_key": key, "value": answer.get("value"),
              "na": answer.get("na") is True, "comment": answer.get("comment"),
              "comment_digest": comment_digest(answer.get("comment")),
              "attachments": list(answer.get("attachments") or [])}
             for key, answer in answers.items()]
     if rows:
-        session.execute(insert(Answer), rows)
+        session.execute(insert(Answer.__table__), rows)
     audit.revision += 1
 
 
