@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Walks one audit through the running API with curl, as the phone and the portals would:
 # admin sets up a region, dealer, wave and users; QA assigns; the shopper drafts, uploads evidence and
-# submits (twice, with the same Idempotency-Key); QA approves; the dealer reads the score.
+# submits (twice, with the same Idempotency-Key); QA approves; the dealer reads the score, disputes an
+# item, and QA upholds it.
 #
 #   auditapp serve &                      # in another terminal
 #   bash scripts/walkthrough.sh ADMIN_EMAIL ADMIN_PASSWORD [BASE_URL]
@@ -104,3 +105,10 @@ api POST "/audits/$audit/approve" "$qa" '{}' | json '"status: " + d["status"]'
 say "the dealer reads the score (no shopper in sight)"
 api GET "/audits/$audit/score" "$gm" | json '"overall %.1f (before knock-outs %.1f), knock-outs: %s" % (d["overall"], d["overall_raw"], [k["item"] for k in d["knockouts"]])'
 api GET "/dealers/$dealer/scorecard?wave=$wave_code" "$gm" | json '"worst gaps: " + ", ".join(g["item"] for g in d["gaps"][:5])'
+
+say "the dealer disputes an item; QA upholds it; the score is revised (the shopper's answer stays)"
+dispute=$(api POST "/audits/$audit/disputes" "$gm" '{"item": "business_card_given", "requested_outcome": "pass",
+  "claim": "Our CRM shows a WeChat business card sent to the customer during the visit."}' | json 'd["id"]')
+api POST "/disputes/$dispute/decision" "$qa" '{"outcome": "upheld", "reason": "The CRM log confirms the card."}' \
+  | json '"dispute %d: %s, score version %s" % (d["id"], d["status"], d["score_version"])'
+api GET "/audits/$audit/score" "$gm" | json '"overall %.1f (original %.1f), revised: %s" % (d["overall"], d["original_overall"], d["revised"])'
