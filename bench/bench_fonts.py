@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -36,6 +34,7 @@ from auditapp.reports.fonts import (  # noqa: E402
     ReportFonts,
     ensure_report_fonts,
 )
+from timing import measure  # noqa: E402 - bench/timing.py, beside this script
 
 SECTIONS = [
     ("接待", "Greeting", 91.5, 84.0, 80.2),
@@ -170,27 +169,6 @@ th {{ background: #eceff1; font-weight: bold; text-align: left; }}
 
 def render(html: str) -> bytes:
     return HTML(string=html).write_pdf()
-
-
-@dataclass(frozen=True)
-class Timing:
-    wall: list[float]
-    cpu: list[float]  # process CPU time: less sensitive to other load on the machine
-
-    def __str__(self) -> str:
-        return (f"median {statistics.median(self.wall):6.2f} s wall, "
-                f"{statistics.median(self.cpu):6.2f} s CPU "
-                f"(wall min {min(self.wall):.2f} max {max(self.wall):.2f}, n={len(self.wall)})")
-
-
-def measure(function: Callable[[], object], runs: int) -> Timing:
-    wall, cpu = [], []
-    for _ in range(runs):
-        wall_start, cpu_start = time.perf_counter(), time.process_time()
-        function()
-        wall.append(time.perf_counter() - wall_start)
-        cpu.append(time.process_time() - cpu_start)
-    return Timing(wall, cpu)
 
 
 def pdf_summary(pdf: bytes, work_dir: Path, name: str) -> str:

@@ -18,14 +18,11 @@ import argparse
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -43,6 +40,7 @@ from auditapp.reports.render import ReportRenderer  # noqa: E402
 from auditapp.services.checklists import store_checklists  # noqa: E402
 from auditapp.services.score_versions import store_score_version  # noqa: E402
 from auditapp.services.scorecards import WaveFigures, dealer_scorecard, load_wave, region_leaderboard  # noqa: E402
+from timing import measure  # noqa: E402 - bench/timing.py, beside this script
 
 REGIONS = [("EAST", "华东区", "East"), ("SOUTH", "华南区", "South"), ("NORTH", "华北区", "North")]
 CITIES = ["上海浦东", "杭州西湖", "南京江宁", "苏州工业园", "宁波鄞州", "广州天河", "深圳南山", "佛山顺德",
@@ -129,30 +127,6 @@ def latin_only(scorecard: dict[str, Any]) -> dict[str, Any]:
             return [strip(item) for item in value]
         return value
     return strip(scorecard)
-
-
-@dataclass(frozen=True)
-class Timing:
-    wall: list[float]
-    cpu: list[float]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.wall)
-
-    def __str__(self) -> str:
-        return (f"median {self.median:5.2f} s wall, {statistics.median(self.cpu):5.2f} s CPU "
-                f"(wall min {min(self.wall):.2f} max {max(self.wall):.2f}, n={len(self.wall)})")
-
-
-def measure(function: Callable[[], object], runs: int) -> Timing:
-    wall, cpu = [], []
-    for _ in range(runs):
-        wall_start, cpu_start = time.perf_counter(), time.process_time()
-        function()
-        wall.append(time.perf_counter() - wall_start)
-        cpu.append(time.process_time() - cpu_start)
-    return Timing(wall, cpu)
 
 
 def pdf_pages(pdf: bytes, path: Path) -> str:
