@@ -13,20 +13,59 @@ from .model import BANDED_TYPES, Checklist, Item
 ANSWER_FIELDS = frozenset({"value", "na", "comment", "attachments"})
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_TEXT = 4000
+NOT_AN_OBJECT = "must be an object with 'value', 'na', 'comment' or 'attachments'"
+
+Answers = Mapping[str, Any]
 
 
-def visible_items(checklist: Checklist, answers: Mapping[str, Mapping[str, Any]]) -> set[str]:
-    """Keys of the items shown to the shopper, given the answers so far (show_if is evaluated in order)."""
-    visible: set[str] = set()
+class InvalidAnswer(ValueError):
+    """An answer that cannot be read or scored; `item` names it, so that callers can report it per item."""
+
+    def __init__(self, item: str, problem: str):
+        super().__init__(f"{item}: {problem}")
+        self.item = item
+        self.problem = problem
+
+
+def answer_value(key: str, answer: Any) -> Any:
+    """The value an answer gives: None when it is N/A or carries no value (a photo's attachments only).
+
+    The one reading of an answer's shape, for validation, visibility and scoring alike. Raises
+    InvalidAnswer for an answer that is not an object.
+    """
+    if not isinstance(answer, Mapping):
+        raise InvalidAnswer(key, NOT_AN_OBJECT)
+    if answer.get("na") is True:
+        return None
+    return answer.get("value")
+
+
+def visible_answers(checklist: Checklist, answers: Answers) -> dict[str, Any]:
+    """The value (None if unanswered or N/A) of every item shown to the shopper, in checklist order.
+
+    The one implementation of show_if: an item is shown when its controlling item is shown and
+    answered with one of the listed values. An item whose controller is hidden is hidden, so a stale
+    answer behind a hidden question never counts. Items are in order, so a controller is decided first.
+    Raises InvalidAnswer for a shown item's answer that is not an object.
+    """
+    shown: dict[str, Any] = {}
     for key, item in checklist.items.items():
-        if item.show_if is None:
-            visible.add(key)
+        condition = item.show_if
+        if condition is not None and not (shown.get(condition.item) is not None
+                                          and condition.matches(shown[condition.item])):
             continue
-        controller = item.show_if.item
-        answer = answers.get(controller) or {}
-        if controller in visible and not answer.get("na") and item.show_if.matches(answer.get("value")):
-            visible.add(key)
-    return visible
+        shown[key] = answer_value(key, answers[key]) if key in answers else None
+    return shown
+
+
+def visible_items(checklist: Checklist, answers: Answers) -> set[str]:
+    """Keys of the items shown to the shopper, given the answers."""
+    return set(visible_answers(checklist, answers))
+
+
+def visible_values(checklist: Checklist, answers: Answers) -> dict[str, Any]:
+    """The value of every shown item answered with a value, in checklist order (what scoring counts)."""
+    return {key: value for key, value in visible_answers(checklist, answers).items() if value is not None}
 
 
 def answer_problems(checklist: Checklist, answers: Any, *, complete: bool,
@@ -44,14 +83,16 @@ def answer_problems(checklist: Checklist, answers: Any, *, complete: bool,
         if found:
             problems[key] = found
     if complete:
-        shown = visible_items(checklist, answers)
+        # An answer already refused (e.g. not an object) counts as unanswered for show_if: its own
+        # problem is reported, and the items it controls are judged as if it were missing.
+        shown = visible_items(checklist, {k: a for k, a in answers.items() if k not in problems})
         for key in shown:
             item = checklist.items[key]
-            answer = answers.get(key)
             if key in problems:
                 continue
-            answered = isinstance(answer, Mapping) and (answer.get("na") is True or "value" in answer
-                                                        or (item.type == "photo" and answer.get("attachments")))
+            answer = answers.get(key, {})  # every answer left here is an object: the others have problems
+            answered = answer.get("na") is True or "value" in answer or (item.type == "photo"
+                                                                          and bool(answer.get("attachments")))
             if item.required and not answered:
                 problems[key] = ["required: answer it or mark it N/A" if item.na_allowed else "required"]
             elif (item.evidence == "required" and answered and answer.get("na") is not True
@@ -61,8 +102,10 @@ def answer_problems(checklist: Checklist, answers: Any, *, complete: bool,
 
 
 def _answer_problems(item: Item, answer: Any, known: set[str] | None) -> list[str]:
-    if not isinstance(answer, Mapping):
-        return ["must be an object with 'value', 'na', 'comment' or 'attachments'"]
+    try:
+        answer_value(item.key, answer)
+    except InvalidAnswer as exc:
+        return [exc.problem]
     problems = [f"unknown field '{name}'" for name in answer if name not in ANSWER_FIELDS]
     na = answer.get("na", False)
     if not isinstance(na, bool):

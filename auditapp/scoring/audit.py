@@ -9,13 +9,12 @@ from math import fsum
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from auditapp.checklists.answers import Answers, InvalidAnswer, visible_values
 from auditapp.checklists.model import DIMENSIONS, SCORED_TYPES, Checklist, Item
 
-Answers = Mapping[str, Mapping[str, Any]]
-
-
-class InvalidAnswer(ValueError):
-    """An answer value that has no ratio (the API should have refused it)."""
+# Scoring reads answers through checklists.answers, which the API's validation uses too: one reading
+# of an answer's shape and one show_if rule, so what is refused and what is scored cannot drift apart.
+__all__ = ["AuditScore", "InvalidAnswer", "Knockout", "effective_answers", "score_audit", "visible_values"]
 
 
 @dataclass(frozen=True)
@@ -88,28 +87,11 @@ class AuditScore:
         )
 
 
-def effective_answers(answers: Answers, overrides: Answers | None = None) -> dict[str, Mapping[str, Any]]:
+def effective_answers(answers: Answers, overrides: Answers | None = None) -> dict[str, Any]:
     """Answers with each overridden item's answer replaced as a whole."""
     merged = dict(answers)
     merged.update(overrides or {})
     return merged
-
-
-def visible_values(checklist: Checklist, answers: Answers) -> dict[str, Any]:
-    """The value of every visible item answered with a value, in checklist order.
-
-    Items hidden by show_if, answered N/A or not answered are absent. An item whose controlling
-    item is itself absent is hidden: a stale answer behind a hidden question never counts.
-    """
-    values: dict[str, Any] = {}
-    for item in checklist.items.values():
-        condition = item.show_if
-        if condition is not None and not (condition.item in values and condition.matches(values[condition.item])):
-            continue
-        value = _value(answers.get(item.key))
-        if value is not None:
-            values[item.key] = value
-    return values
 
 
 def score_audit(checklist: Checklist, answers: Answers, overrides: Answers | None = None) -> AuditScore:
@@ -118,7 +100,7 @@ def score_audit(checklist: Checklist, answers: Answers, overrides: Answers | Non
     An item counts when it is of a scored type with weight > 0, visible and answered with a value;
     every other item is listed in `excluded`. When nothing counts (e.g. all N/A), `overall` and
     `overall_raw` are None, every section is None, `dimensions` is empty and all points lost are 0.
-    Raises InvalidAnswer for a value with no ratio.
+    Raises InvalidAnswer for an answer that is not an object or a value with no ratio.
     """
     values = visible_values(checklist, effective_answers(answers, overrides))
     ratios = {item.key: _ratio(item, values[item.key])
@@ -187,21 +169,15 @@ def _percent(share: float | None) -> float | None:
     return None if share is None else 100 * share
 
 
-def _value(answer: Mapping[str, Any] | None) -> Any:
-    if not isinstance(answer, Mapping) or answer.get("na") is True:
-        return None
-    return answer.get("value")
-
-
 def _ratio(item: Item, value: Any) -> float:
     if item.type == "yes_no" and value not in ("yes", "no"):
-        raise InvalidAnswer(f"{item.key}: {value!r} is not 'yes' or 'no'")
+        raise InvalidAnswer(item.key, f"{value!r} is not 'yes' or 'no'")
     if item.type not in ("yes_no", "choice") and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise InvalidAnswer(f"{item.key}: {value!r} is not a number")
+        raise InvalidAnswer(item.key, f"{value!r} is not a number")
     try:
         ratio = float(item.ratio(value))
     except (KeyError, TypeError) as exc:
-        raise InvalidAnswer(f"{item.key}: {value!r} is not an answer of this {item.type} item") from exc
+        raise InvalidAnswer(item.key, f"{value!r} is not an answer of this {item.type} item") from exc
     if not 0.0 <= ratio <= 1.0:
-        raise InvalidAnswer(f"{item.key}: {value!r} is out of range")
+        raise InvalidAnswer(item.key, f"{value!r} is out of range")
     return ratio

@@ -130,6 +130,8 @@ def test_a_draft_without_a_usable_if_match_is_428(client, headers, audit, db_ses
     ({"coffee": {"value": "yes"}}, "coffee", "unknown item"),               # unknown item
     ({"greeted": {"value": "yes", "note": "x"}}, "greeted", "unknown field"),
     ({"greeted": "yes"}, "greeted", "object"),
+    ({"greet_seconds": [25]}, "greet_seconds", "object"),
+    ({"pressure": 3}, "pressure", "object"),
 ])
 def test_invalid_answers_are_422_per_item_and_nothing_is_stored(client, headers, audit, db_session, answers,
                                                                  item, problem):
@@ -268,6 +270,23 @@ def test_evidence_not_uploaded_to_the_audit_is_422(client, headers, audit, db_se
     assert "not uploaded" in r.json["errors"]["answers"]["written_quote"][0]
 
 
+# An answer that is not an object once crashed the visibility rule of a submit when it answered an item
+# that controls another's show_if ("greeted" controls "greet_seconds"): a 500 instead of a 422.
+@pytest.mark.parametrize("bad", ["yes", ["yes"], 1, True])
+@pytest.mark.parametrize("item", ["greeted", "pressure"])
+def test_an_answer_that_is_not_an_object_is_422_on_submit_naming_the_item(client, headers, audit, quote, db_session,
+                                                                          item, bad):
+    answers = complete_answers(quote, **{item: bad})
+    r = submit(client, headers, audit, {"answers": answers, "visit": visit()}, str(uuid.uuid4()))
+    assert r.status_code == 422, r.json
+    assert set(r.json) == {"code", "status", "message", "errors"}
+    assert list(r.json["errors"]["answers"]) == [item]
+    assert "object" in r.json["errors"]["answers"][item][0]
+    assert reload(db_session, audit).status == "assigned"
+    assert stored_answers(db_session, audit) == {}
+    assert idempotency_records(db_session, audit) == 0
+
+
 def test_a_hidden_item_is_not_required(client, headers, audit, quote, db_session):
     answers = complete_answers(quote, greeted={"value": "no"})
     del answers["greet_seconds"]  # shown only when greeted = yes
@@ -349,6 +368,31 @@ def test_sync_keeps_the_good_entries_and_reports_the_bad_one(client, headers, ma
     assert reload(db_session, drafted).status == "in_progress"
     assert stored_answers(db_session, bad) == {} and reload(db_session, bad).status == "assigned"
     assert stored_answers(db_session, good) == good_answers and reload(db_session, good).status == "submitted"
+
+
+def test_sync_refuses_an_answer_that_is_not_an_object_in_its_entry_only(client, headers, make_audit, shopper,
+                                                                        db_session):
+    bare, good = make_audit(shopper=shopper), make_audit(shopper=shopper)
+    photo = jpeg_bytes()
+    for target in (bare, good):
+        assert upload(client, headers, target.id, photo).status_code == 201
+    good_answers = complete_answers(sha256_of(photo))
+    r = client.post("/api/v1/sync", headers=headers, json={"audits": [
+        {"audit_id": str(bare.id), "action": "submit", "answers": {**good_answers, "greeted": "yes"},
+         "visit": visit(), "idempotency_key": str(uuid.uuid4())},
+        {"audit_id": str(bare.id), "action": "draft", "answers": {"greeted": ["yes"]},
+         "if_match": etag(client, headers, bare)},
+        {"audit_id": str(good.id), "action": "submit", "answers": good_answers, "visit": visit(),
+         "idempotency_key": str(uuid.uuid4())},
+    ]})
+    assert r.status_code == 200, r.json
+    results = r.json["results"]
+    assert [x["status"] for x in results] == [422, 422, 200]
+    for result in results[:2]:
+        assert list(result["body"]["errors"]["answers"]) == ["greeted"]
+        assert "object" in result["body"]["errors"]["answers"]["greeted"][0]
+    assert stored_answers(db_session, bare) == {} and reload(db_session, bare).status == "assigned"
+    assert reload(db_session, good).status == "submitted"
 
 
 def test_sync_answers_each_entry_as_its_single_request_would(client, headers, audit, make_audit, shopper,

@@ -43,6 +43,18 @@ def test_score_refuses_invalid_answers_with_the_item(runner, tmp_path):
     assert "no_such_item: unknown item for sales_visit v1" in result.output
 
 
+def test_score_refuses_an_answer_that_is_not_an_object_with_the_item(runner, tmp_path):
+    # "greeted" controls greet_seconds' show_if: a bare "yes" there once crashed the command.
+    example = json.loads((ROOT / "examples" / "sales_visit_answers.json").read_text(encoding="utf-8"))
+    example["answers"]["greeted"] = "yes"
+    answers = tmp_path / "bare.json"
+    answers.write_text(json.dumps(example))
+    result = runner.invoke(args=["score", str(ROOT / "checklists" / "sales_visit.yaml"), str(answers)])
+    assert result.exit_code == 1, result.output
+    assert "bare.json: greeted: must be an object" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_score_refuses_answers_for_another_checklist(runner, tmp_path):
     answers = tmp_path / "other.json"
     answers.write_text(json.dumps({"checklist": {"key": "phone_enquiry", "version": 1}, "answers": {}}))
