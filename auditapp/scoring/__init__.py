@@ -21,13 +21,15 @@ from .aggregate import (
     section_means,
     worst_gaps,
 )
-from .audit import AuditScore, InvalidAnswer, Knockout, effective_answers, score_audit, visible_values
+from .audit import (AuditScore, InvalidAnswer, Knockout, effective_answers, knockout_costs, score_audit,
+                    visible_values, with_knockout_cost)
 from .stats import mean_interval, t_quantile
 
 __all__ = [
     "AuditScore", "CONFIDENCE", "GapRow", "InvalidAnswer", "ItemGap", "KeyMean", "Knockout", "Leaderboard",
     "MIN_RANKED_AUDITS", "RankedDealer", "UnrankedDealer", "WaveScore", "dealer_wave_score", "dimension_means",
-    "effective_answers", "failed_knockouts", "item_gaps", "item_info_from_checklist", "leaderboard", "mean_interval",
+    "effective_answers", "failed_knockouts", "item_gaps", "item_info_from_checklist", "knockout_costs", "leaderboard",
+    "mean_interval",
     "region_wave_score", "scope_gaps_from_dealers", "scope_means_from_dealers", "score_audit", "section_means",
-    "t_quantile", "visible_values", "worst_gaps",
+    "t_quantile", "visible_values", "with_knockout_cost", "worst_gaps",
 ]

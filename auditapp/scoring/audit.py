@@ -4,17 +4,19 @@ Every sum is a `math.fsum` taken in checklist order, so a recomputation gives th
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from math import fsum
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from auditapp.checklists.answers import Answers, InvalidAnswer, visible_values
 from auditapp.checklists.model import DIMENSIONS, SCORED_TYPES, Checklist, Item
 
 # Scoring reads answers through checklists.answers, which the API's validation uses too: one reading
 # of an answer's shape and one show_if rule, so what is refused and what is scored cannot drift apart.
-__all__ = ["AuditScore", "InvalidAnswer", "Knockout", "effective_answers", "score_audit", "visible_values"]
+__all__ = ["AuditScore", "InvalidAnswer", "Knockout", "effective_answers", "knockout_costs", "score_audit",
+           "visible_values", "with_knockout_cost"]
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,16 @@ class Knockout:
         return {"item": self.item, "scope": self.scope, "section": self.section}
 
 
-_MAPPINGS = ("sections", "sections_raw", "dimensions", "points_lost", "ratios", "global_weights")
+_MAPPINGS = ("sections", "sections_raw", "dimensions", "points_lost", "knockout_cost", "ratios", "global_weights")
 
 
 @dataclass(frozen=True)
 class AuditScore:
-    """An audit's score. `overall`/`overall_raw` are None when no section is scored."""
+    """An audit's score. `overall`/`overall_raw` are None when no section is scored.
+
+    `knockout_cost` holds K_i of each failed knock-out item (DESIGN 4), so that
+    overall + Σ points_lost + Σ knockout_cost = 100 and overall_raw + Σ points_lost = 100.
+    """
 
     overall: float | None
     overall_raw: float | None
@@ -41,6 +47,7 @@ class AuditScore:
     dimensions: Mapping[str, float]
     knockouts: tuple[Knockout, ...]
     points_lost: Mapping[str, float]
+    knockout_cost: Mapping[str, float]
     failed: tuple[str, ...]
     excluded: tuple[str, ...]
     ratios: Mapping[str, float]
@@ -63,6 +70,7 @@ class AuditScore:
             "dimensions": dict(self.dimensions),
             "knockouts": [k.to_dict() for k in self.knockouts],
             "points_lost": dict(self.points_lost),
+            "knockout_cost": dict(self.knockout_cost),
             "failed": list(self.failed),
             "excluded": list(self.excluded),
             "ratios": dict(self.ratios),
@@ -70,16 +78,30 @@ class AuditScore:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AuditScore:
+    def from_dict(cls, data: Mapping[str, Any], checklist: Checklist | None = None) -> AuditScore:
+        """Read a stored score. One stored before knockout_cost existed gets it from its checklist
+        (`with_knockout_cost`); without the checklist such a score with knock-outs is refused rather than
+        read as if its knock-outs had cost nothing."""
+        knockouts = tuple(Knockout(item=k["item"], scope=k["scope"], section=k["section"])
+                          for k in data["knockouts"])
+        if "knockout_cost" in data:
+            knockout_cost = data["knockout_cost"]
+        elif not knockouts:
+            knockout_cost = {}
+        elif checklist is not None:
+            knockout_cost = knockout_costs(checklist, data["sections_raw"], knockouts)
+        else:
+            raise ValueError("this stored score predates knockout_cost and has knock-outs: "
+                             "read it with its checklist")
         return cls(
             overall=data["overall"],
             overall_raw=data["overall_raw"],
             sections=data["sections"],
             sections_raw=data["sections_raw"],
             dimensions=data["dimensions"],
-            knockouts=tuple(Knockout(item=k["item"], scope=k["scope"], section=k["section"])
-                            for k in data["knockouts"]),
+            knockouts=knockouts,
             points_lost=data["points_lost"],
+            knockout_cost=knockout_cost,
             failed=tuple(data["failed"]),
             excluded=tuple(data["excluded"]),
             ratios=data["ratios"],
@@ -138,20 +160,57 @@ def score_audit(checklist: Checklist, answers: Answers, overrides: Answers | Non
     if reported is not None and any(k.scope == "audit" for k in knockouts):
         reported = 0.0
 
+    sections_raw = {key: _percent(share) for key, share in shares_raw.items()}
     return AuditScore(
         overall=reported,
         overall_raw=overall_raw,
         sections={key: _percent(share) for key, share in shares.items()},
-        sections_raw={key: _percent(share) for key, share in shares_raw.items()},
+        sections_raw=sections_raw,
         dimensions=_dimensions(checklist, ratios, global_weights),
         knockouts=knockouts,
         points_lost={item.key: (100 * global_weights[item.key] * (1 - ratios[item.key]) if item.key in ratios else 0.0)
                      for item in checklist.items.values() if item.type in SCORED_TYPES},
+        knockout_cost=knockout_costs(checklist, sections_raw, knockouts),
         failed=tuple(key for key, r in ratios.items() if r < 1),
         excluded=tuple(key for key in checklist.items if key not in ratios),
         ratios=ratios,
         global_weights=global_weights,
     )
+
+
+def knockout_costs(checklist: Checklist, sections_raw: Mapping[str, float | None],
+                   knockouts: Sequence[Knockout]) -> dict[str, float]:
+    """K_i of DESIGN 4 for each failed knock-out item, in the order of `knockouts`.
+
+    With w_s = W_s / Σ W of the scored sections, a section knock-out in s costs w_s · S_raw_s, shared
+    equally by the failed section-scope items of s; an audit knock-out costs the overall left after the
+    section knock-outs, shared equally by the failed audit-scope items (0 when section knock-outs left
+    nothing). It needs only what a stored score carries (raw section scores in percent, the knock-out
+    list) and the checklist's section weights, so a score stored before knockout_cost existed gets
+    the very same numbers when it is read.
+    """
+    if not knockouts:
+        return {}
+    scored = [s for s in checklist.sections if sections_raw.get(s.key) is not None]
+    total = fsum(s.weight for s in scored)
+    share = {s.key: (s.weight / total) * sections_raw[s.key] for s in scored}  # type: ignore[operator]
+    by_section: dict[str, list[str]] = {}
+    for knockout in knockouts:
+        if knockout.scope == "section":
+            by_section.setdefault(knockout.section, []).append(knockout.item)
+    left = fsum(share[s.key] for s in scored if s.key not in by_section)
+    audit_items = [k.item for k in knockouts if k.scope == "audit"]
+    return {k.item: (share[k.section] / len(by_section[k.section]) if k.scope == "section"
+                     else left / len(audit_items))
+            for k in knockouts}
+
+
+def with_knockout_cost(checklist: Checklist, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored score dict with `knockout_cost`, computed from its checklist when it was stored before the
+    key existed. Stored score versions are append-only history, so they are completed when read, not rewritten."""
+    if "knockout_cost" in data:
+        return dict(data)
+    return AuditScore.from_dict(data, checklist).to_dict()
 
 
 def _dimensions(checklist: Checklist, ratios: Mapping[str, float],

@@ -4,12 +4,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fixtures.factories import small_checklist_document
 
 from auditapp import scoring
-from auditapp.checklists import checklist_from_document
 from auditapp.checklists import answers as answer_rules
-from auditapp.checklists.answers import InvalidAnswer, answer_problems, answer_value, visible_answers
-from fixtures.factories import small_checklist_document
+from auditapp.checklists import checklist_from_document
+from auditapp.checklists.answers import (
+    InvalidAnswer,
+    answer_problems,
+    answer_value,
+    visible_answers,
+)
 
 T = {"zh": "项目", "en": "item"}
 

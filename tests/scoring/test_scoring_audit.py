@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from auditapp.checklists import checklist_from_document
-from auditapp.scoring import AuditScore, InvalidAnswer, score_audit
+from auditapp.scoring import AuditScore, InvalidAnswer, score_audit, with_knockout_cost
 
 T = {"zh": "项目", "en": "item"}
 BANDS = [{"upto": 30, "score": 1.0}, {"upto": 60, "score": 0.5}, {"score": 0}]
@@ -204,6 +204,8 @@ def test_section_knockout():
     # L from the raw structure: g = (2/4)·(1/2) = 0.25, L = 25 = 100 − 75
     assert score.points_lost["written_quote"] == approx(25)
     assert score.failed == ("written_quote",)
+    # K: w_negotiation = 2/4, S_raw = 50: K = 0.5·50 = 25; O + ΣL + ΣK = 50 + 25 + 25 = 100
+    assert dict(score.knockout_cost) == {"written_quote": approx(25)}
 
 
 def test_audit_knockout():
@@ -216,6 +218,69 @@ def test_audit_knockout():
     assert score.sections == {"negotiation": approx(50), "greeting": approx(100)}
     assert [k.to_dict() for k in score.knockouts] == [
         {"item": "no_hidden_fees", "scope": "audit", "section": "negotiation"}]
+    # no section knock-out, so the audit knock-out costs all of O_raw: K = 75
+    # L_no_hidden_fees = 100·(2/4)·(1/2) = 25; O + ΣL + ΣK = 0 + 25 + 75 = 100
+    assert dict(score.knockout_cost) == {"no_hidden_fees": approx(75)}
+    assert dict(score.points_lost) == {"no_hidden_fees": approx(25), "fees_listed": 0.0, "greeted": 0.0}
+
+
+def test_two_failed_knockouts_in_one_section_share_its_cost():
+    cl = checklist(section("negotiation", 3, item("written_quote", weight=2, critical="section"),
+                           item("fees_listed", critical="section"), item("price_explained")),
+                   section("greeting", 1, item("greeted"), item("drink")))
+    score = score_audit(cl, values(written_quote="no", fees_listed="no", price_explained="yes",
+                                   greeted="yes", drink="no"))
+    # S_raw: negotiation 100·1/4 = 25, greeting 100·1/2 = 50; w = 3/4 and 1/4
+    # O_raw = 0.75·25 + 0.25·50 = 31.25; negotiation knocked out: O = 0.25·50 = 12.5
+    assert score.overall_raw == approx(31.25) and score.overall == approx(12.5)
+    # the section's cost w·S_raw = 0.75·25 = 18.75 is shared by its two failed knock-outs: 9.375 each
+    assert dict(score.knockout_cost) == {"written_quote": approx(9.375), "fees_listed": approx(9.375)}
+    # L: g = 0.75·2/4, 0.75·1/4, 0.75·1/4, 0.25·1/2, 0.25·1/2 → 37.5, 18.75, 0, 0, 12.5 (Σ 68.75)
+    assert dict(score.points_lost) == {"written_quote": approx(37.5), "fees_listed": approx(18.75),
+                                       "price_explained": 0.0, "greeted": 0.0, "drink": approx(12.5)}
+    # O + ΣL + ΣK = 12.5 + 68.75 + 18.75 = 100
+
+
+def test_a_section_and_an_audit_knockout_together():
+    cl = checklist(section("negotiation", 2, item("written_quote", critical="section"), item("fees")),
+                   section("finance", 1, item("no_hidden_fees", critical="audit"), item("rate_explained", weight=3)),
+                   section("greeting", 1, item("greeted")))
+    score = score_audit(cl, values(written_quote="no", fees="yes", no_hidden_fees="no", rate_explained="yes",
+                                   greeted="yes"))
+    # S_raw = 50, 75, 100 with w = 2/4, 1/4, 1/4: O_raw = 25 + 18.75 + 25 = 68.75
+    assert score.overall_raw == approx(68.75) and score.overall == 0.0
+    # section knock-out: 0.5·50 = 25; the overall left after it is 18.75 + 25 = 43.75, the audit knock-out's cost
+    assert dict(score.knockout_cost) == {"written_quote": approx(25), "no_hidden_fees": approx(43.75)}
+    # L: written_quote 100·(1/2·1/2) = 25, no_hidden_fees 100·(1/4·1/4) = 6.25 (Σ 31.25)
+    # O + ΣL + ΣK = 0 + 31.25 + 25 + 43.75 = 100
+    assert score.points_lost["written_quote"] == approx(25)
+    assert score.points_lost["no_hidden_fees"] == approx(6.25)
+
+
+def test_two_failed_audit_knockouts_share_the_overall():
+    cl = checklist(section("a", 1, item("forced_bundle", critical="audit"), item("x")),
+                   section("b", 3, item("hidden_fee", critical="audit"), item("y", weight=3)))
+    score = score_audit(cl, values(forced_bundle="no", x="yes", hidden_fee="no", y="yes"))
+    # S_raw = 50, 75 with w = 1/4, 3/4: O_raw = 12.5 + 56.25 = 68.75, shared: 34.375 each
+    assert score.overall == 0.0 and score.overall_raw == approx(68.75)
+    assert dict(score.knockout_cost) == {"forced_bundle": approx(34.375), "hidden_fee": approx(34.375)}
+
+
+def test_a_knocked_out_section_that_is_the_only_one_scored():
+    cl = checklist(section("negotiation", 2, item("written_quote", critical="section"), item("fees"),
+                           item("no_hidden_fees", critical="audit")),
+                   section("delivery", 3, item("on_date", na_allowed=True)))
+    score = score_audit(cl, values(written_quote="no", fees="yes", no_hidden_fees="yes", on_date="NA"))
+    # delivery is not scored, so w_negotiation = 1 and K = S_raw = 100·2/3
+    assert score.overall == 0.0 and score.overall_raw == approx(200 / 3)
+    assert dict(score.knockout_cost) == {"written_quote": approx(200 / 3)}
+    # with the audit knock-out failing too, S_raw = 100/3 all goes to the section knock-out and nothing is
+    # left for the audit knock-out: it is listed at 0 (failed, but the overall was already 0)
+    score = score_audit(cl, values(written_quote="no", fees="yes", no_hidden_fees="no", on_date="NA"))
+    assert dict(score.knockout_cost) == {"written_quote": approx(100 / 3), "no_hidden_fees": 0.0}
+    # L = 100/3 each for the two failed items: O + ΣL + ΣK = 0 + 200/3 + 100/3 = 100
+    assert score.points_lost["written_quote"] == approx(100 / 3)
+    assert score.points_lost["no_hidden_fees"] == approx(100 / 3)
 
 
 def test_knockout_only_when_critical_item_counts_and_fails():
@@ -317,6 +382,7 @@ def test_nothing_scored():
     assert score.dimensions == {} and score.ratios == {} and score.global_weights == {}
     assert dict(score.points_lost) == {"x": 0.0, "y": 0.0}
     assert score.excluded == ("x", "y") and score.failed == () and score.knockouts == ()
+    assert score.knockout_cost == {}
 
 
 def test_to_dict_shape_and_round_trip():
@@ -327,17 +393,35 @@ def test_to_dict_shape_and_round_trip():
                              "note": {"value": "ok"}})
     data = score.to_dict()
     assert list(data) == ["overall", "overall_raw", "sections", "sections_raw", "dimensions", "knockouts",
-                          "points_lost", "failed", "excluded", "ratios", "global_weights"]
+                          "points_lost", "knockout_cost", "failed", "excluded", "ratios", "global_weights"]
     assert list(data["sections"]) == ["negotiation", "delivery", "greeting"]
     assert data["sections"] == {"negotiation": 0.0, "delivery": None, "greeting": None}
     assert data["knockouts"] == [{"item": "written_quote", "scope": "section", "section": "negotiation"}]
     assert data["failed"] == ["written_quote"]
+    # only negotiation is scored (S_raw = 50), so its knock-out costs all of it
+    assert data["knockout_cost"] == {"written_quote": 50.0}
     assert data["excluded"] == ["on_date", "note"]
     stored = json.loads(json.dumps(data))
     assert stored == data
     again = AuditScore.from_dict(stored)
     assert again == score
     assert again.to_dict() == data
+
+
+def test_a_score_stored_before_knockout_cost_is_read_with_its_checklist():
+    cl = checklist(section("negotiation", 2, item("written_quote", critical="section"), item("fees")),
+                   section("greeting", 2, item("greeted")))
+    score = score_audit(cl, values(written_quote="no", fees="yes", greeted="yes"))
+    old = {k: v for k, v in json.loads(json.dumps(score.to_dict())).items() if k != "knockout_cost"}
+    # the same bits as a fresh computation: K is a function of the stored raw sections and knock-outs
+    assert AuditScore.from_dict(old, cl) == score
+    assert with_knockout_cost(cl, old) == score.to_dict()
+    # without its checklist, reading it as if the knock-out had cost nothing would be a lie
+    with pytest.raises(ValueError, match="predates knockout_cost"):
+        AuditScore.from_dict(old)
+    clean = score_audit(cl, values(written_quote="yes", fees="yes", greeted="yes")).to_dict()
+    del clean["knockout_cost"]
+    assert AuditScore.from_dict(clean).knockout_cost == {}
 
 
 def test_score_is_read_only():

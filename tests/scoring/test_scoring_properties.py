@@ -5,12 +5,12 @@ import json
 import math
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from auditapp.checklists import checklist_from_document
 from auditapp.checklists.model import DIMENSIONS, SCORED_TYPES, Checklist
-from auditapp.scoring import AuditScore, score_audit
+from auditapp.scoring import AuditScore, score_audit, with_knockout_cost
 
 T = {"zh": "文", "en": "text"}
 TYPES = ("yes_no", "scale", "seconds", "minutes", "number", "choice", "text", "photo")
@@ -112,6 +112,81 @@ def audits(draw: st.DrawFn) -> tuple[Checklist, dict[str, Any], dict[str, Any]]:
             if override is not None:
                 overrides[item.key] = override
     return checklist, answers, overrides
+
+
+@st.composite
+def knocked_out_audits(draw: st.DrawFn) -> tuple[Checklist, dict[str, Any], dict[str, Any]]:
+    """Random audits with at least one failed knock-out, often of both scopes and several in one section.
+
+    Failing yes_no knock-outs are added to random sections (no show_if, no override), so they always count."""
+    document = draw(documents())
+    sections = document["sections"]
+    added: list[str] = []
+    for n, scope in enumerate(draw(st.lists(st.sampled_from(["section", "audit"]), min_size=1, max_size=4))):
+        section = draw(st.sampled_from(sections))
+        section["items"].append({"key": f"ko{n}", "text": T, "type": "yes_no", "weight": draw(weights),
+                                 "dimension": "assurance", "critical": scope})
+        added.append(f"ko{n}")
+    checklist = checklist_from_document(document)
+    answers, overrides = {}, {}
+    for item in checklist.items.values():
+        if item.key in added:
+            answers[item.key] = {"value": "no"}
+            continue
+        answer = draw(answer_for(item))
+        if answer is not None:
+            answers[item.key] = answer
+        if draw(st.integers(0, 5)) == 0:
+            override = draw(answer_for(item))
+            if override is not None:
+                overrides[item.key] = override
+    return checklist, answers, overrides
+
+
+def assert_points_and_knockout_costs_explain_the_scores(score: AuditScore) -> None:
+    if score.overall is None:
+        assert score.knockout_cost == {} and score.knockouts == ()
+        return
+    lost = math.fsum(score.points_lost.values())
+    cost = math.fsum(score.knockout_cost.values())
+    assert math.isclose(score.overall_raw + lost, 100, abs_tol=1e-9)
+    assert math.isclose(score.overall + lost + cost, 100, abs_tol=1e-9)
+    # only failed knock-out items carry a cost, each at least 0; together they are what knock-outs took
+    assert list(score.knockout_cost) == [k.item for k in score.knockouts]
+    assert all(0.0 <= k <= 100.0 for k in score.knockout_cost.values())
+    assert math.isclose(cost, score.overall_raw - score.overall, abs_tol=1e-9)
+
+
+@given(audits())
+@settings(max_examples=200, deadline=None)
+def test_knockout_costs_explain_the_reported_score(audit):
+    assert_points_and_knockout_costs_explain_the_scores(score_audit(*audit))
+
+
+@given(knocked_out_audits())
+@settings(max_examples=300, deadline=None)
+def test_knockout_costs_explain_the_reported_score_with_knockouts_of_both_scopes(audit):
+    checklist, answers, overrides = audit
+    score = score_audit(checklist, answers, overrides)
+    assert score.knockouts
+    assert_points_and_knockout_costs_explain_the_scores(score)
+    scopes = {k.scope for k in score.knockouts}
+    event(f"knock-out scopes: {' and '.join(sorted(scopes))}")
+    sections = {s.key: s for s in checklist.sections}
+    scored_weight = math.fsum(sections[key].weight for key, raw in score.sections_raw.items() if raw is not None)
+    knocked = {k.section for k in score.knockouts if k.scope == "section"}
+    # each knocked-out section's costs add up to w_s·S_raw_s
+    for key in knocked:
+        share = sections[key].weight / scored_weight * score.sections_raw[key]
+        costs = [score.knockout_cost[k.item] for k in score.knockouts if k.scope == "section" and k.section == key]
+        assert math.isclose(math.fsum(costs), share, abs_tol=1e-9)
+        assert len(set(costs)) == 1
+    if "audit" in scopes:
+        assert score.overall == 0.0
+    # a score stored before knockout_cost existed reads back with the very same numbers
+    old = {k: v for k, v in json.loads(json.dumps(score.to_dict())).items() if k != "knockout_cost"}
+    assert AuditScore.from_dict(old, checklist) == score
+    assert with_knockout_cost(checklist, old) == json.loads(json.dumps(score.to_dict()))
 
 
 @given(audits())
