@@ -5,6 +5,7 @@ from typing import Any
 
 from ..models import Audit, ScoreVersion, User
 from ..services import access
+from ..services.checklists import checklist_of
 from ..services.score_versions import score_payload
 
 
@@ -36,7 +37,7 @@ def present_audit(audit: Audit, user: User, *, answers: dict[str, Any] | None = 
     if answers is not None:
         out["answers"] = answers
     if score is not None and access.sees_scores(user):
-        out["score"] = score_payload(score, original_overall)
+        out["score"] = score_payload(score, checklist_of(version), original_overall)
         out["revised"] = score.version > 1
         out["under_dispute"] = bool(disputed_items)
         out["items_under_dispute"] = list(disputed_items or [])

@@ -328,6 +328,9 @@ class ScoreSchema(Schema):
     dimensions = fields.Dict()
     knockouts = fields.List(fields.Dict())
     points_lost = fields.Dict()
+    knockout_cost = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={
+        "description": "Points of the overall each failed knock-out item cost (DESIGN 4): "
+                       "overall + Σ points_lost + Σ knockout_cost = 100"})
     revised = fields.Boolean()
     original_overall = fields.Float(allow_none=True)
     computed_at = fields.AwareDateTime()

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Dealer, Region
 from ..services import access
 from ..services.assignments import get_audit
+from ..services.checklists import checklist_of
 from ..services.score_versions import latest_versions, original_overalls, score_payload
 from ..services.scorecards import dealer_scorecard, load_wave, region_leaderboard
 from ..errors import NotFound
@@ -25,13 +26,14 @@ blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Scores, s
 class AuditScore(MethodView):
     @blp.response(200, ScoreSchema)
     def get(self, audit_id: uuid.UUID):
-        """The latest score version: sections, dimensions, knock-outs, points lost per item."""
+        """The latest score version: sections, dimensions, knock-outs, points lost and knock-out cost per item."""
         user = current_user()
         audit = get_audit(db.session, user, audit_id)
         version = latest_versions(db.session, [audit.id]).get(audit.id)
         if version is None:
             raise NotFound("this audit has no score yet: it is scored when QA approves it")
-        return score_payload(version, original_overalls(db.session, [audit.id]).get(audit.id))
+        return score_payload(version, checklist_of(audit.checklist_version),
+                             original_overalls(db.session, [audit.id]).get(audit.id))
 
 
 @blp.route("/dealers/<int:dealer_id>/scorecard")

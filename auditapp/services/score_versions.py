@@ -7,8 +7,9 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..checklists import Checklist
 from ..models import Answer, Audit, ScoreVersion, User
-from ..scoring import score_audit
+from ..scoring import score_audit, with_knockout_cost
 from .checklists import checklist_of
 
 
@@ -53,10 +54,18 @@ def original_overalls(session: Session, audit_ids: Iterable[uuid.UUID]) -> dict[
     return {audit_id: overall for audit_id, overall in rows}
 
 
-def score_payload(version: ScoreVersion, original_overall: float | None) -> dict[str, Any]:
-    score = version.score
+def stored_score(version: ScoreVersion, checklist: Checklist) -> dict[str, Any]:
+    """A score version's score dict, with knockout_cost even for a version stored before it existed
+    (versions are append-only, so the cost is recomputed from the stored score and its checklist)."""
+    return with_knockout_cost(checklist, version.score)
+
+
+def score_payload(version: ScoreVersion, checklist: Checklist, original_overall: float | None) -> dict[str, Any]:
+    """`checklist` is the audit's checklist version: it completes a score stored before knockout_cost."""
+    score = stored_score(version, checklist)
     return {"audit_id": str(version.audit_id), "version": version.version, "overall": score["overall"],
             "overall_raw": score["overall_raw"], "sections": score["sections"],
             "dimensions": score["dimensions"], "knockouts": score["knockouts"],
-            "points_lost": score["points_lost"], "revised": version.version > 1,
+            "points_lost": score["points_lost"], "knockout_cost": score["knockout_cost"],
+            "revised": version.version > 1,
             "original_overall": original_overall, "computed_at": version.created_at}

@@ -45,6 +45,60 @@ def test_audit_score_for_qa(client, program, make_user, auth_for, make_published
     assert math.isclose(r.json["points_lost"]["pressure"], 100 / 24)
 
 
+def with_name_given() -> dict:
+    """The mini checklist with a second greeting item (name_given, w1), so a greeting knock-out costs something:
+    with greeted alone, a failed greeting knock-out leaves a raw greeting of 0 and costs 0."""
+    from fixtures.factories import small_checklist_document
+
+    document = small_checklist_document(key="mini_named")
+    document["sections"][0]["items"].append({"key": "name_given", "text": {"zh": "自我介绍", "en": "Gave name"},
+                                             "type": "yes_no", "dimension": "empathy", "weight": 1})
+    return document
+
+
+# POOR plus name_given yes: greeting raw = 100·(2·0 + 1·1)/3 = 33.333… (greet_seconds hidden), negotiation 25;
+# w = 2/3, 1/3: overall_raw = 22.222… + 8.333… = 30.555…; greeting knocked out: overall = 8.333…
+# knock-out cost of greeted = w·S_raw = 2/3 · 100/3 = 200/9 = 22.222…
+# points lost: greeted g = 2/3·2/3 → 44.444…, written_quote g = 1/3·3/4 → 25 (Σ 69.444…)
+# overall + Σ points lost + knock-out cost = 8.333… + 69.444… + 22.222… = 100
+NAMED_POOR = {**POOR, "name_given": {"value": "yes"}}
+
+
+def test_audit_score_carries_the_knockout_cost(client, make_user, auth_for, make_published_audit,
+                                               make_checklist_version):
+    audit = make_published_audit(NAMED_POOR, checklist_version=make_checklist_version(with_name_given()))
+    r = client.get(f"/api/v1/audits/{audit.id}/score", headers=auth_for(make_user("qa")))
+    assert r.status_code == 200, r.json
+    score = r.json
+    assert math.isclose(score["overall"], 25 / 3) and math.isclose(score["overall_raw"], 275 / 9)
+    assert score["knockouts"] == [{"item": "greeted", "scope": "section", "section": "greeting"}]
+    assert list(score["knockout_cost"]) == ["greeted"]
+    assert math.isclose(score["knockout_cost"]["greeted"], 200 / 9)
+    assert math.isclose(score["points_lost"]["greeted"], 400 / 9)
+    assert math.isclose(score["points_lost"]["written_quote"], 25)
+    assert math.isclose(score["overall"] + sum(score["points_lost"].values()) + score["knockout_cost"]["greeted"], 100)
+    detail = client.get(f"/api/v1/audits/{audit.id}", headers=auth_for(make_user("qa"))).json
+    assert detail["score"]["knockout_cost"] == score["knockout_cost"]
+
+
+def test_a_score_version_stored_before_knockout_cost_is_served_with_it(client, db_session, make_user, auth_for,
+                                                                      make_published_audit, make_checklist_version):
+    from auditapp.models import ScoreVersion
+
+    audit = make_published_audit(NAMED_POOR, checklist_version=make_checklist_version(with_name_given()))
+    first = db_session.query(ScoreVersion).filter_by(audit_id=audit.id).one()
+    # score versions are append-only: an older version is a row whose score lacks the key
+    old = {k: v for k, v in first.score.items() if k != "knockout_cost"}
+    db_session.add(ScoreVersion(audit_id=audit.id, version=2, overall=first.overall, overall_raw=first.overall_raw,
+                                score=old, overrides={}, reason="stored before knockout_cost"))
+    db_session.commit()
+    r = client.get(f"/api/v1/audits/{audit.id}/score", headers=auth_for(make_user("qa")))
+    assert r.status_code == 200, r.json
+    assert r.json["version"] == 2
+    assert math.isclose(r.json["knockout_cost"]["greeted"], 200 / 9)
+    assert r.json["knockout_cost"] == first.score["knockout_cost"]
+
+
 def test_dealer_scorecard_numbers(client, program, make_user, auth_for):
     dealer_user = make_user("dealer", dealer=program["a"])
     r = client.get(f"/api/v1/dealers/{program['a'].id}/scorecard?wave=2026-Q3", headers=auth_for(dealer_user))

@@ -31,7 +31,11 @@ def test_score_prints_what_the_engine_computes(runner, name):
     expected = score_audit(load_checklist_file(checklist_path), submission["answers"]).to_dict()
     assert printed == json.loads(json.dumps(expected))
     assert math.isclose(printed["overall_raw"] + sum(printed["points_lost"].values()), 100, abs_tol=1e-9)
-    assert set(printed) >= {"overall", "overall_raw", "sections", "dimensions", "knockouts", "points_lost"}
+    assert math.isclose(printed["overall"] + sum(printed["points_lost"].values())
+                        + sum(printed["knockout_cost"].values()), 100, abs_tol=1e-9)
+    assert list(printed["knockout_cost"]) == [k["item"] for k in printed["knockouts"]]
+    assert set(printed) >= {"overall", "overall_raw", "sections", "dimensions", "knockouts", "points_lost",
+                            "knockout_cost"}
 
 
 def test_score_refuses_invalid_answers_with_the_item(runner, tmp_path):
