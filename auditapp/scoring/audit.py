@@ -37,7 +37,8 @@ class AuditScore:
     """An audit's score. `overall`/`overall_raw` are None when no section is scored.
 
     `knockout_cost` holds K_i of each failed knock-out item (DESIGN 4), so that
-    overall + Σ points_lost + Σ knockout_cost = 100 and overall_raw + Σ points_lost = 100.
+    overall + Σ points_lost + Σ knockout_cost = 100 and overall_raw + Σ points_lost = 100. When nothing
+    is scored no item counts, so none fails: knockout_cost is empty and neither sum applies.
     """
 
     overall: float | None
