@@ -11,7 +11,9 @@ from ..limits import (CODE_PATTERN, CODE_RULE, DATE_MAX, DATE_MIN, DATETIME_MAX,
                       json_problems, text_problem)
 
 
-class _TextRule:
+class TextRule:
+    """Mixed into every string field of the API: the text rule of limits.text_problem."""
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
         problem = text_problem(text)
@@ -20,11 +22,11 @@ class _TextRule:
         return text
 
 
-class Text(_TextRule, fields.String):
+class Text(TextRule, fields.String):
     """A string without NUL or unpaired surrogates (see limits.text_problem)."""
 
 
-class EmailAddress(_TextRule, fields.Email):
+class EmailAddress(TextRule, fields.Email):
     pass
 
 
