@@ -216,7 +216,7 @@ def test_body_integers_beyond_the_columns_are_422(client, admin, make_region, db
     assert db_session.scalar(select(Dealer).where(Dealer.code == "D1")) is None
 
 
-@pytest.mark.parametrize("value", [HUGE, -HUGE, 2**53, 1e300])
+@pytest.mark.parametrize("value", [HUGE, -HUGE, 2**53, 1e300], ids=["400 digits", "-400 digits", "2^53", "1e300"])
 def test_a_number_answer_beyond_sane_bounds_is_422(client, headers, audit, db_session, value):
     r = post_raw(client, f"/api/v1/audits/{audit.id}/answers", {**headers, "If-Match": etag(client, headers, audit)},
                  {"answers": {"greeted": {"value": "yes"}, "greet_seconds": {"value": value}}}, "put")
