@@ -135,3 +135,27 @@ def test_an_exhausted_connection_pool_is_503_with_retry_after(app, tmp_path):
         finally:
             held.close()
             db.engine.dispose()
+
+
+def _chunked_upload(client, headers, audit, photo: bytes):
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    from fixtures.files import sha256_of
+
+    boundary, body = encode_multipart({"sha256": sha256_of(photo), "file": FileStorage(
+        io.BytesIO(photo), filename="photo.jpg", content_type="image/jpeg")})
+    return client.post(f"/api/v1/audits/{audit.id}/attachments", input_stream=io.BytesIO(body),
+                       environ_overrides={"wsgi.input_terminated": True},
+                       headers={**headers, "Transfer-Encoding": "chunked",
+                                "Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def test_a_chunked_upload_over_the_limit_is_413_as_well(app, client, headers, audit, monkeypatch):
+    from auditapp.api.shopper import MULTIPART_OVERHEAD
+    from fixtures.files import jpeg_bytes
+
+    monkeypatch.setitem(app.config, "MAX_ATTACHMENT_BYTES", 10_000)
+    r = _chunked_upload(client, headers, audit, jpeg_bytes(size=10_000 + MULTIPART_OVERHEAD))
+    assert r.status_code == 413 and set(r.json) == STANDARD_KEYS, r.get_data()[:300]
+    assert _chunked_upload(client, headers, audit, jpeg_bytes(size=5_000)).status_code == 201
