@@ -65,7 +65,7 @@ def is_code(value: str) -> bool:
     return isinstance(value, str) and _CODE.fullmatch(value) is not None
 
 
-def number_problem(value: int | float) -> str | None:
+def number_problem(value: float) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return "must be a finite number"
     if abs(value) > JSON_NUMBER_LIMIT:

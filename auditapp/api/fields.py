@@ -7,8 +7,18 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from ..limits import (CODE_PATTERN, CODE_RULE, DATE_MAX, DATE_MIN, DATETIME_MAX, DATETIME_MIN, INT_MAX, INT_MIN,
-                      json_problems, text_problem)
+from ..limits import (
+    CODE_PATTERN,
+    CODE_RULE,
+    DATE_MAX,
+    DATE_MIN,
+    DATETIME_MAX,
+    DATETIME_MIN,
+    INT_MAX,
+    INT_MIN,
+    json_problems,
+    text_problem,
+)
 
 
 class TextRule:
@@ -79,9 +89,7 @@ class FreeJson(fields.Raw):
 class FreeObject(FreeJson):
     """A JSON object of free-form values."""
 
-    default_error_messages = {"invalid": "Not a valid mapping type."}
-
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, dict):
-            raise self.make_error("invalid")
+            raise ValidationError("Not a valid mapping type.")
         return super()._deserialize(value, attr, data, **kwargs)

@@ -10,7 +10,14 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from ..errors import HeaderFieldsTooLarge, InvalidInput, MalformedJson, PayloadTooLarge
-from ..limits import INT_MAX, MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, has_surrogates, json_text_problem, text_problem
+from ..limits import (
+    INT_MAX,
+    MAX_HEADER_FIELD_BYTES,
+    MAX_HEADER_FIELDS,
+    has_surrogates,
+    json_text_problem,
+    text_problem,
+)
 
 
 class BoundedIntegerConverter(IntegerConverter):

@@ -226,7 +226,7 @@ def test_a_number_answer_beyond_sane_bounds_is_422(client, headers, audit, db_se
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
 def test_a_non_finite_number_answer_is_422(client, headers, audit, literal):
-    body = '{"answers": {"greeted": {"value": "yes"}, "greet_seconds": {"value": %s}}}' % literal
+    body = '{"answers": {"greeted": {"value": "yes"}, "greet_seconds": {"value": ' + literal + '}}}'
     r = client.put(f"/api/v1/audits/{audit.id}/answers", data=body, content_type="application/json",
                    headers={**headers, "If-Match": etag(client, headers, audit)})
     assert r.status_code == 422 and "greet_seconds" in r.json["errors"]["json"]["answers"], r.get_data()

@@ -138,10 +138,9 @@ def test_an_exhausted_connection_pool_is_503_with_retry_after(app, tmp_path):
 
 
 def _chunked_upload(client, headers, audit, photo: bytes):
+    from fixtures.files import sha256_of
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart
-
-    from fixtures.files import sha256_of
 
     boundary, body = encode_multipart({"sha256": sha256_of(photo), "file": FileStorage(
         io.BytesIO(photo), filename="photo.jpg", content_type="image/jpeg")})
@@ -152,8 +151,9 @@ def _chunked_upload(client, headers, audit, photo: bytes):
 
 
 def test_a_chunked_upload_over_the_limit_is_413_as_well(app, client, headers, audit, monkeypatch):
-    from auditapp.api.shopper import MULTIPART_OVERHEAD
     from fixtures.files import jpeg_bytes
+
+    from auditapp.api.shopper import MULTIPART_OVERHEAD
 
     monkeypatch.setitem(app.config, "MAX_ATTACHMENT_BYTES", 10_000)
     r = _chunked_upload(client, headers, audit, jpeg_bytes(size=10_000 + MULTIPART_OVERHEAD))

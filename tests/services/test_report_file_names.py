@@ -24,12 +24,12 @@ def test_names_are_made_of_the_codes():
                                            ("/abs", None), ("EAST", ".."), ("EA\\ST", None)])
 def test_a_code_that_could_name_another_path_is_refused(region, dealer):
     with pytest.raises(UnsafeFileName):
-        source(region, dealer).file_name
+        _ = source(region, dealer).file_name
 
 
 def test_an_unknown_language_is_refused():
     with pytest.raises(UnsafeFileName):
-        source("EAST", "D1", lang="../x").file_name
+        _ = source("EAST", "D1", lang="../x").file_name
 
 
 def test_render_refuses_a_wave_code_that_is_not_a_code(app, tmp_path):
