@@ -238,9 +238,20 @@ def serve(host: str, port: int, workers: int | None, no_upgrade: bool) -> None:
     # A fresh process: this command runs inside an app context, and workers forked from it would reuse
     # that context for every request, so no request would ever end its database session.
     workers = workers or default_workers(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-                              "--workers", str(workers), "--timeout", "60",
-                              "--access-logfile", "-", "auditapp:create_app()"])
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", *gunicorn_options(host, port, workers),
+                              "auditapp:create_app()"])
+
+
+def gunicorn_options(host: str, port: int, workers: int) -> list[str]:
+    """gunicorn's own limits sit above the app's (auditapp.limits), so that a client over the app's limits
+    gets the standard error body; only requests far beyond them meet gunicorn's plain HTML errors."""
+    from .limits import SERVER_HEADER_FIELD_BYTES, SERVER_HEADER_FIELDS, SERVER_REQUEST_LINE_BYTES
+
+    return ["--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "60",
+            "--limit-request-line", str(SERVER_REQUEST_LINE_BYTES),
+            "--limit-request-fields", str(SERVER_HEADER_FIELDS),
+            "--limit-request-field_size", str(SERVER_HEADER_FIELD_BYTES),
+            "--access-logfile", "-"]
 
 
 @reports_cli.command("render")
@@ -269,13 +280,16 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
     from tqdm import tqdm
 
     from .errors import NotFound
+    from .limits import CODE_RULE, is_code
     from .reports.batch import RenderJob, render_all
     from .reports.fonts import RECIPE_VERSION
-    from .services.reports import pdf_path, rendered, store_rendering, templates_digest, wave_sources
+    from .services.reports import UnsafeFileName, pdf_path, rendered, store_rendering, templates_digest, wave_sources
     from .services.scorecards import load_wave
 
     config = current_app.config
     started = time.perf_counter()
+    if not is_code(wave_code):
+        _fail(f"not a wave code: {wave_code!r} (codes are {CODE_RULE})")
     try:
         data = load_wave(db.session, wave_code, config["MIN_RANKED_AUDITS"])
     except NotFound as exc:
@@ -284,6 +298,10 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
                                                                             f"font recipe {RECIPE_VERSION}"))
     if not sources:
         _fail(f"wave {wave_code} has no published audit: nothing to render")
+    try:  # before rendering anything: a stored code that cannot name a file stops the run
+        names = {source.key: source.file_name for source in sources}
+    except UnsafeFileName as exc:
+        _fail(f"{exc}; correct it through the API first")
     files = rendered(db.session, sources, config["REPORT_DIR"])
     todo = [s for s in sources if s.key not in files]
     by_key = {s.key: s for s in todo}
@@ -294,7 +312,7 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
         db.session.commit()  # each report is kept as soon as it exists: an interrupted run resumes
     bar.close()
     for source in sources:
-        target = out_dir / wave_code / source.file_name
+        target = out_dir / wave_code / names[source.key]
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(pdf_path(config["REPORT_DIR"], files[source.key].sha256), target)
     return {"rendered": len(todo), "skipped": len(sources) - len(todo), "seconds": time.perf_counter() - started,

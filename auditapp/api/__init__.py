@@ -2,17 +2,22 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from ..extensions import api
-from . import admin, audits, auth, checklists, disputes, errors, reports, review, scores, shopper
+from . import admin, audits, auth, checklists, disputes, errors, reports, requests, review, scores, shopper
+from .fields import FreeObject
 
 
 def init_app(app: Flask) -> None:
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in responses
+    requests.init_app(app)  # before the routes exist: their integer converter is bounded
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    api.register_converter(requests.BoundedIntegerConverter, integerconverter2paramschema)
+    api.register_field(FreeObject, "object", None)
     errors.init_app(app)
     auth.init_app(app)
+    app.before_request(requests.check_path_parameters)
     for module in (auth, admin, checklists, audits, review, scores, shopper, reports, disputes):
         api.register_blueprint(module.blp)
 

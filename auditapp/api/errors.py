@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ..errors import DomainError, TooManyRequests
+from ..errors import DomainError, from_database_error
 from ..extensions import db
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,8 @@ def error_response(code: int, message: str, errors: dict | None = None, headers:
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        db.session.rollback()
-        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyRequests) else None
-        return error_response(error.status, error.message, error.errors, headers)
+        _rollback()
+        return _domain_response(error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -42,18 +41,35 @@ def init_app(app: Flask) -> None:
             headers["Allow"] = error.get_response().headers["Allow"]
         return error_response(error.code or 500, message, errors, headers)
 
-    @app.errorhandler(IntegrityError)
-    def integrity_error(error: IntegrityError):
-        # A race the services could not see (two requests creating the same thing at once).
-        db.session.rollback()
-        log.warning("integrity error: %s", error.orig)
-        return error_response(409, "conflicts with a concurrent change; reload and try again")
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(error: SQLAlchemyError):
+        _rollback()
+        mapped = from_database_error(error)
+        if mapped is None:
+            log.exception("database error")
+            return error_response(500, InternalServerError.description)
+        log.warning("database error answered %s: %s", mapped.status, error)
+        return _domain_response(mapped)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
-        db.session.rollback()
+        _rollback()
         log.exception("unhandled error")
         return error_response(500, InternalServerError.description)
+
+
+def _domain_response(error: DomainError):
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(error.status, error.message, error.errors, headers)
+
+
+def _rollback() -> None:
+    # With the database gone the rollback fails too; the error being answered is what the client needs.
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        log.warning("rollback failed", exc_info=True)
 
 
 def _message_for(error: HTTPException, errors: dict) -> str:

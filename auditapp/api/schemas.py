@@ -5,6 +5,7 @@ from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..models import AUDIT_STATUSES, ROLES
+from .fields import Code, Day, EmailAddress, FreeJson, FreeObject, Int, Moment, Text
 
 
 class StrictSchema(Schema):
@@ -13,30 +14,30 @@ class StrictSchema(Schema):
 
 
 class TextSchema(StrictSchema):
-    zh = fields.String(required=True)
-    en = fields.String(required=True)
+    zh = Text(required=True)
+    en = Text(required=True)
 
 
 # --- auth -------------------------------------------------------------------------------------------
 
 class LoginSchema(StrictSchema):
-    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=1024), load_only=True)
+    email = Text(required=True, validate=validate.Length(min=3, max=254))
+    password = Text(required=True, validate=validate.Length(min=1, max=1024), load_only=True)
 
 
 class TokenSchema(Schema):
-    access_token = fields.String()
-    token_type = fields.String()
-    expires_at = fields.AwareDateTime()
-    role = fields.String()
+    access_token = Text()
+    token_type = Text()
+    expires_at = Moment()
+    role = Text()
 
 
 class MeSchema(Schema):
-    id = fields.Integer()
-    email = fields.String()
-    display_name = fields.String()
-    role = fields.String()
-    dealer_id = fields.Integer(allow_none=True)
+    id = Int()
+    email = Text()
+    display_name = Text()
+    role = Text()
+    dealer_id = Int(allow_none=True)
     region_ids = fields.Method("_region_ids")
 
     def _region_ids(self, user) -> list[int]:
@@ -46,48 +47,48 @@ class MeSchema(Schema):
 # --- administration -----------------------------------------------------------------------------------
 
 class RegionSchema(StrictSchema):
-    id = fields.Integer(dump_only=True)
-    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    name_zh = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    name_en = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    id = Int(dump_only=True)
+    code = Code(required=True)
+    name_zh = Text(required=True, validate=validate.Length(min=1, max=200))
+    name_en = Text(required=True, validate=validate.Length(min=1, max=200))
 
 
 class DealerSchema(StrictSchema):
-    id = fields.Integer(dump_only=True)
-    region_id = fields.Integer(required=True, strict=True)
-    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    name_zh = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    name_en = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    address = fields.String(allow_none=True, validate=validate.Length(max=500))
+    id = Int(dump_only=True)
+    region_id = Int(required=True, strict=True)
+    code = Code(required=True)
+    name_zh = Text(required=True, validate=validate.Length(min=1, max=200))
+    name_en = Text(required=True, validate=validate.Length(min=1, max=200))
+    address = Text(allow_none=True, validate=validate.Length(max=500))
     latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
     longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
-    timezone = fields.String(validate=validate.Length(min=1, max=64))
+    timezone = Text(validate=validate.Length(min=1, max=64))
 
 
 class UserCreateSchema(StrictSchema):
-    email = fields.Email(required=True)
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=1024))
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    display_name = fields.String(load_default="", validate=validate.Length(max=200))
-    dealer_id = fields.Integer(allow_none=True, load_default=None, strict=True)
-    region_ids = fields.List(fields.Integer(strict=True), load_default=list)
+    email = EmailAddress(required=True)
+    password = Text(required=True, load_only=True, validate=validate.Length(min=10, max=1024))
+    role = Text(required=True, validate=validate.OneOf(ROLES))
+    display_name = Text(load_default="", validate=validate.Length(max=200))
+    dealer_id = Int(allow_none=True, load_default=None, strict=True)
+    region_ids = fields.List(Int(strict=True), load_default=list)
 
 
 class UserUpdateSchema(StrictSchema):
-    password = fields.String(load_only=True, validate=validate.Length(min=10, max=1024))
-    display_name = fields.String(validate=validate.Length(max=200))
+    password = Text(load_only=True, validate=validate.Length(min=10, max=1024))
+    display_name = Text(validate=validate.Length(max=200))
     active = fields.Boolean()
-    dealer_id = fields.Integer(allow_none=True, strict=True)
-    region_ids = fields.List(fields.Integer(strict=True))
+    dealer_id = Int(allow_none=True, strict=True)
+    region_ids = fields.List(Int(strict=True))
 
 
 class UserSchema(Schema):
-    id = fields.Integer()
-    email = fields.String()
-    display_name = fields.String()
-    role = fields.String()
+    id = Int()
+    email = Text()
+    display_name = Text()
+    role = Text()
     active = fields.Boolean()
-    dealer_id = fields.Integer(allow_none=True)
+    dealer_id = Int(allow_none=True)
     region_ids = fields.Method("_region_ids")
 
     def _region_ids(self, user) -> list[int]:
@@ -95,12 +96,12 @@ class UserSchema(Schema):
 
 
 class WaveSchema(StrictSchema):
-    id = fields.Integer(dump_only=True)
-    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    title_zh = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    title_en = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+    id = Int(dump_only=True)
+    code = Code(required=True)
+    title_zh = Text(required=True, validate=validate.Length(min=1, max=200))
+    title_en = Text(required=True, validate=validate.Length(min=1, max=200))
+    starts_on = Day(required=True)
+    ends_on = Day(required=True)
 
     @validates_schema
     def _period(self, data, **kwargs):
@@ -116,10 +117,10 @@ class ListArgsSchema(Schema):
 # --- checklists ---------------------------------------------------------------------------------------
 
 class ChecklistSummarySchema(Schema):
-    key = fields.String()
-    version = fields.Integer()
+    key = Text()
+    version = Int()
     title = fields.Nested(TextSchema)
-    content_hash = fields.String()
+    content_hash = Text()
 
 
 class ChecklistDefinitionSchema(ChecklistSummarySchema):
@@ -129,17 +130,17 @@ class ChecklistDefinitionSchema(ChecklistSummarySchema):
 # --- audits -------------------------------------------------------------------------------------------
 
 class ChecklistRefSchema(StrictSchema):
-    key = fields.String(required=True)
-    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    key = Text(required=True)
+    version = Int(required=True, strict=True, validate=validate.Range(min=1))
 
 
 class AssignSchema(StrictSchema):
-    dealer_id = fields.Integer(required=True, strict=True)
-    wave_id = fields.Integer(required=True, strict=True)
+    dealer_id = Int(required=True, strict=True)
+    wave_id = Int(required=True, strict=True)
     checklist = fields.Nested(ChecklistRefSchema, required=True)
-    shopper_id = fields.Integer(required=True, strict=True)
-    visit_window_start = fields.Date(required=True)
-    visit_window_end = fields.Date(required=True)
+    shopper_id = Int(required=True, strict=True)
+    visit_window_start = Day(required=True)
+    visit_window_end = Day(required=True)
 
     @validates_schema
     def _window(self, data, **kwargs):
@@ -152,24 +153,24 @@ class AuditListArgsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    status = fields.String(validate=validate.OneOf(AUDIT_STATUSES))
-    wave_id = fields.Integer()
-    dealer_id = fields.Integer()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    status = Text(validate=validate.OneOf(AUDIT_STATUSES))
+    wave_id = Int()
+    dealer_id = Int()
+    page = Int(load_default=1, validate=validate.Range(min=1))
+    per_page = Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class AnswerSchema(StrictSchema):
-    value = fields.Raw(allow_none=True)
+    value = FreeJson(allow_none=True)
     na = fields.Boolean()
-    comment = fields.String(allow_none=True)
-    attachments = fields.List(fields.String())
+    comment = Text(allow_none=True)
+    attachments = fields.List(Text())
 
 
-def answers_field() -> fields.Dict:
+def answers_field() -> FreeObject:
     """Answers by item key. Each answer is checked against the checklist version (answer_problems), so
     that every problem is reported under its item key in one shape, rather than half of them by the schema."""
-    return fields.Dict(keys=fields.String(), values=fields.Raw(), required=True, metadata={
+    return FreeObject(required=True, metadata={
         "description": "Answers by item key, each {value, na, comment, attachments: [sha256]} (DESIGN 4); "
                        "problems are reported per item key under errors.answers"})
 
@@ -185,10 +186,10 @@ class GeoSchema(StrictSchema):
 
 
 class VisitProofSchema(StrictSchema):
-    started_at = fields.AwareDateTime(required=True)
-    ended_at = fields.AwareDateTime(required=True)
+    started_at = Moment(required=True)
+    ended_at = Moment(required=True)
     checkin = fields.Nested(GeoSchema, required=True)
-    device_time = fields.AwareDateTime(required=True, metadata={"description": "The phone's clock at submit"})
+    device_time = Moment(required=True, metadata={"description": "The phone's clock at submit"})
 
     @validates_schema
     def _order(self, data, **kwargs):
@@ -202,12 +203,12 @@ class SubmitSchema(AnswersSchema):
 
 class SyncEntrySchema(StrictSchema):
     audit_id = fields.UUID(required=True)
-    action = fields.String(required=True, validate=validate.OneOf(("draft", "submit")))
+    action = Text(required=True, validate=validate.OneOf(("draft", "submit")))
     answers = answers_field()
     visit = fields.Nested(VisitProofSchema, metadata={"description": "Required for submits"})
-    if_match = fields.String(metadata={"description": "ETag of the draft the phone edited: required for drafts, "
+    if_match = Text(metadata={"description": "ETag of the draft the phone edited: required for drafts, "
                                                       "as If-Match is for PUT .../answers"})
-    idempotency_key = fields.String(metadata={"description": "A UUID: required for submits, as the "
+    idempotency_key = Text(metadata={"description": "A UUID: required for submits, as the "
                                                              "Idempotency-Key header is for POST .../submit"})
 
 
@@ -219,10 +220,10 @@ class SyncSchema(StrictSchema):
 
 
 class SyncResultSchema(Schema):
-    audit_id = fields.String(allow_none=True)
-    status = fields.Integer(metadata={"description": "The HTTP status the single request would have given"})
+    audit_id = Text(allow_none=True)
+    status = Int(metadata={"description": "The HTTP status the single request would have given"})
     body = fields.Dict(metadata={"description": "Its body: the audit, or the standard error body"})
-    etag = fields.String(metadata={"description": "The audit's new ETag after a draft or submit"})
+    etag = Text(metadata={"description": "The audit's new ETag after a draft or submit"})
 
 
 class SyncResponseSchema(Schema):
@@ -230,18 +231,18 @@ class SyncResponseSchema(Schema):
 
 
 class ReturnSchema(StrictSchema):
-    notes = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    notes = Text(required=True, validate=validate.Length(min=1, max=4000))
 
 
 class ApproveSchema(StrictSchema):
-    notes = fields.String(validate=validate.Length(max=4000))
+    notes = Text(validate=validate.Length(max=4000))
 
 
 class AttachmentSchema(Schema):
-    sha256 = fields.String()
-    size = fields.Integer()
-    content_type = fields.String()
-    filename = fields.String(allow_none=True)
+    sha256 = Text()
+    size = Int()
+    content_type = Text()
+    filename = Text(allow_none=True)
     created = fields.Boolean(metadata={"description": "false when the same file was already uploaded"})
 
 
@@ -249,57 +250,57 @@ class AttachmentUploadSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"),
+    sha256 = Text(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"),
                            metadata={"description": "SHA-256 of the file, hex; the server verifies it"})
     file = Upload(required=True, metadata={"description": "JPEG, PNG, HEIC, PDF or M4A (checked from the "
                                                           "content); at most MAX_ATTACHMENT_BYTES"})
 
 
 class FlagSchema(Schema):
-    code = fields.String()
-    message = fields.String()
+    code = Text()
+    message = Text()
     detail = fields.Dict()
 
 
 class AuditSchema(Schema):
     """An audit as the caller may see it: fields the role must not see are left out (DESIGN 7)."""
-    id = fields.String()
-    status = fields.String()
-    dealer_id = fields.Integer()
-    wave_id = fields.Integer()
+    id = Text()
+    status = Text()
+    dealer_id = Int()
+    wave_id = Int()
     checklist = fields.Nested(ChecklistRefSchema)
-    shopper_id = fields.Integer()
-    shopper_name = fields.String()
-    visit_window_start = fields.Date()
-    visit_window_end = fields.Date()
+    shopper_id = Int()
+    shopper_name = Text()
+    visit_window_start = Day()
+    visit_window_end = Day()
     visit = fields.Dict()
-    submitted_at = fields.AwareDateTime(allow_none=True)
-    published_at = fields.AwareDateTime(allow_none=True)
-    review_notes = fields.String(allow_none=True)
+    submitted_at = Moment(allow_none=True)
+    published_at = Moment(allow_none=True)
+    review_notes = Text(allow_none=True)
     flags = fields.List(fields.Nested(FlagSchema))
-    etag = fields.String()
+    etag = Text()
     answers = fields.Dict()
     score = fields.Dict(allow_none=True)
     revised = fields.Boolean()
     under_dispute = fields.Boolean()
-    items_under_dispute = fields.List(fields.String())
+    items_under_dispute = fields.List(Text())
 
 
 class AuditPageSchema(Schema):
     items = fields.List(fields.Nested(AuditSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+    page = Int()
+    per_page = Int()
+    total = Int()
 
 
 class EventSchema(Schema):
-    id = fields.Integer()
-    at = fields.AwareDateTime()
-    actor_id = fields.Integer(allow_none=True)
-    kind = fields.String()
+    id = Int()
+    at = Moment()
+    actor_id = Int(allow_none=True)
+    kind = Text()
     before = fields.Dict(allow_none=True)
     after = fields.Dict(allow_none=True)
-    note = fields.String(allow_none=True)
+    note = Text(allow_none=True)
 
 
 # --- scores -------------------------------------------------------------------------------------------
@@ -308,20 +309,20 @@ class WaveArgsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    wave = fields.String(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
+    wave = Text(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
 
 
 class PdfArgsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    wave = fields.String(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
-    lang = fields.String(load_default="both", validate=validate.OneOf(("zh", "en", "both")))
+    wave = Text(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
+    lang = Text(load_default="both", validate=validate.OneOf(("zh", "en", "both")))
 
 
 class ScoreSchema(Schema):
-    audit_id = fields.String()
-    version = fields.Integer()
+    audit_id = Text()
+    version = Int()
     overall = fields.Float(allow_none=True)
     overall_raw = fields.Float(allow_none=True)
     sections = fields.Dict()
@@ -333,7 +334,7 @@ class ScoreSchema(Schema):
                        "overall + Σ points_lost + Σ knockout_cost = 100"})
     revised = fields.Boolean()
     original_overall = fields.Float(allow_none=True)
-    computed_at = fields.AwareDateTime()
+    computed_at = Moment()
 
 
 class ScorecardSchema(Schema):
@@ -365,7 +366,7 @@ class LeaderboardSchema(Schema):
     nation = fields.Dict()
     ranked = fields.List(fields.Dict())
     insufficient_sample = fields.List(fields.Dict())
-    min_ranked = fields.Integer()
+    min_ranked = Int()
     gaps = fields.List(fields.Dict())
     sections = fields.List(fields.Dict())
     dimensions = fields.List(fields.Dict())
@@ -376,54 +377,54 @@ class LeaderboardSchema(Schema):
 # --- disputes -----------------------------------------------------------------------------------------
 
 class DisputeFileSchema(StrictSchema):
-    item = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    claim = fields.String(required=True, validate=validate.Length(min=10, max=4000),
+    item = Text(required=True, validate=validate.Length(min=1, max=64))
+    claim = Text(required=True, validate=validate.Length(min=10, max=4000),
                           metadata={"description": "What happened, specifically and factually"})
-    requested_outcome = fields.String(required=True, validate=validate.OneOf(("pass", "not_applicable")))
-    evidence = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
+    requested_outcome = Text(required=True, validate=validate.OneOf(("pass", "not_applicable")))
+    evidence = fields.List(Text(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
                            metadata={"description": "SHA-256 of files uploaded to the audit's attachments"})
 
 
 class DisputeDecisionSchema(StrictSchema):
-    outcome = fields.String(required=True, validate=validate.OneOf(("upheld", "partially_upheld", "rejected")))
-    reason = fields.String(required=True, validate=validate.Length(min=5, max=4000))
-    value = fields.Raw(metadata={"description": "The new answer value (partially_upheld only)"})
+    outcome = Text(required=True, validate=validate.OneOf(("upheld", "partially_upheld", "rejected")))
+    reason = Text(required=True, validate=validate.Length(min=5, max=4000))
+    value = FreeJson(metadata={"description": "The new answer value (partially_upheld only)"})
 
 
 class DisputeEscalateSchema(StrictSchema):
-    note = fields.String(required=True, validate=validate.Length(min=5, max=4000))
+    note = Text(required=True, validate=validate.Length(min=5, max=4000))
 
 
 class DisputeListArgsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    status = fields.String(validate=validate.OneOf(("open", "escalated", "upheld", "partially_upheld", "rejected")))
+    status = Text(validate=validate.OneOf(("open", "escalated", "upheld", "partially_upheld", "rejected")))
     audit_id = fields.UUID()
-    dealer_id = fields.Integer()
+    dealer_id = Int()
     overdue = fields.Boolean(metadata={"description": "Only disputes past their decision deadline"})
 
 
 class DisputeSchema(Schema):
-    id = fields.Integer()
-    audit_id = fields.String()
-    dealer_id = fields.Integer()
-    item = fields.String()
+    id = Int()
+    audit_id = Text()
+    dealer_id = Int()
+    item = Text()
     item_text = fields.Dict()
-    status = fields.String()
-    claim = fields.String()
-    requested_outcome = fields.String()
-    evidence = fields.List(fields.String())
-    filed_at = fields.AwareDateTime()
-    filing_deadline = fields.AwareDateTime()
+    status = Text()
+    claim = Text()
+    requested_outcome = Text()
+    evidence = fields.List(Text())
+    filed_at = Moment()
+    filing_deadline = Moment()
     qa_decision = fields.Dict(allow_none=True)
     escalation = fields.Dict(allow_none=True)
     final_decision = fields.Dict(allow_none=True)
     override = fields.Dict(allow_none=True)
-    score_version = fields.Integer(allow_none=True)
-    decision_due = fields.AwareDateTime(allow_none=True)
+    score_version = Int(allow_none=True)
+    decision_due = Moment(allow_none=True)
     overdue = fields.Boolean()
 
 
 class DisputeStatsArgsSchema(WaveArgsSchema):
-    region_id = fields.Integer()
+    region_id = Int()

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..limits import CODE_RULE, is_code
 from ..models import Dealer, Region, ReportFile
 from .scorecards import WaveData, WaveFigures, dealer_scorecard, region_leaderboard
 
@@ -37,10 +38,19 @@ class ReportSource:
 
     @property
     def file_name(self) -> str:
-        """A readable name for the output folder."""
+        """A readable name for the output folder, made of codes only (a code stored before the API
+        checked them could otherwise name a path outside it)."""
+        codes = [self.region.code] + ([self.dealer.code] if self.dealer is not None else [])
+        bad = [code for code in codes if not is_code(code)]
+        if bad or self.lang not in LANGS:
+            raise UnsafeFileName(f"cannot name a report file after {bad or self.lang!r}: codes must be {CODE_RULE}")
         if self.dealer is not None:
             return f"{self.region.code}/scorecard-{self.dealer.code}-{self.lang}.pdf"
         return f"{self.region.code}/region-report-{self.region.code}-{self.lang}.pdf"
+
+
+class UnsafeFileName(ValueError):
+    """A code that cannot be part of a file path."""
 
 
 def templates_digest(template_dir: str | os.PathLike[str], font_recipe: str) -> str:

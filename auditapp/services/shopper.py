@@ -12,12 +12,13 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.http import parse_etags, unquote_etag
 
 from ..checklists.answers import answer_problems
-from ..errors import Conflict, DomainError, InvalidInput, PreconditionFailed, PreconditionRequired
+from ..errors import (Conflict, DomainError, InvalidInput, PreconditionFailed, PreconditionRequired, ServiceUnavailable,
+                      from_database_error)
 from ..models import Answer, Attachment, Audit, IdempotencyRecord, User
 from . import access
 from .assignments import get_audit, record_event
@@ -172,9 +173,14 @@ def _sync_one(session: Session, request: ShopperRequest, entry: SyncEntry) -> Sy
             return SyncResult(audit_id, outcome.status, outcome.body, outcome.body.get("etag"))
     except DomainError as error:
         return SyncResult(audit_id, error.status, error=error)
-    except IntegrityError:
-        # A concurrent request created the same row first (as api/errors.py answers it).
-        return SyncResult(audit_id, 409, error=Conflict("conflicts with a concurrent change; reload and try again"))
+    except SQLAlchemyError as error:
+        # The savepoint is rolled back: the entry is answered as its single request would be (a value the
+        # database refuses, a concurrent insert), and the batch goes on. An unavailable database fails
+        # every entry alike: that is the whole request's answer (503), not this entry's.
+        mapped = from_database_error(error)
+        if mapped is None or mapped.status == ServiceUnavailable.status:
+            raise
+        return SyncResult(audit_id, mapped.status, error=mapped)
 
 
 # --- helpers ------------------------------------------------------------------------------------------

@@ -1,0 +1,95 @@
+"""The API's field types: every string, integer, date and free-form JSON value of a request is read
+through one of these, so the rules of `auditapp.limits` hold for every field and parameter alike
+(tests/api/test_input_rules.py checks that no schema uses marshmallow's unbounded fields instead)."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from ..limits import (
+    CODE_PATTERN,
+    CODE_RULE,
+    DATE_MAX,
+    DATE_MIN,
+    DATETIME_MAX,
+    DATETIME_MIN,
+    INT_MAX,
+    INT_MIN,
+    json_problems,
+    text_problem,
+)
+
+
+class TextRule:
+    """Mixed into every string field of the API: the text rule of limits.text_problem."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
+        problem = text_problem(text)
+        if problem:
+            raise ValidationError(problem)
+        return text
+
+
+class Text(TextRule, fields.String):
+    """A string without NUL or unpaired surrogates (see limits.text_problem)."""
+
+
+class EmailAddress(TextRule, fields.Email):
+    pass
+
+
+class Code(Text):
+    """A dealer, region or wave code: it becomes part of report file paths."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("description", f"Code: {CODE_RULE}")
+        super().__init__(validate=validate.Regexp(CODE_PATTERN, error=f"must be {CODE_RULE}"), **kwargs)
+
+
+def _prepend(validator: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    given = kwargs.pop("validate", None)
+    others = [] if given is None else list(given) if isinstance(given, (list, tuple)) else [given]
+    return {**kwargs, "validate": [validator, *others]}
+
+
+class Int(fields.Integer):
+    """An integer that fits the database's integer columns (limits.INT_MIN..INT_MAX)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_prepend(validate.Range(INT_MIN, INT_MAX), kwargs))
+
+
+class Day(fields.Date):
+    """A date within limits.DATE_MIN..DATE_MAX."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_prepend(validate.Range(DATE_MIN, DATE_MAX), kwargs))
+
+
+class Moment(fields.AwareDateTime):
+    """A time with its offset, within the same years as Day."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_prepend(validate.Range(DATETIME_MIN, DATETIME_MAX), kwargs))
+
+
+class FreeJson(fields.Raw):
+    """Free-form JSON (an answer value, a dispute value): its texts follow Text's rule and its numbers are
+    finite and within limits.JSON_NUMBER_LIMIT, wherever they are inside it."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        problems = json_problems(value)
+        if problems:
+            raise ValidationError(problems)  # type: ignore[arg-type]
+        return value
+
+
+class FreeObject(FreeJson):
+    """A JSON object of free-form values."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValidationError("Not a valid mapping type.")
+        return super()._deserialize(value, attr, data, **kwargs)
