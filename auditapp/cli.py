@@ -41,6 +41,15 @@ def main() -> None:
                help="auditapp: mystery-shopping audits for car dealer networks.")(prog_name="auditapp")
 
 
+def _commit() -> None:
+    """Commit, then run the side effects (mail) the committed work queued: a command has no response
+    to hurry, so they run now, and a failed one is logged without undoing the commit."""
+    from .services import side_effects
+
+    db.session.commit()
+    side_effects.run_committed(db.session)
+
+
 def _fail(message: str) -> None:
     click.secho(message, fg="red", err=True)
     sys.exit(1)
@@ -87,7 +96,7 @@ def checklists_load(paths: tuple[str, ...]) -> None:
     try:
         checklists = _read_checklists(paths)
         results = store_checklists(db.session, checklists)
-        db.session.commit()
+        _commit()
     except ChecklistError as exc:
         _fail(str(exc))
     except DomainError as exc:
@@ -124,7 +133,7 @@ def users_create(email: str, role: str, display_name: str, dealer_code: str | No
     try:
         user = create_user(db.session, email=email, password=password, role=role, display_name=display_name,
                            dealer_id=dealer_id, region_ids=region_ids)
-        db.session.commit()
+        _commit()
     except DomainError as exc:
         db.session.rollback()
         _fail(f"{exc.message}: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items()))
@@ -179,7 +188,7 @@ def demo(ctx: click.Context, out_dir: str, langs: tuple[str, ...]) -> None:
     else:
         click.echo("\nseeding the demo program (assign, upload evidence, submit, QA approve)...")
         summary = seed_demo(db.session, current_app.config)
-        db.session.commit()
+        _commit()
         click.echo(f"{summary.regions} regions, {summary.dealers} dealers, waves {', '.join(summary.waves)}, "
                    f"{summary.audits} audits published")
         click.echo(f"logins (password '{DEMO_PASSWORD}'): " +
@@ -291,7 +300,7 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
     for key, pdf in render_all([RenderJob(s.key, s.kind, s.data, s.lang) for s in todo], config, processes,
                                on_done=lambda _: bar.update()):
         files[key] = store_rendering(db.session, by_key[key], pdf, config["REPORT_DIR"])
-        db.session.commit()  # each report is kept as soon as it exists: an interrupted run resumes
+        _commit()  # each report is kept as soon as it exists: an interrupted run resumes
     bar.close()
     for source in sources:
         target = out_dir / wave_code / source.file_name

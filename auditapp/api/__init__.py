@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import api
-from . import admin, audits, auth, checklists, disputes, errors, reports, review, scores, shopper
+from . import admin, audits, auth, checklists, disputes, errors, reports, review, scores, shopper, transactions
 
 
 def init_app(app: Flask) -> None:
@@ -19,3 +19,5 @@ def init_app(app: Flask) -> None:
     @app.get("/health")
     def health():
         return {"status": "ok"}
+
+    transactions.init_app(app)  # last: every route above runs in one transaction

@@ -43,7 +43,6 @@ class Audits(MethodView):
         """Assign an audit: dealer, wave, checklist version, shopper and visit window."""
         user = current_user()
         audit = assign(db.session, user, rotation_days=current_app.config["ROTATION_DAYS"], **data)
-        db.session.commit()
         return present_audit(audit, user)
 
 

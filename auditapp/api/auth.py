@@ -15,6 +15,7 @@ from ..services.access import require_role
 from ..services.auth import LoginPolicy, login, user_for_token
 from ..services.users import normalise_email
 from .schemas import LoginSchema, MeSchema, TokenSchema
+from .transactions import commit_despite_error
 
 V = TypeVar("V", bound=Callable[..., Any])
 
@@ -87,9 +88,8 @@ class Token(MethodView):
                            password=credentials["password"], address=request.remote_addr or "unknown",
                            policy=policy)
         except Unauthorized:
-            db.session.commit()  # keep the failure count
+            commit_despite_error()  # the failure count must outlive the refusal
             raise
-        db.session.commit()
         return {"access_token": issued.access_token, "token_type": "Bearer",
                 "expires_at": issued.expires_at, "role": issued.user.role}
 
