@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import api
-from . import admin, audits, auth, checklists, disputes, errors, reports, review, scores, shopper, transactions
+from . import admin, audits, auth, checklists, disputes, docs, errors, reports, review, scores, shopper, transactions
 
 
 def init_app(app: Flask) -> None:
@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     errors.init_app(app)
     auth.init_app(app)
+    docs.init_app(app)
     for module in (auth, admin, checklists, audits, review, scores, shopper, reports, disputes):
         api.register_blueprint(module.blp)
 

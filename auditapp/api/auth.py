@@ -35,7 +35,8 @@ def allow(*roles: str) -> Callable[[V], V]:
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log in and read the current user.")
 
-PUBLIC_ENDPOINTS = {"auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "health"}
+PUBLIC_ENDPOINTS = {"auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "swagger_ui_asset",
+                    "health"}
 
 
 def init_app(app: Flask) -> None:
