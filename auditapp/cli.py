@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .checklists import ChecklistError, load_checklist_file, load_directory, load_files
 from .checklists.answers import answer_problems
+from .constants import REPORT_LANGUAGES, ROLES
 from .errors import DomainError
 from .extensions import db
 from .models import Dealer, Region
@@ -108,7 +109,7 @@ def checklists_load(paths: tuple[str, ...]) -> None:
 
 @users_cli.command("create")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "qa", "manager", "dealer", "shopper"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--dealer", "dealer_code", help="Dealer code (role dealer).")
 @click.option("--region", "region_codes", multiple=True, help="Region code (role manager; repeatable).")
@@ -173,7 +174,7 @@ def score(checklist_file: str, answers_file: click.utils.LazyFile) -> None:
 @click.command("demo")
 @click.option("--out", "out_dir", default="demo-reports", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the demo's PDF reports.")
-@click.option("--lang", "langs", multiple=True, type=click.Choice(["zh", "en", "both"]), default=["both"],
+@click.option("--lang", "langs", multiple=True, type=click.Choice(REPORT_LANGUAGES), default=["both"],
               show_default=True)
 @click.pass_context
 def demo(ctx: click.Context, out_dir: str, langs: tuple[str, ...]) -> None:
@@ -255,7 +256,7 @@ def serve(host: str, port: int, workers: int | None, no_upgrade: bool) -> None:
 @reports_cli.command("render")
 @click.option("--wave", "wave_code", required=True, help="Wave code, e.g. 2026-Q3.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the PDFs.")
-@click.option("--lang", "langs", multiple=True, type=click.Choice(["zh", "en", "both"]), default=["both"],
+@click.option("--lang", "langs", multiple=True, type=click.Choice(REPORT_LANGUAGES), default=["both"],
               show_default=True, help="Language(s); repeatable.")
 @click.option("--processes", type=int, default=None, help="Parallel renderers (default: one per core).")
 @click.option("--email", is_flag=True, help="Send each region's managers their region report and dealer scorecards.")

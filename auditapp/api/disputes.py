@@ -7,14 +7,14 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AuditEvent, Dispute, utcnow
+from ..models import Dispute, utcnow
 from ..services import access
 from ..services.checklists import checklist_of
 from ..services.disputes import (DisputePolicy, decide, decision_deadline, escalate, file_dispute, filing_deadline,
                                  find_disputes, get_dispute, is_overdue)
+from ..services.events import dispute_events
 from ..services.notifications import queue_dispute_mails
 from ..services.scorecards import dispute_statistics, load_wave
 from ..workdays import parse_holidays
@@ -128,8 +128,7 @@ class DisputeEvents(MethodView):
     def get(self, dispute_id: int):
         """The dispute's append-only history: who changed what, when, before and after."""
         get_dispute(db.session, current_user(), dispute_id)
-        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.dispute_id == dispute_id)
-                                       .order_by(AuditEvent.at, AuditEvent.id)))
+        return dispute_events(db.session, dispute_id)
 
 
 @blp.route("/disputes/stats")

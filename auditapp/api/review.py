@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..extensions import db
-from ..services.assignments import get_audit
+from ..services.audits import get_audit
 from ..services.review import approve, return_to_shopper
 from ..services.score_versions import answers_of, latest_versions
 from .auth import allow, current_user

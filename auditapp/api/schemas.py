@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..models import AUDIT_STATUSES, ROLES
+from ..constants import (AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPORT_LANGUAGES, REQUESTED_OUTCOMES,
+                         ROLES)
 
 
 class StrictSchema(Schema):
@@ -316,7 +317,7 @@ class PdfArgsSchema(Schema):
         unknown = RAISE
 
     wave = fields.String(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
-    lang = fields.String(load_default="both", validate=validate.OneOf(("zh", "en", "both")))
+    lang = fields.String(load_default="both", validate=validate.OneOf(REPORT_LANGUAGES))
 
 
 class ScoreSchema(Schema):
@@ -376,13 +377,13 @@ class DisputeFileSchema(StrictSchema):
     item = fields.String(required=True, validate=validate.Length(min=1, max=64))
     claim = fields.String(required=True, validate=validate.Length(min=10, max=4000),
                           metadata={"description": "What happened, specifically and factually"})
-    requested_outcome = fields.String(required=True, validate=validate.OneOf(("pass", "not_applicable")))
+    requested_outcome = fields.String(required=True, validate=validate.OneOf(REQUESTED_OUTCOMES))
     evidence = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
                            metadata={"description": "SHA-256 of files uploaded to the audit's attachments"})
 
 
 class DisputeDecisionSchema(StrictSchema):
-    outcome = fields.String(required=True, validate=validate.OneOf(("upheld", "partially_upheld", "rejected")))
+    outcome = fields.String(required=True, validate=validate.OneOf(DISPUTE_OUTCOMES))
     reason = fields.String(required=True, validate=validate.Length(min=5, max=4000))
     value = fields.Raw(metadata={"description": "The new answer value (partially_upheld only)"})
 
@@ -395,7 +396,7 @@ class DisputeListArgsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    status = fields.String(validate=validate.OneOf(("open", "escalated", "upheld", "partially_upheld", "rejected")))
+    status = fields.String(validate=validate.OneOf(DISPUTE_STATUSES))
     audit_id = fields.UUID()
     dealer_id = fields.Integer()
     overdue = fields.Boolean(metadata={"description": "Only disputes past their decision deadline"})

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from ..models import Dealer, Region, ReportFile
 from .scorecards import WaveData, WaveFigures, dealer_scorecard, region_leaderboard
 
-LANGS = ("zh", "en", "both")
 
 
 @dataclass(frozen=True)
