@@ -48,7 +48,8 @@ def after_commit(session: Session | scoped_session[Session], description: str, a
 
 def take_committed(session: Session | scoped_session[Session]) -> list[SideEffect]:
     """The effects whose transaction is committed, removed from the session (each runs once)."""
-    return _current(session).info.pop(_COMMITTED, [])
+    effects: list[SideEffect] = _current(session).info.pop(_COMMITTED, [])
+    return effects
 
 
 def _current(session: Session | scoped_session[Session]) -> Session:
