@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .checklists import ChecklistError, load_checklist_file, load_directory, load_files
 from .checklists.answers import answer_problems
+from .constants import REPORT_LANGUAGES, ROLES
 from .errors import DomainError
 from .extensions import db
 from .models import Dealer, Region
@@ -39,6 +40,15 @@ def main() -> None:
 
     FlaskGroup(create_app=create_app, add_version_option=False,
                help="auditapp: mystery-shopping audits for car dealer networks.")(prog_name="auditapp")
+
+
+def _commit() -> None:
+    """Commit, then run the side effects (mail) the committed work queued: a command has no response
+    to hurry, so they run now, and a failed one is logged without undoing the commit."""
+    from .services import side_effects
+
+    db.session.commit()
+    side_effects.run_committed(db.session)
 
 
 def _fail(message: str) -> None:
@@ -87,7 +97,7 @@ def checklists_load(paths: tuple[str, ...]) -> None:
     try:
         checklists = _read_checklists(paths)
         results = store_checklists(db.session, checklists)
-        db.session.commit()
+        _commit()
     except ChecklistError as exc:
         _fail(str(exc))
     except DomainError as exc:
@@ -99,7 +109,7 @@ def checklists_load(paths: tuple[str, ...]) -> None:
 
 @users_cli.command("create")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "qa", "manager", "dealer", "shopper"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--dealer", "dealer_code", help="Dealer code (role dealer).")
 @click.option("--region", "region_codes", multiple=True, help="Region code (role manager; repeatable).")
@@ -124,7 +134,7 @@ def users_create(email: str, role: str, display_name: str, dealer_code: str | No
     try:
         user = create_user(db.session, email=email, password=password, role=role, display_name=display_name,
                            dealer_id=dealer_id, region_ids=region_ids)
-        db.session.commit()
+        _commit()
     except DomainError as exc:
         db.session.rollback()
         _fail(f"{exc.message}: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items()))
@@ -164,7 +174,7 @@ def score(checklist_file: str, answers_file: click.utils.LazyFile) -> None:
 @click.command("demo")
 @click.option("--out", "out_dir", default="demo-reports", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the demo's PDF reports.")
-@click.option("--lang", "langs", multiple=True, type=click.Choice(["zh", "en", "both"]), default=["both"],
+@click.option("--lang", "langs", multiple=True, type=click.Choice(REPORT_LANGUAGES), default=["both"],
               show_default=True)
 @click.pass_context
 def demo(ctx: click.Context, out_dir: str, langs: tuple[str, ...]) -> None:
@@ -179,7 +189,7 @@ def demo(ctx: click.Context, out_dir: str, langs: tuple[str, ...]) -> None:
     else:
         click.echo("\nseeding the demo program (assign, upload evidence, submit, QA approve)...")
         summary = seed_demo(db.session, current_app.config)
-        db.session.commit()
+        _commit()
         click.echo(f"{summary.regions} regions, {summary.dealers} dealers, waves {', '.join(summary.waves)}, "
                    f"{summary.audits} audits published")
         click.echo(f"logins (password '{DEMO_PASSWORD}'): " +
@@ -257,7 +267,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> list[str]:
 @reports_cli.command("render")
 @click.option("--wave", "wave_code", required=True, help="Wave code, e.g. 2026-Q3.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the PDFs.")
-@click.option("--lang", "langs", multiple=True, type=click.Choice(["zh", "en", "both"]), default=["both"],
+@click.option("--lang", "langs", multiple=True, type=click.Choice(REPORT_LANGUAGES), default=["both"],
               show_default=True, help="Language(s); repeatable.")
 @click.option("--processes", type=int, default=None, help="Parallel renderers (default: one per core).")
 @click.option("--email", is_flag=True, help="Send each region's managers their region report and dealer scorecards.")
@@ -309,7 +319,7 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
     for key, pdf in render_all([RenderJob(s.key, s.kind, s.data, s.lang) for s in todo], config, processes,
                                on_done=lambda _: bar.update()):
         files[key] = store_rendering(db.session, by_key[key], pdf, config["REPORT_DIR"])
-        db.session.commit()  # each report is kept as soon as it exists: an interrupted run resumes
+        _commit()  # each report is kept as soon as it exists: an interrupted run resumes
     bar.close()
     for source in sources:
         target = out_dir / wave_code / names[source.key]

@@ -50,7 +50,10 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    # Swagger UI's scripts and styles come from the swagger-ui-bundle package (api/docs.py), not a CDN:
+    # the page works offline and where the CDN is slow or blocked. No online validator badge either.
+    "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "JSON_SORT_KEYS": False,
 }

@@ -5,7 +5,8 @@ from flask import Flask
 from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from ..extensions import api
-from . import admin, audits, auth, checklists, disputes, errors, reports, requests, review, scores, shopper
+from . import (admin, audits, auth, checklists, disputes, docs, errors, reports, requests, review, scores, shopper,
+               transactions)
 from .fields import FreeObject
 
 
@@ -18,9 +19,12 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     auth.init_app(app)
     app.before_request(requests.check_path_parameters)
+    docs.init_app(app)
     for module in (auth, admin, checklists, audits, review, scores, shopper, reports, disputes):
         api.register_blueprint(module.blp)
 
     @app.get("/health")
     def health():
         return {"status": "ok"}
+
+    transactions.init_app(app)  # last: every route above runs in one transaction

@@ -29,7 +29,6 @@ def _collection(path: str, model, schema, label: str) -> None:
         @blp.response(201, schema)
         def post(self, data):
             obj = admin.create(db.session, model, data)
-            db.session.commit()
             return obj
 
     @allow("admin")
@@ -42,7 +41,6 @@ def _collection(path: str, model, schema, label: str) -> None:
         @blp.response(200, schema)
         def patch(self, data, ident: int):
             obj = admin.update(db.session, model, ident, data)
-            db.session.commit()
             return obj
 
     Collection.__name__, Item.__name__ = f"{label}s", label
@@ -70,7 +68,6 @@ class Users(MethodView):
     def post(self, data):
         """Create a user with a role and its scope (dealer for dealer users, regions for managers)."""
         user = create_user(db.session, **data)
-        db.session.commit()
         return user
 
 
@@ -87,5 +84,4 @@ class UserItem(MethodView):
     def patch(self, data, user_id: int):
         """Update a user: password, name, active, scope."""
         user = admin.update_user(db.session, user_id, data)
-        db.session.commit()
         return user

@@ -6,13 +6,13 @@ import uuid
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AuditEvent
 from ..services import access
-from ..services.assignments import assign, find_audits, get_audit
+from ..services.assignments import assign
+from ..services.audits import find_audits, get_audit
 from ..services.disputes import open_disputes_by_audit
+from ..services.events import audit_events
 from ..services.score_versions import answers_of, latest_versions, original_overalls
 from .auth import allow, current_user
 from .presenters import present_audit
@@ -43,7 +43,6 @@ class Audits(MethodView):
         """Assign an audit: dealer, wave, checklist version, shopper and visit window."""
         user = current_user()
         audit = assign(db.session, user, rotation_days=current_app.config["ROTATION_DAYS"], **data)
-        db.session.commit()
         return present_audit(audit, user)
 
 
@@ -69,5 +68,4 @@ class AuditEvents(MethodView):
         """The audit's append-only history (QA and admin)."""
         user = current_user()
         get_audit(db.session, user, audit_id)
-        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.audit_id == audit_id)
-                                       .order_by(AuditEvent.at, AuditEvent.id)))
+        return audit_events(db.session, audit_id)

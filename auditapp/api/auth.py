@@ -15,6 +15,7 @@ from ..services.access import require_role
 from ..services.auth import LoginPolicy, login, user_for_token
 from ..services.users import normalise_email
 from .schemas import LoginSchema, MeSchema, TokenSchema
+from .transactions import commit_despite_error
 
 V = TypeVar("V", bound=Callable[..., Any])
 
@@ -34,7 +35,8 @@ def allow(*roles: str) -> Callable[[V], V]:
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log in and read the current user.")
 
-PUBLIC_ENDPOINTS = {"auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "health"}
+PUBLIC_ENDPOINTS = {"auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "swagger_ui_asset",
+                    "health"}
 
 
 def init_app(app: Flask) -> None:
@@ -87,9 +89,8 @@ class Token(MethodView):
                            password=credentials["password"], address=request.remote_addr or "unknown",
                            policy=policy)
         except Unauthorized:
-            db.session.commit()  # keep the failure count
+            commit_despite_error()  # the failure count must outlive the refusal
             raise
-        db.session.commit()
         return {"access_token": issued.access_token, "token_type": "Bearer",
                 "expires_at": issued.expires_at, "role": issued.user.role}
 

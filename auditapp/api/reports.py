@@ -45,7 +45,6 @@ def _pdf(source_for: Callable[[object, WaveFigures, str], ReportSource], wave: s
 
         pdf = render_one(renderer, RenderJob(source.key, source.kind, source.data, source.lang))
         stored = store_rendering(db.session, source, pdf, config["REPORT_DIR"])
-        db.session.commit()
     return send_file(pdf_path(config["REPORT_DIR"], stored.sha256), mimetype="application/pdf",
                      download_name=f"{name}-{wave}-{source.lang}.pdf", etag=stored.sha256)
 

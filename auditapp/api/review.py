@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..extensions import db
-from ..services.assignments import get_audit
+from ..services.audits import get_audit
 from ..services.review import approve, return_to_shopper
 from ..services.score_versions import answers_of, latest_versions
 from .auth import allow, current_user
@@ -21,7 +21,6 @@ def _reviewed(audit_id: uuid.UUID, action, **kwargs):
     user = current_user()
     audit = get_audit(db.session, user, audit_id, for_update=True)
     action(db.session, user, audit, **kwargs)
-    db.session.commit()
     score = latest_versions(db.session, [audit.id]).get(audit.id)
     return present_audit(audit, user, answers=answers_of(db.session, audit), score=score,
                          original_overall=score.overall if score else None)

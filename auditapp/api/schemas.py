@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..models import AUDIT_STATUSES, ROLES
+from ..constants import (AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPORT_LANGUAGES, REQUESTED_OUTCOMES,
+                         ROLES)
 from .fields import Code, Day, EmailAddress, FreeJson, FreeObject, Int, Moment, Text
 
 
@@ -317,7 +318,7 @@ class PdfArgsSchema(Schema):
         unknown = RAISE
 
     wave = Text(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
-    lang = Text(load_default="both", validate=validate.OneOf(("zh", "en", "both")))
+    lang = Text(load_default="both", validate=validate.OneOf(REPORT_LANGUAGES))
 
 
 class ScoreSchema(Schema):
@@ -380,13 +381,13 @@ class DisputeFileSchema(StrictSchema):
     item = Text(required=True, validate=validate.Length(min=1, max=64))
     claim = Text(required=True, validate=validate.Length(min=10, max=4000),
                           metadata={"description": "What happened, specifically and factually"})
-    requested_outcome = Text(required=True, validate=validate.OneOf(("pass", "not_applicable")))
+    requested_outcome = Text(required=True, validate=validate.OneOf(REQUESTED_OUTCOMES))
     evidence = fields.List(Text(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
                            metadata={"description": "SHA-256 of files uploaded to the audit's attachments"})
 
 
 class DisputeDecisionSchema(StrictSchema):
-    outcome = Text(required=True, validate=validate.OneOf(("upheld", "partially_upheld", "rejected")))
+    outcome = Text(required=True, validate=validate.OneOf(DISPUTE_OUTCOMES))
     reason = Text(required=True, validate=validate.Length(min=5, max=4000))
     value = FreeJson(metadata={"description": "The new answer value (partially_upheld only)"})
 
@@ -399,7 +400,7 @@ class DisputeListArgsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    status = Text(validate=validate.OneOf(("open", "escalated", "upheld", "partially_upheld", "rejected")))
+    status = Text(validate=validate.OneOf(DISPUTE_STATUSES))
     audit_id = fields.UUID()
     dealer_id = Int()
     overdue = fields.Boolean(metadata={"description": "Only disputes past their decision deadline"})

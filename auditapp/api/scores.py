@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from ..extensions import db
 from ..models import Dealer, Region
 from ..services import access
-from ..services.assignments import get_audit
+from ..services.audits import get_audit
 from ..services.checklists import checklist_of
 from ..services.score_versions import latest_versions, original_overalls, score_payload
 from ..services.scorecards import dealer_scorecard, load_wave, region_leaderboard

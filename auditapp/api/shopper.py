@@ -104,7 +104,6 @@ class DraftAnswers(MethodView):
         user = current_user()
         audit = shopper.save_draft(db.session, _shopper_request(user), audit_id, data["answers"],
                                    request.headers.get("If-Match"))
-        db.session.commit()
         return present_audit(audit, user, answers=answers_of(db.session, audit)), {"ETag": etag_of(audit)}
 
 
@@ -120,7 +119,6 @@ class Submit(MethodView):
         """Submit final answers with the visit proof; a retry with the same key gets the same answer."""
         outcome = shopper.submit(db.session, _shopper_request(current_user()), audit_id, data["answers"],
                                  data["visit"], request.headers.get("Idempotency-Key"))
-        db.session.commit()
         response = jsonify(outcome.body)
         response.status_code = outcome.status
         if outcome.body.get("etag"):
@@ -139,7 +137,6 @@ class Sync(MethodView):
         """Several audits' offline drafts and submits; each is answered as its single request would be."""
         entries = [_sync_entry(raw) for raw in data["audits"]]
         results = shopper.sync(db.session, _shopper_request(current_user()), entries)
-        db.session.commit()
         return {"results": [
             {"audit_id": r.audit_id, "status": r.status,
              "body": _error_body(r.error) if r.error is not None else r.body,
@@ -179,7 +176,6 @@ class Attachments(MethodView):
         attachment, created = attachments.upload(
             db.session, current_user(), audit_id, stream=upload.stream, sha256=form["sha256"],
             filename=upload.filename, store=_file_store(), max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
-        db.session.commit()
         return {"sha256": attachment.sha256, "size": attachment.size, "content_type": attachment.content_type,
                 "filename": attachment.filename, "created": created}, 201 if created else 200
 

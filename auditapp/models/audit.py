@@ -9,11 +9,11 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, Float, ForeignKey, Integ
                         UniqueConstraint, Uuid, event)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from ..constants import AUDIT_STATUSES, sql_one_of
 from .base import Base, JSONDoc, UTCDateTime, utcnow
 from .org import Dealer, User
 from .program import ChecklistVersion, Wave
 
-AUDIT_STATUSES = ("assigned", "in_progress", "submitted", "returned", "approved", "published")
 
 
 class Audit(Base):
@@ -51,8 +51,7 @@ class Audit(Base):
         back_populates="audit", cascade="all, delete-orphan", order_by="Answer.item_key")
 
     __table_args__ = (
-        CheckConstraint("status IN ('assigned', 'in_progress', 'submitted', 'returned', 'approved', "
-                        "'published')", name="status"),
+        CheckConstraint(sql_one_of("status", AUDIT_STATUSES), name="status"),
         CheckConstraint("visit_window_end >= visit_window_start", name="visit_window"),
     )
 

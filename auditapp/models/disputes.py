@@ -8,13 +8,11 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..constants import DISPUTE_STATUSES, OPEN_DISPUTE_STATUSES, REQUESTED_OUTCOMES, sql_one_of
 from .audit import Audit
 from .base import Base, JSONDoc, UTCDateTime, utcnow
 from .org import User
 
-DISPUTE_STATUSES = ("open", "escalated", "upheld", "partially_upheld", "rejected")
-OPEN_STATUSES = ("open", "escalated")
-OUTCOMES = ("upheld", "partially_upheld", "rejected")
 
 
 class Dispute(Base):
@@ -52,14 +50,14 @@ class Dispute(Base):
 
     __mapper_args__ = {"version_id_col": row_version}
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'escalated', 'upheld', 'partially_upheld', 'rejected')", name="status"),
-        CheckConstraint("requested_outcome IN ('pass', 'not_applicable')", name="requested_outcome"),
+        CheckConstraint(sql_one_of("status", DISPUTE_STATUSES), name="status"),
+        CheckConstraint(sql_one_of("requested_outcome", REQUESTED_OUTCOMES), name="requested_outcome"),
         # One open dispute per item of an audit.
         Index("uq_disputes_open_item", "audit_id", "item_key", unique=True,
-              sqlite_where=text("status IN ('open', 'escalated')"),
-              postgresql_where=text("status IN ('open', 'escalated')")),
+              sqlite_where=text(sql_one_of("status", OPEN_DISPUTE_STATUSES)),
+              postgresql_where=text(sql_one_of("status", OPEN_DISPUTE_STATUSES))),
     )
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return self.status in OPEN_DISPUTE_STATUSES

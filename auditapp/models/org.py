@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..constants import ROLES, sql_one_of
 from .base import Base, UTCDateTime, utcnow
 
-ROLES = ("admin", "qa", "manager", "dealer", "shopper")
 
 manager_regions = Table(
     "manager_regions",
@@ -69,7 +69,7 @@ class User(Base):
     regions: Mapped[list[Region]] = relationship(secondary=manager_regions, order_by="Region.code")
 
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'qa', 'manager', 'dealer', 'shopper')", name="role"),
+        CheckConstraint(sql_one_of("role", ROLES), name="role"),
         CheckConstraint("(role = 'dealer') = (dealer_id IS NOT NULL)", name="dealer_scope"),
     )
 

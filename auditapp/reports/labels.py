@@ -13,7 +13,9 @@ from typing import Any, Final
 
 from markupsafe import Markup, escape
 
-LANGS: Final = ("zh", "en", "both")
+from ..constants import REPORT_LANGUAGES
+
+LANGS: Final = REPORT_LANGUAGES
 
 LABELS: Final[Mapping[str, tuple[str, str]]] = {
     # titles and running heads

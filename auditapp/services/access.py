@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, select, true
 
+from ..constants import STAFF_ROLES as STAFF
 from ..errors import Forbidden, NotFound
 from ..models import Attachment, Audit, Dealer, Dispute, Region, User, manager_regions
-
-STAFF = ("admin", "qa")
 
 
 def require_role(user: User, *roles: str) -> None:
@@ -120,3 +119,13 @@ def dispute_filter(user: User) -> ColumnElement[bool]:
 
 def can_see_dispute(user: User, dispute: Dispute) -> bool:
     return user.role != "shopper" and can_see_audit(user, dispute.audit)
+
+
+def ensure_may_decide_dispute(user: User, dispute: Dispute) -> None:
+    """QA (or an admin) decides an open dispute; an escalated one is decided, finally, by a manager of
+    the dealer's region (a manager of another region does not see the dispute at all)."""
+    if dispute.status == "escalated":
+        if user.role != "manager":
+            raise Forbidden("an escalated dispute is decided by a manager of the dealer's region")
+        return
+    require_role(user, *STAFF)

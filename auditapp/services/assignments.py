@@ -1,17 +1,17 @@
-"""Assigning audits to shoppers, and finding audits as a given user may see them."""
+"""Assigning audits to shoppers, with the rotation rule that keeps a shopper unrecognised."""
 from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import Audit, AuditEvent, ChecklistVersion, Dealer, User, Wave
-from .access import audit_filter, ensure_audit_visible
+from ..models import Audit, Dealer, User, Wave
 from .checklists import get_version
+from .events import record_event
 
 
 def assign(session: Session, actor: User, *, dealer_id: int, wave_id: int, checklist: dict[str, Any],
@@ -54,37 +54,3 @@ def _check_rotation(session: Session, shopper_id: int, dealer_id: int, start: da
             f"this shopper already has a visit to this dealer within {rotation_days} days "
             f"({clash.visit_window_start.isoformat()} to {clash.visit_window_end.isoformat()})",
             {"shopper_id": [f"rotation rule: at least {rotation_days} days between visits to the same dealer"]})
-
-
-def record_event(session: Session, audit: Audit | None, actor: User | None, kind: str,
-                 before: dict[str, Any] | None, after: dict[str, Any] | None, note: str | None = None,
-                 dispute: Any = None) -> None:
-    session.add(AuditEvent(audit_id=audit.id if audit else None, dispute_id=dispute.id if dispute else None,
-                           actor_id=actor.id if actor else None, kind=kind, before=before, after=after, note=note))
-
-
-def find_audits(session: Session, user: User, *, status: str | None = None, wave_id: int | None = None,
-                dealer_id: int | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Audit], int]:
-    where = [audit_filter(user)]
-    if status:
-        where.append(Audit.status == status)
-    if wave_id:
-        where.append(Audit.wave_id == wave_id)
-    if dealer_id:
-        where.append(Audit.dealer_id == dealer_id)
-    total = session.scalar(select(func.count()).select_from(Audit).where(*where)) or 0
-    audits = list(session.scalars(
-        select(Audit).where(*where).options(joinedload(Audit.checklist_version), joinedload(Audit.shopper))
-        .order_by(Audit.visit_window_start, Audit.created_at, Audit.id)
-        .offset((page - 1) * per_page).limit(per_page)))
-    return audits, total
-
-
-def get_audit(session: Session, user: User, audit_id: uuid.UUID, *, for_update: bool = False) -> Audit:
-    # The checklist version is read with the audit (every caller needs its checklist), without its
-    # document: checklists.checklist_of parses a version once per process and reads it only then.
-    query = select(Audit).where(Audit.id == audit_id).options(
-        joinedload(Audit.dealer), joinedload(Audit.checklist_version).defer(ChecklistVersion.document))
-    if for_update:
-        query = query.with_for_update(of=Audit)
-    return ensure_audit_visible(user, session.scalar(query))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ..models import Attachment, User
 from . import access
-from .assignments import get_audit
+from .audits import get_audit
 from .shopper import ensure_editable
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..checklists.answers import value_problem, visible_items
 from ..checklists.model import Item
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..constants import OPEN_DISPUTE_STATUSES, UPHELD_OUTCOMES
+from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Attachment, Audit, Dispute, User, utcnow
 from ..workdays import deadline
 from . import access
-from .assignments import record_event
 from .checklists import checklist_of
+from .events import record_event
 from .score_versions import answers_of, latest_versions, store_score_version
 
 
@@ -93,7 +94,7 @@ def file_dispute(session: Session, user: User, audit_id: Any, *, item_key: str, 
             raise InvalidInput("upload the evidence to the audit first (POST /api/v1/audits/{id}/attachments)",
                                {"evidence": [f"not uploaded: {h}" for h in missing]})
     if session.scalar(select(Dispute.id).where(Dispute.audit_id == audit.id, Dispute.item_key == item_key,
-                                               Dispute.status.in_(("open", "escalated")))):
+                                               Dispute.status.in_(OPEN_DISPUTE_STATUSES))):
         raise Conflict("this item already has an open dispute", {"item": ["already under dispute"]})
     dispute = Dispute(audit_id=audit.id, dealer_id=audit.dealer_id, item_key=item_key, status="open",
                       claim=claim, requested_outcome=requested_outcome, evidence=evidence, filed_by_id=user.id,
@@ -140,13 +141,9 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
     """QA decides an open dispute; the region's manager decides an escalated one, finally."""
     now = now or utcnow()
     dispute = get_dispute(session, user, dispute_id, for_update=True)
-    if dispute.status == "open":
-        access.require_role(user, "qa", "admin")
-    elif dispute.status == "escalated":
-        if user.role != "manager":
-            raise Forbidden("an escalated dispute is decided by a manager of the dealer's region")
-    else:
+    if not dispute.is_open:
         raise Conflict(f"this dispute was already decided ({dispute.status})", {"status": [dispute.status]})
+    access.ensure_may_decide_dispute(user, dispute)
     audit = dispute.audit
     item = checklist_of(audit.checklist_version).items[dispute.item_key]
     override: dict[str, Any] | None = None
@@ -174,7 +171,7 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
         raise Conflict("another reviewer decided this dispute at the same time; reload it") from None
     if override is not None:
         overrides = {d.item_key: d.override for d in session.scalars(select(Dispute).where(
-            Dispute.audit_id == audit.id, Dispute.status.in_(("upheld", "partially_upheld")),
+            Dispute.audit_id == audit.id, Dispute.status.in_(UPHELD_OUTCOMES),
             Dispute.override.is_not(None), Dispute.id != dispute.id)).all()}
         overrides[dispute.item_key] = override
         version = store_score_version(session, audit, user, f"dispute #{dispute.id} {outcome} "
@@ -234,6 +231,6 @@ def open_disputes_by_audit(session: Session, audit_ids: Iterable[Any]) -> dict[A
         return {}
     out: dict[Any, list[str]] = {}
     for audit_id, item_key in session.execute(select(Dispute.audit_id, Dispute.item_key).where(
-            Dispute.audit_id.in_(ids), Dispute.status.in_(("open", "escalated")))):
+            Dispute.audit_id.in_(ids), Dispute.status.in_(OPEN_DISPUTE_STATUSES))):
         out.setdefault(audit_id, []).append(item_key)
     return out

@@ -2,12 +2,15 @@
 managers, who decide escalations), the dealer when it is decided."""
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Dispute, User, manager_regions
+from . import side_effects
 from .checklists import checklist_of
-from .mail import Mail
+from .mail import Mail, send_all
 
 OUTCOME_TEXT = {"upheld": ("支持", "upheld"), "partially_upheld": ("部分支持", "partially upheld"),
                 "rejected": ("驳回", "rejected")}
@@ -47,3 +50,13 @@ def dispute_mails(session: Session, dispute: Dispute, event: str) -> list[Mail]:
     else:
         raise ValueError(f"unknown dispute event {event!r}")
     return [Mail(to=email, subject=subject, body=body) for email in dict.fromkeys(recipients)]
+
+
+def queue_dispute_mails(session: Session, config: Mapping[str, Any], dispute: Dispute, event: str) -> None:
+    """Send the event's mails once the change is committed; recipients and texts are read now, inside
+    the transaction, so they describe exactly the committed change."""
+    mails = dispute_mails(session, dispute, event)
+    if mails:
+        settings = dict(config)
+        side_effects.after_commit(session, f"{event} mail of dispute {dispute.id}",
+                                  lambda: send_all(settings, mails))

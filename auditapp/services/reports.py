@@ -12,11 +12,11 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..constants import REPORT_LANGUAGES
 from ..limits import CODE_RULE, is_code
 from ..models import Dealer, Region, ReportFile
 from .scorecards import WaveData, WaveFigures, dealer_scorecard, region_leaderboard
 
-LANGS = ("zh", "en", "both")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ReportSource:
         checked them could otherwise name a path outside it)."""
         codes = [self.region.code] + ([self.dealer.code] if self.dealer is not None else [])
         bad = [code for code in codes if not is_code(code)]
-        if bad or self.lang not in LANGS:
+        if bad or self.lang not in REPORT_LANGUAGES:
             raise UnsafeFileName(f"cannot name a report file after {bad or self.lang!r}: codes must be {CODE_RULE}")
         if self.dealer is not None:
             return f"{self.region.code}/scorecard-{self.dealer.code}-{self.lang}.pdf"

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from ..errors import Conflict
 from ..models import Audit, User, utcnow
 from .access import require_role
-from .assignments import record_event
+from .events import record_event
 from .score_versions import store_score_version
 
 

@@ -21,7 +21,8 @@ from ..errors import (Conflict, DomainError, InvalidInput, PreconditionFailed, P
                       from_database_error)
 from ..models import Answer, Attachment, Audit, IdempotencyRecord, User
 from . import access
-from .assignments import get_audit, record_event
+from .audits import get_audit
+from .events import record_event
 from .checklists import checklist_of
 from .flags import FlagLimits, comment_digest, compute_flags, flag_codes, gather_facts
 

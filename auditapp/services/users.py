@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput
-from ..models import ROLES, Dealer, Region, User
+from ..constants import ROLES
+from ..models import Dealer, Region, User
 from .passwords import hash_password
 
 MIN_PASSWORD_LENGTH = 10

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from auditapp.models import AppendOnlyViolation, AuditEvent, Dispute, ScoreVersion
+from auditapp.services.side_effects import wait_for_background
 from fixtures.files import jpeg_bytes, sha256_of, upload
 
 HASH = "c" * 64
@@ -202,9 +203,11 @@ def test_notifications_reach_qa_and_the_dealer(client, setting, smtp_server, db_
     from auditapp.models import User
 
     dispute_id = file(client, setting).json["id"]
+    assert wait_for_background(10)  # mail goes out after the response, in the background
     filed_to = sorted(m["To"] for m in smtp_server)
     client.post(f"/api/v1/disputes/{dispute_id}/decision", headers=setting["h"]["qa"],
                 json={"outcome": "rejected", "reason": "Timer shows 45 s."})
+    assert wait_for_background(10)
     qa_emails = sorted(db_session.scalars(select(User.email).where(User.role == "qa", User.active.is_(True))))
     assert filed_to == qa_emails
     decided = [m for m in smtp_server if "Dispute decided" in m["Subject"]]

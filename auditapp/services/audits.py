@@ -1,0 +1,37 @@
+"""Finding audits as a given user may see them."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from ..models import Audit, ChecklistVersion, User
+from .access import audit_filter, ensure_audit_visible
+
+
+def find_audits(session: Session, user: User, *, status: str | None = None, wave_id: int | None = None,
+                dealer_id: int | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Audit], int]:
+    where = [audit_filter(user)]
+    if status:
+        where.append(Audit.status == status)
+    if wave_id:
+        where.append(Audit.wave_id == wave_id)
+    if dealer_id:
+        where.append(Audit.dealer_id == dealer_id)
+    total = session.scalar(select(func.count()).select_from(Audit).where(*where)) or 0
+    audits = list(session.scalars(
+        select(Audit).where(*where).options(joinedload(Audit.checklist_version), joinedload(Audit.shopper))
+        .order_by(Audit.visit_window_start, Audit.created_at, Audit.id)
+        .offset((page - 1) * per_page).limit(per_page)))
+    return audits, total
+
+
+def get_audit(session: Session, user: User, audit_id: uuid.UUID, *, for_update: bool = False) -> Audit:
+    # The checklist version is read with the audit (every caller needs its checklist), without its
+    # document: checklists.checklist_of parses a version once per process and reads it only then.
+    query = select(Audit).where(Audit.id == audit_id).options(
+        joinedload(Audit.dealer), joinedload(Audit.checklist_version).defer(ChecklistVersion.document))
+    if for_update:
+        query = query.with_for_update(of=Audit)
+    return ensure_audit_visible(user, session.scalar(query))

@@ -1,0 +1,29 @@
+"""The append-only event log of audits and disputes: who changed what, when, before and after."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Audit, AuditEvent, Dispute, User
+
+
+def record_event(session: Session, audit: Audit | None, actor: User | None, kind: str,
+                 before: dict[str, Any] | None, after: dict[str, Any] | None, note: str | None = None,
+                 dispute: Dispute | None = None) -> None:
+    session.add(AuditEvent(audit_id=audit.id if audit else None, dispute_id=dispute.id if dispute else None,
+                           actor_id=actor.id if actor else None, kind=kind, before=before, after=after, note=note))
+
+
+def audit_events(session: Session, audit_id: uuid.UUID) -> list[AuditEvent]:
+    """An audit's history, oldest first (the caller has checked that the audit may be seen)."""
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.audit_id == audit_id)
+                                .order_by(AuditEvent.at, AuditEvent.id)))
+
+
+def dispute_events(session: Session, dispute_id: int) -> list[AuditEvent]:
+    """A dispute's history, oldest first (the caller has checked that the dispute may be seen)."""
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.dispute_id == dispute_id)
+                                .order_by(AuditEvent.at, AuditEvent.id)))
