@@ -131,6 +131,26 @@ def users_create(email: str, role: str, display_name: str, dealer_code: str | No
     click.echo(f"created {user.role} {user.email} (id {user.id})")
 
 
+@users_cli.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Set a user's password (read from standard input); every session of the user ends."""
+    from .services.users import find_user, set_password
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    user = find_user(db.session, email)
+    if user is None:
+        _fail(f"no user with email {email}")
+    try:
+        set_password(user, password)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(f"{exc.message}: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items()))
+    click.echo(f"password set for {user.email}; their sessions were ended")
+
+
 @click.command("score")
 @click.argument("checklist_file", type=click.Path(exists=True, dir_okay=False))
 @click.argument("answers_file", type=click.File("r", encoding="utf-8"))

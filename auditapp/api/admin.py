@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from flask_smorest.error_handler import ErrorSchema
 
 from ..extensions import db
 from ..models import Dealer, Region, Wave
 from ..services import admin
+from ..services.auth import revoke_user_tokens
 from ..services.users import create_user
 from .auth import allow
-from .schemas import (DealerSchema, RegionSchema, UserCreateSchema, UserSchema, UserUpdateSchema,
-                      WaveSchema)
+from .schemas import (DealerSchema, RegionSchema, RevokedTokensSchema, UserCreateSchema, UserSchema,
+                      UserUpdateSchema, WaveSchema)
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1", description="Regions, dealers, users and waves.")
 
@@ -89,3 +91,15 @@ class UserItem(MethodView):
         user = admin.update_user(db.session, user_id, data)
         db.session.commit()
         return user
+
+
+@blp.route("/users/<int:user_id>/tokens")
+@allow("admin")
+class UserTokens(MethodView):
+    @blp.response(200, RevokedTokensSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such user")
+    def delete(self, user_id: int):
+        """Log a user out everywhere: revoke all their tokens (a lost phone, a suspected leak)."""
+        revoked = revoke_user_tokens(db.session, admin.get_user(db.session, user_id))
+        db.session.commit()
+        return {"revoked": revoked}

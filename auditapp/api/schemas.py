@@ -94,6 +94,10 @@ class UserSchema(Schema):
         return [r.id for r in user.regions]
 
 
+class RevokedTokensSchema(Schema):
+    revoked = fields.Integer(required=True, metadata={"description": "How many tokens were revoked"})
+
+
 class WaveSchema(StrictSchema):
     id = fields.Integer(dump_only=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=32))

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from typing import Any
+
+from sqlalchemy import (Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table, Text, delete,
+                        event, inspect)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
 
@@ -85,6 +88,27 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+@event.listens_for(Session, "before_flush")
+def _revoke_tokens_of_changed_credentials(session: Session, flush_context: Any, instances: Any) -> None:
+    """A new password or a deactivation ends every session the user has.
+
+    Enforced here rather than in each service so that no path (API, CLI, a future service) can change a
+    password or deactivate a user and leave tokens alive; the tokens are deleted, not hidden, so a later
+    re-activation cannot revive them. Re-hashing the same password on login is written with a bulk
+    UPDATE (services.auth) precisely so that it does not pass through here.
+    """
+    revoked = []
+    for obj in session.dirty:
+        if not isinstance(obj, User):
+            continue
+        state = inspect(obj)
+        if state.attrs.password_hash.history.has_changes() or (
+                state.attrs.active.history.has_changes() and obj.active is False):
+            revoked.append(obj.id)
+    if revoked:
+        session.execute(delete(ApiToken).where(ApiToken.user_id.in_(revoked)))
 
 
 class LoginThrottle(Base):

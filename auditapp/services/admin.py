@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Dealer, Region, User, Wave
-from .passwords import hash_password
-from .users import apply_scope, check_password_rules
+from .users import apply_scope, set_password
 
 T = TypeVar("T", Region, Dealer, Wave)
 LABELS = {Region: "region", Dealer: "dealer", Wave: "wave"}
@@ -88,8 +87,7 @@ def get_user(session: Session, user_id: int) -> User:
 def update_user(session: Session, user_id: int, data: dict[str, Any]) -> User:
     user = get_user(session, user_id)
     if "password" in data:
-        check_password_rules(data["password"])
-        user.password_hash = hash_password(data["password"])
+        set_password(user, data["password"])
     if "display_name" in data:
         user.display_name = data["display_name"]
     if "active" in data:

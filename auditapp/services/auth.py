@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import TooManyRequests, Unauthorized
@@ -56,7 +56,9 @@ def login(session: Session, *, email: str, password: str, address: str, policy: 
         if throttle.scope.startswith("email:"):
             session.delete(throttle)
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        # The same password under new hashing parameters: a bulk UPDATE, because an ORM change of the
+        # hash counts as a password change and would log the user out everywhere (models.org).
+        session.execute(update(User).where(User.id == user.id).values(password_hash=hash_password(password)))
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(seconds=policy.token_ttl_seconds)
     session.add(ApiToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires_at))
@@ -81,6 +83,17 @@ def _count_failure(session: Session, scopes: list[str], throttles: dict[str, Log
         if throttle.failures >= limit:
             throttle.locked_until = now + window
     session.flush()
+
+
+def revoke_token(session: Session, token_digest: str) -> None:
+    """Log out: the token stops working at once."""
+    session.execute(delete(ApiToken).where(ApiToken.token_hash == token_digest))
+
+
+def revoke_user_tokens(session: Session, user: User) -> int:
+    """End every session of a user (a lost phone, a suspected leak); returns how many were ended."""
+    result = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def user_for_token(session: Session, token: str) -> User | None:
