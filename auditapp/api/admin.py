@@ -86,8 +86,11 @@ class UserItem(MethodView):
 
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="The last active admin cannot be deactivated or demoted")
     def patch(self, data, user_id: int):
-        """Update a user: password, name, active, scope."""
+        """Update a user: password, name, role, active, scope.
+
+        A new password or a deactivation revokes all the user's tokens; a new role drops the old scope."""
         user = admin.update_user(db.session, user_id, data)
         db.session.commit()
         return user

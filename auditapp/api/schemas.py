@@ -75,6 +75,7 @@ class UserCreateSchema(StrictSchema):
 
 class UserUpdateSchema(StrictSchema):
     password = fields.String(load_only=True, validate=validate.Length(min=10, max=1024))
+    role = fields.String(validate=validate.OneOf(ROLES))
     display_name = fields.String(validate=validate.Length(max=200))
     active = fields.Boolean()
     dealer_id = fields.Integer(allow_none=True, strict=True)
