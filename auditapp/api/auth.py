@@ -83,17 +83,13 @@ class Token(MethodView):
                       description="Too many failed logins from this address for this account; see Retry-After")
     def post(self, credentials):
         """Exchange email and password for a bearer token."""
-        from flask import current_app
-
-        config = current_app.config
-        policy = LoginPolicy(config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCKOUT_SECONDS"],
-                             config["TOKEN_TTL_SECONDS"])
+        policy = LoginPolicy.from_config(current_app.config)
         try:
             issued = login(db.session, email=normalise_email(credentials["email"]),
                            password=credentials["password"], address=request.remote_addr or "unknown",
                            policy=policy)
         except Unauthorized:
-            db.session.commit()  # keep the failure count
+            db.session.commit()  # the failure must count although the request fails
             raise
         db.session.commit()
         return {"access_token": issued.access_token, "token_type": "Bearer",

@@ -112,11 +112,15 @@ def _revoke_tokens_of_changed_credentials(session: Session, flush_context: Any, 
 
 
 class LoginThrottle(Base):
-    """Failed logins per account and per address, to slow down password guessing."""
+    """Failed logins, to slow down password guessing without locking out the honest (services.auth).
+
+    One row per (email, address) pair that failed recently, and one per address (email '') counting
+    only its failures against emails that belong to nobody."""
 
     __tablename__ = "login_throttles"
 
-    scope: Mapped[str] = mapped_column(String(300), primary_key=True)  # "email:..." or "ip:..."
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
