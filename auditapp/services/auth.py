@@ -105,14 +105,14 @@ def _count_failure(session: Session, email: str, address: str, free: int, now: d
     """Add a failure to a counter in one statement, so that concurrent failures in several workers
     all count (and none fails on the primary key)."""
     forgotten = now - timedelta(seconds=policy.memory_seconds)
-    table = LoginThrottle.__table__
+    table = LoginThrottle.__table__.c
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values(email=email, address=address, failures=1, last_failure_at=now,
-                                     locked_until=None)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.email, table.c.address],
-        set_={"failures": case((table.c.last_failure_at < forgotten, 1), else_=table.c.failures + 1),
-              "last_failure_at": now}).returning(table.c.failures)
+    upsert = insert(LoginThrottle).values(email=email, address=address, failures=1, last_failure_at=now,
+                                          locked_until=None)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[table.email, table.address],
+        set_={"failures": case((table.last_failure_at < forgotten, 1), else_=table.failures + 1),
+              "last_failure_at": now}).returning(table.failures)
     failures = session.execute(statement).scalar_one()
     wait = policy.backoff_seconds(failures, free)
     if wait:
