@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
@@ -51,7 +52,7 @@ def _commit() -> None:
     side_effects.run_committed(db.session)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.secho(message, fg="red", err=True)
     sys.exit(1)
 
@@ -139,6 +140,26 @@ def users_create(email: str, role: str, display_name: str, dealer_code: str | No
         db.session.rollback()
         _fail(f"{exc.message}: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items()))
     click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+@users_cli.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Set a user's password (read from standard input); every session of the user ends."""
+    from .services.users import find_user, set_password
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    user = find_user(db.session, email)
+    if user is None:
+        _fail(f"no user with email {email}")
+    try:
+        set_password(user, password)
+        _commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(f"{exc.message}: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items()))
+    click.echo(f"password set for {user.email}; their sessions were ended")
 
 
 @click.command("score")

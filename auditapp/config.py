@@ -35,8 +35,11 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_TIMEZONE": "Asia/Shanghai",
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "MAX_ATTACHMENT_BYTES": 15 * 1024 * 1024,
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCKOUT_SECONDS": 15 * 60,
+    # Login throttling (services.auth.LoginPolicy; README "Login throttling").
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_ADDRESS_FREE_FAILURES": 20,
+    "LOGIN_MAX_BACKOFF_SECONDS": 15 * 60,
+    "LOGIN_FAILURE_MEMORY_SECONDS": 24 * 3600,
     "SMTP_HOST": "localhost",
     "SMTP_PORT": 25,
     "SMTP_TLS": "none",  # none | starttls | ssl

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from flask_smorest.error_handler import ErrorSchema
 
 from ..extensions import db
 from ..models import Dealer, Region, Wave
 from ..services import admin
+from ..services.auth import revoke_user_tokens
 from ..services.users import create_user
 from .auth import allow
-from .schemas import (DealerSchema, RegionSchema, UserCreateSchema, UserSchema, UserUpdateSchema,
-                      WaveSchema)
+from .schemas import (DealerSchema, RegionSchema, RevokedTokensSchema, UserCreateSchema, UserSchema,
+                      UserUpdateSchema, WaveSchema)
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1", description="Regions, dealers, users and waves.")
 
@@ -81,7 +83,21 @@ class UserItem(MethodView):
 
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="The last active admin cannot be deactivated or demoted")
     def patch(self, data, user_id: int):
-        """Update a user: password, name, active, scope."""
+        """Update a user: password, name, role, active, scope.
+
+        A new password or a deactivation revokes all the user's tokens; a new role drops the old scope."""
         user = admin.update_user(db.session, user_id, data)
         return user
+
+
+@blp.route("/users/<int:user_id>/tokens")
+@allow("admin")
+class UserTokens(MethodView):
+    @blp.response(200, RevokedTokensSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such user")
+    def delete(self, user_id: int):
+        """Log a user out everywhere: revoke all their tokens (a lost phone, a suspected leak)."""
+        revoked = revoke_user_tokens(db.session, admin.get_user(db.session, user_id))
+        return {"revoked": revoked}

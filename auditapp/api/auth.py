@@ -6,13 +6,14 @@ from typing import Any, Callable, TypeVar
 from flask import Flask, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from flask_smorest.error_handler import ErrorSchema
 
 from ..database import read_only_transaction
 from ..errors import Unauthorized
 from ..extensions import db
 from ..models import User
 from ..services.access import require_role
-from ..services.auth import LoginPolicy, login, user_for_token
+from ..services.auth import LoginPolicy, login, revoke_token, token_hash, user_for_token
 from ..services.users import normalise_email
 from .schemas import LoginSchema, MeSchema, TokenSchema
 from .transactions import commit_despite_error
@@ -35,6 +36,9 @@ def allow(*roles: str) -> Callable[[V], V]:
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log in and read the current user.")
 
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
+                               "schema": {"type": "integer", "minimum": 1}}}
+
 PUBLIC_ENDPOINTS = {"auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "swagger_ui_asset",
                     "health"}
 
@@ -53,6 +57,7 @@ def init_app(app: Flask) -> None:
         if user is None:
             raise Unauthorized("log in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token")
         g.user = user
+        g.token_hash = token_hash(token.strip())
         roles = _allowed_roles()
         if roles is not None:
             require_role(user, *roles)
@@ -75,15 +80,12 @@ def current_user() -> User:
 class Token(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
-    @blp.alt_response(401, description="Wrong email or password")
-    @blp.alt_response(429, description="Too many failed logins; see Retry-After")
+    @blp.alt_response(401, schema=ErrorSchema, description="Wrong email or password (the same answer for both)")
+    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER,
+                      description="Too many failed logins from this address for this account; see Retry-After")
     def post(self, credentials):
         """Exchange email and password for a bearer token."""
-        from flask import current_app
-
-        config = current_app.config
-        policy = LoginPolicy(config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCKOUT_SECONDS"],
-                             config["TOKEN_TTL_SECONDS"])
+        policy = LoginPolicy.from_config(current_app.config)
         try:
             issued = login(db.session, email=normalise_email(credentials["email"]),
                            password=credentials["password"], address=request.remote_addr or "unknown",
@@ -93,6 +95,15 @@ class Token(MethodView):
             raise
         return {"access_token": issued.access_token, "token_type": "Bearer",
                 "expires_at": issued.expires_at, "role": issued.user.role}
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    @blp.alt_response(401, schema=ErrorSchema, description="No valid token was sent")
+    def post(self):
+        """Revoke the token this request was sent with; the user's other sessions stay."""
+        revoke_token(db.session, g.token_hash)
 
 
 @blp.route("/me")

@@ -77,6 +77,7 @@ class UserCreateSchema(StrictSchema):
 
 class UserUpdateSchema(StrictSchema):
     password = Text(load_only=True, validate=validate.Length(min=10, max=1024))
+    role = Text(validate=validate.OneOf(ROLES))
     display_name = Text(validate=validate.Length(max=200))
     active = fields.Boolean()
     dealer_id = Int(allow_none=True, strict=True)
@@ -94,6 +95,10 @@ class UserSchema(Schema):
 
     def _region_ids(self, user) -> list[int]:
         return [r.id for r in user.regions]
+
+
+class RevokedTokensSchema(Schema):
+    revoked = fields.Integer(required=True, metadata={"description": "How many tokens were revoked"})
 
 
 class WaveSchema(StrictSchema):

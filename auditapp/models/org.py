@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table, Text, delete,
+                        event, inspect)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..constants import ROLES, sql_one_of
 from .base import Base, UTCDateTime, utcnow
@@ -87,12 +89,37 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+@event.listens_for(Session, "before_flush")
+def _revoke_tokens_of_changed_credentials(session: Session, flush_context: Any, instances: Any) -> None:
+    """A new password or a deactivation ends every session the user has.
+
+    Enforced here rather than in each service so that no path (API, CLI, a future service) can change a
+    password or deactivate a user and leave tokens alive; the tokens are deleted, not hidden, so a later
+    re-activation cannot revive them. Re-hashing the same password on login is written with a bulk
+    UPDATE (services.auth) precisely so that it does not pass through here.
+    """
+    revoked = []
+    for obj in session.dirty:
+        if not isinstance(obj, User):
+            continue
+        state = inspect(obj)
+        if state.attrs.password_hash.history.has_changes() or (
+                state.attrs.active.history.has_changes() and obj.active is False):
+            revoked.append(obj.id)
+    if revoked:
+        session.execute(delete(ApiToken).where(ApiToken.user_id.in_(revoked)))
+
+
 class LoginThrottle(Base):
-    """Failed logins per account and per address, to slow down password guessing."""
+    """Failed logins, to slow down password guessing without locking out the honest (services.auth).
+
+    One row per (email, address) pair that failed recently, and one per address (email '') counting
+    only its failures against emails that belong to nobody."""
 
     __tablename__ = "login_throttles"
 
-    scope: Mapped[str] = mapped_column(String(300), primary_key=True)  # "email:..." or "ip:..."
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

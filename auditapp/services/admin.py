@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Dealer, Region, User, Wave
-from .passwords import hash_password
-from .users import apply_scope, check_password_rules
+from .users import apply_scope, set_password
 
 T = TypeVar("T", Region, Dealer, Wave)
 LABELS = {Region: "region", Dealer: "dealer", Wave: "wave"}
@@ -85,16 +84,37 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
+def _keep_an_admin(session: Session, leaving: User) -> None:
+    """Refuse to deactivate or demote the last active admin: nobody could administer the system after.
+
+    The active admins are read with a row lock (FOR UPDATE, in id order so two requests lock alike), so
+    two admins demoting each other at once cannot both see the other still in office: on PostgreSQL the
+    second waits for the first to commit and then no longer counts the demoted admin; on SQLite a writing
+    request holds the database's write lock from its first statement, which serialises them the same way.
+    """
+    admins = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))
+                             .order_by(User.id).with_for_update()).all()
+    if not set(admins) - {leaving.id}:
+        raise Conflict("the last active admin cannot be deactivated or demoted: make another user admin first",
+                       {"user_id": [f"user {leaving.id} is the only active admin"]})
+
+
 def update_user(session: Session, user_id: int, data: dict[str, Any]) -> User:
     user = get_user(session, user_id)
+    role, active = data.get("role", user.role), data.get("active", user.active)
+    if user.role == "admin" and user.active and (role != "admin" or not active):
+        _keep_an_admin(session, user)
     if "password" in data:
-        check_password_rules(data["password"])
-        user.password_hash = hash_password(data["password"])
+        set_password(user, data["password"])
     if "display_name" in data:
         user.display_name = data["display_name"]
     if "active" in data:
         user.active = data["active"]
-    if "dealer_id" in data or "region_ids" in data:
+    if role != user.role:
+        # A new role starts without the old one's scope: a dealer's dealer or a manager's regions.
+        user.role = role
+        apply_scope(session, user, dealer_id=data.get("dealer_id"), region_ids=data.get("region_ids", []))
+    elif "dealer_id" in data or "region_ids" in data:
         apply_scope(session, user, dealer_id=data.get("dealer_id", user.dealer_id),
                     region_ids=data.get("region_ids", [r.id for r in user.regions]))
     session.flush()

@@ -23,6 +23,17 @@ def check_password_rules(password: str) -> None:
         raise InvalidInput("password too short", {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
 
 
+def set_password(user: User, password: str) -> None:
+    """Give a user a new password; this ends all their sessions (the tokens are revoked on flush,
+    models.org), so whoever knew the old password is out at once."""
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
 def create_user(session: Session, *, email: str, password: str, role: str, display_name: str = "",
                 dealer_id: int | None = None, region_ids: Iterable[int] = ()) -> User:
     email = normalise_email(email)

@@ -121,3 +121,53 @@ def test_a_non_shopper_cannot_be_assigned(client, make_user, auth_for, make_deal
     r = _assign(client, qa, make_dealer(), make_wave(), make_user("dealer", dealer=make_dealer()), version,
                 "2026-08-01", "2026-08-02")
     assert r.status_code == 422 and "not an active shopper" in r.json["errors"]["shopper_id"][0]
+
+
+# --- the last active admin (issue 8, defect 8) -------------------------------------------------------------
+
+def _active_admins(db_session) -> int:
+    db_session.expire_all()
+    return db_session.scalar(select(func.count()).select_from(User).where(User.role == "admin",
+                                                                          User.active.is_(True)))
+
+
+@pytest.mark.parametrize("change", [{"active": False}, {"role": "qa"}, {"role": "qa", "active": False}])
+def test_the_last_active_admin_cannot_leave_office(client, make_user, auth_for, db_session, change):
+    only = make_user("admin")
+    make_user("admin", active=False)  # an inactive admin does not count
+    headers = auth_for(only)
+    r = client.patch(f"/api/v1/users/{only.id}", headers=headers, json=change)
+    assert r.status_code == 409
+    assert r.json["code"] == 409 and "last active admin" in r.json["message"]
+    assert _active_admins(db_session) == 1
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+def test_with_a_second_admin_one_may_step_down_then_the_other_may_not(client, make_user, auth_for, db_session):
+    first, second = make_user("admin"), make_user("admin")
+    first_headers, second_headers = auth_for(first), auth_for(second)
+    r = client.patch(f"/api/v1/users/{first.id}", headers=first_headers, json={"role": "qa"})
+    assert r.status_code == 200 and r.json["role"] == "qa"
+    assert client.get("/api/v1/users", headers=first_headers).status_code == 403  # the demotion took effect
+    assert client.patch(f"/api/v1/users/{second.id}", headers=second_headers,
+                        json={"active": False}).status_code == 409
+    assert _active_admins(db_session) == 1
+
+
+def test_other_changes_to_the_last_admin_are_allowed(client, make_user, auth_for):
+    only = make_user("admin")
+    headers = auth_for(only)
+    r = client.patch(f"/api/v1/users/{only.id}", headers=headers, json={"display_name": "Still in charge",
+                                                                         "role": "admin", "active": True})
+    assert r.status_code == 200 and r.json["display_name"] == "Still in charge"
+
+
+def test_a_new_role_takes_its_scope_and_drops_the_old_one(client, admin, make_user, make_dealer, make_region):
+    dealer, region = make_dealer(), make_region()
+    user = make_user("dealer", dealer=dealer)
+    r = client.patch(f"/api/v1/users/{user.id}", headers=admin, json={"role": "manager", "region_ids": [region.id]})
+    assert r.status_code == 200 and r.json["dealer_id"] is None and r.json["region_ids"] == [region.id]
+    r = client.patch(f"/api/v1/users/{user.id}", headers=admin, json={"role": "dealer"})
+    assert r.status_code == 422 and "dealer_id" in r.json["errors"]
+    r = client.patch(f"/api/v1/users/{user.id}", headers=admin, json={"role": "boss"})
+    assert r.status_code == 422 and "role" in r.json["errors"]["json"]

@@ -2,51 +2,14 @@
 rolled-back test transaction): exactly one decision is made, the other request gets 409."""
 from __future__ import annotations
 
-import os
 import secrets
 import threading
-import uuid
 from datetime import date, datetime, timedelta, timezone
 
-import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
-from auditapp import create_app
 from auditapp.extensions import db
 from fixtures.factories import small_checklist_document
-
-
-@pytest.fixture
-def fresh_app(tmp_path, font_cache_dir):
-    url = os.environ.get("TEST_DATABASE_URL")
-    admin_engine = None
-    if url and url.startswith("postgres"):
-        from auditapp.config import normalise_database_url
-
-        base = make_url(normalise_database_url(url))
-        name = f"test_concurrency_{uuid.uuid4().hex[:8]}"
-        admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp_path / 'concurrency.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "ATTACHMENT_DIR": str(tmp_path / "att"),
-                      "REPORT_DIR": str(tmp_path / "rep"), "FONT_CACHE_DIR": str(font_cache_dir),
-                      "SMTP_PORT": 9, "SMTP_HOST": "127.0.0.1"})
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin_engine is not None:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
 
 
 def _seed(app) -> tuple[int, list[dict[str, str]]]:

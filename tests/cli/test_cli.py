@@ -108,3 +108,25 @@ def test_users_create_refuses_a_short_password(runner):
     result = runner.invoke(args=["users", "create", "--role", "qa", "--email", "x@example.com",
                                  "--password-stdin"], input="short\n")
     assert result.exit_code == 1
+
+
+def test_users_set_password_ends_the_users_sessions(runner, db_session, make_user, auth_for, client):
+    from auditapp.services.passwords import verify_password
+
+    user = make_user("admin")
+    headers = auth_for(user)
+    result = runner.invoke(args=["users", "set-password", "--email", user.email.upper(), "--password-stdin"],
+                           input="a recovered admin password\n")
+    assert result.exit_code == 0, result.output
+    db_session.expire_all()
+    assert verify_password(db_session.get(User, user.id).password_hash, "a recovered admin password")
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_users_set_password_refuses_an_unknown_email_or_a_short_password(runner, make_user):
+    unknown = runner.invoke(args=["users", "set-password", "--email", "nobody@example.com", "--password-stdin"],
+                            input="a long enough password\n")
+    assert unknown.exit_code == 1 and "no user" in unknown.output
+    short = runner.invoke(args=["users", "set-password", "--email", make_user("qa").email, "--password-stdin"],
+                          input="short\n")
+    assert short.exit_code == 1 and "too short" in short.output
