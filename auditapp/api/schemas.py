@@ -5,6 +5,7 @@ from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..models import AUDIT_STATUSES, ROLES
+from ..services.flags import FLAG_CODES
 
 
 class StrictSchema(Schema):
@@ -153,6 +154,8 @@ class AuditListArgsSchema(Schema):
         unknown = RAISE
 
     status = fields.String(validate=validate.OneOf(AUDIT_STATUSES))
+    flag = fields.String(validate=validate.OneOf(FLAG_CODES), metadata={
+        "description": "Only audits with this quality flag (QA and admin)"})
     wave_id = fields.Integer()
     dealer_id = fields.Integer()
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
@@ -187,7 +190,8 @@ class GeoSchema(StrictSchema):
 class VisitProofSchema(StrictSchema):
     started_at = fields.AwareDateTime(required=True)
     ended_at = fields.AwareDateTime(required=True)
-    checkin = fields.Nested(GeoSchema, required=True)
+    checkin = fields.Nested(GeoSchema, metadata={
+        "description": "Required when the checklist's channel is visit; ignored for phone and online audits"})
     device_time = fields.AwareDateTime(required=True, metadata={"description": "The phone's clock at submit"})
 
     @validates_schema
@@ -256,8 +260,9 @@ class AttachmentUploadSchema(Schema):
 
 
 class FlagSchema(Schema):
-    code = fields.String()
-    message = fields.String()
+    code = fields.String(metadata={"description": "Stable: " + ", ".join(FLAG_CODES)})
+    message = fields.String(metadata={"description": "In English (as messages.en)"})
+    messages = fields.Nested(TextSchema, metadata={"description": "The message in Chinese and English"})
     detail = fields.Dict()
 
 

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from ..errors import Conflict, InvalidInput, NotFound
-from ..models import Audit, AuditEvent, ChecklistVersion, Dealer, User, Wave
-from .access import audit_filter, ensure_audit_visible
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..models import Audit, AuditEvent, AuditFlag, ChecklistVersion, Dealer, User, Wave
+from .access import audit_filter, ensure_audit_visible, sees_flags
 from .checklists import get_version
 
 
@@ -64,8 +64,13 @@ def record_event(session: Session, audit: Audit | None, actor: User | None, kind
 
 
 def find_audits(session: Session, user: User, *, status: str | None = None, wave_id: int | None = None,
-                dealer_id: int | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Audit], int]:
+                dealer_id: int | None = None, flag: str | None = None, page: int = 1,
+                per_page: int = 50) -> tuple[list[Audit], int]:
     where = [audit_filter(user)]
+    if flag is not None:
+        if not sees_flags(user):
+            raise Forbidden("filtering by quality flag is for QA and admin")
+        where.append(Audit.id.in_(select(AuditFlag.audit_id).where(AuditFlag.code == flag)))
     if status:
         where.append(Audit.status == status)
     if wave_id:

@@ -1,5 +1,4 @@
-"""evidence: metadata-free photo copies and EXIF capture facts, flag codes for QA's filter, comment digests
-of near-identical text
+"""evidence: stripped photo copies, EXIF capture facts, flag codes, near-identical comment digests
 
 Revision ID: 0005_evidence
 Revises: 0004
