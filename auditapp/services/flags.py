@@ -257,16 +257,16 @@ def photo_time_mismatch(started_at: datetime, ended_at: datetime,
                         photo_times: Mapping[str, tuple[Sequence[str], datetime]]) -> Flag | None:
     """Photos whose EXIF capture time lies outside the visit by more than PHOTO_TIME_TOLERANCE."""
     earliest, latest = started_at - PHOTO_TIME_TOLERANCE, ended_at + PHOTO_TIME_TOLERANCE
-    photos = [{"sha256": sha, "items": sorted(items), "captured_at": taken.isoformat(),
-               # how far from the visit itself (before its start or after its end)
-               "minutes_outside": round(abs((started_at if taken < started_at else ended_at) - taken)
-                                        .total_seconds() / 60, 1)}
-              for sha, (items, taken) in sorted(photo_times.items()) if not earliest <= taken <= latest]
-    if not photos:
+    outside = [(sha, sorted(items), taken,
+                # how far from the visit itself (before its start or after its end)
+                round(abs((started_at if taken < started_at else ended_at) - taken).total_seconds() / 60, 1))
+               for sha, (items, taken) in sorted(photo_times.items()) if not earliest <= taken <= latest]
+    if not outside:
         return None
-    described = "; ".join(f"{p['sha256'][:12]}… ({', '.join(p['items'])}) {p['minutes_outside']:g} min" for p in photos)
-    described_zh = "；".join(f"{p['sha256'][:12]}…（{', '.join(p['items'])}）{p['minutes_outside']:g}分钟"
-                             for p in photos)
+    photos = [{"sha256": sha, "items": items, "captured_at": taken.isoformat(), "minutes_outside": minutes}
+              for sha, items, taken, minutes in outside]
+    described = "; ".join(f"{sha[:12]}… ({', '.join(items)}) {minutes:g} min" for sha, items, _, minutes in outside)
+    described_zh = "；".join(f"{sha[:12]}…（{', '.join(items)}）{minutes:g}分钟" for sha, items, _, minutes in outside)
     tolerance = PHOTO_TIME_TOLERANCE.total_seconds() / 60
     return _flag("photo_time_mismatch",
                  f"{len(photos)} photo(s) taken outside the visit (capture time from EXIF, {tolerance:g} min "
@@ -416,7 +416,7 @@ def _photo_times(session: Session, audit: Audit, cited: Mapping[str, list[str]]
     rows = session.execute(select(Attachment.sha256, Attachment.captured_at).where(
         Attachment.audit_id == audit.id, Attachment.sha256.in_(cited), Attachment.uploaded_by_id == audit.shopper_id,
         Attachment.captured_at.is_not(None)))
-    return {sha: (cited[sha], taken) for sha, taken in rows}
+    return {sha: (cited[sha], taken) for sha, taken in rows if taken is not None}
 
 
 def _shared_comments(session: Session, audit: Audit, answers: Mapping[str, Mapping[str, Any]]
@@ -455,7 +455,8 @@ def _nearby_visits(session: Session, audit: Audit, started_at: datetime) -> list
         Audit.checkin_longitude.is_not(None), Audit.visit_started_at.is_not(None),
         Audit.visit_ended_at.is_not(None),
         Audit.visit_started_at.between(started_at - TRAVEL_LOOKAROUND, started_at + TRAVEL_LOOKAROUND)))
-    return [Visit(str(audit_id), start, end, (lat, lon)) for audit_id, start, end, lat, lon in rows]
+    return [Visit(str(audit_id), start, end, (lat, lon)) for audit_id, start, end, lat, lon in rows
+            if start is not None and end is not None and lat is not None and lon is not None]
 
 
 def flag_codes(flags: Iterable[Flag]) -> list[str]:

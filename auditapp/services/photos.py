@@ -98,13 +98,13 @@ class _opened:
                     image.verify()  # structure and checksums; the image cannot be used afterwards
                 self.image = Image.open(self.path, formats=formats)
                 self.image.load()  # every pixel decodes: a truncated or forged body fails here
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001
             # Any failure of a decoder on untrusted bytes means "not a valid image", whatever its class.
             log.info("refused an upload that does not decode as %s: %r", self.content_type, error)
             raise _refuse(self.content_type, "it does not decode") from None
         return self.image
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.image.close()
 
 
@@ -157,7 +157,7 @@ def capture_time(exif: Image.Exif, local_zone: str) -> datetime | None:
     unreadable. Without an offset tag the time is local to `local_zone`."""
     try:
         details = exif.get_ifd(ExifTags.IFD.Exif)
-    except Exception:  # a damaged IFD pointer in an otherwise decodable photo
+    except Exception:  # noqa: BLE001  (a damaged IFD pointer in an otherwise decodable photo)
         return None
     for stamp_tag, offset_tag in ((_EXIF_DATETIME_ORIGINAL, _EXIF_OFFSET_ORIGINAL),
                                   (_EXIF_DATETIME_DIGITIZED, _EXIF_OFFSET_DIGITIZED)):
@@ -179,7 +179,7 @@ def gps_position(exif: Image.Exif) -> tuple[float, float] | None:
         gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
         lat = _degrees(gps[ExifTags.GPS.GPSLatitude], gps.get(ExifTags.GPS.GPSLatitudeRef), "S")
         lon = _degrees(gps[ExifTags.GPS.GPSLongitude], gps.get(ExifTags.GPS.GPSLongitudeRef), "W")
-    except Exception:  # no GPS block, or a damaged one: missing tags, wrong types, zero denominators
+    except Exception:  # noqa: BLE001  (no GPS block, or a damaged one: missing tags, wrong types, zero denominators)
         return None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None

@@ -151,8 +151,8 @@ def test_impossible_travel_against_the_visits_before_and_after():
     # Overlapping visits 2 km apart; the next visit is what counts, not one two visits away.
     after = flags.Visit("after", end - timedelta(minutes=5), end + timedelta(minutes=30), north_of(SHANGHAI, 2_000))
     later = flags.Visit("later", end + timedelta(hours=5), end + timedelta(hours=6), north_of(SHANGHAI, 900_000))
-    assert [leg["other_audit"] for leg in flags.impossible_travel(T0, end, SHANGHAI, [after, later])["detail"]["legs"]] \
-        == ["after"]
+    legs = flags.impossible_travel(T0, end, SHANGHAI, [after, later])["detail"]["legs"]
+    assert [leg["other_audit"] for leg in legs] == ["after"]
     # Within the same kilometre (the same mall, GPS noise) nothing is compared.
     near = flags.Visit("near", T0 - timedelta(minutes=10), T0 - timedelta(minutes=1), north_of(SHANGHAI, 900))
     assert flags.impossible_travel(T0, end, SHANGHAI, [near]) is None
