@@ -6,6 +6,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 from ..constants import (AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPORT_LANGUAGES, REQUESTED_OUTCOMES,
                          ROLES)
+from ..services.flags import FLAG_CODES
 from .fields import Code, Day, EmailAddress, FreeJson, FreeObject, Int, Moment, Text
 
 
@@ -160,6 +161,8 @@ class AuditListArgsSchema(Schema):
         unknown = RAISE
 
     status = Text(validate=validate.OneOf(AUDIT_STATUSES))
+    flag = Text(validate=validate.OneOf(FLAG_CODES), metadata={
+        "description": "Only audits with this quality flag (QA and admin)"})
     wave_id = Int()
     dealer_id = Int()
     page = Int(load_default=1, validate=validate.Range(min=1))
@@ -194,7 +197,8 @@ class GeoSchema(StrictSchema):
 class VisitProofSchema(StrictSchema):
     started_at = Moment(required=True)
     ended_at = Moment(required=True)
-    checkin = fields.Nested(GeoSchema, required=True)
+    checkin = fields.Nested(GeoSchema, metadata={
+        "description": "Required when the checklist's channel is visit; ignored for phone and online audits"})
     device_time = Moment(required=True, metadata={"description": "The phone's clock at submit"})
 
     @validates_schema
@@ -263,8 +267,9 @@ class AttachmentUploadSchema(Schema):
 
 
 class FlagSchema(Schema):
-    code = Text()
-    message = Text()
+    code = Text(metadata={"description": "Stable: " + ", ".join(FLAG_CODES)})
+    message = Text(metadata={"description": "In English (as messages.en)"})
+    messages = fields.Nested(TextSchema, metadata={"description": "The message in Chinese and English"})
     detail = fields.Dict()
 
 

@@ -1,6 +1,7 @@
 """The shopper flow (DESIGN 5): draft answers, evidence uploads, submit, offline sync."""
 from __future__ import annotations
 
+import io
 import uuid
 from functools import wraps
 from typing import Any, Callable
@@ -169,7 +170,7 @@ class Attachments(MethodView):
     @blp.response(201, AttachmentSchema)
     @blp.alt_response(200, schema=AttachmentSchema, description="The same file was already uploaded: nothing stored")
     @blp.alt_response(413, description="The file is larger than MAX_ATTACHMENT_BYTES")
-    @blp.alt_response(415, description="Not a JPEG, PNG, HEIC, PDF or M4A file")
+    @blp.alt_response(415, description="Not a valid JPEG, PNG, HEIC, PDF or M4A file (decoded, not guessed)")
     def post(self, form, audit_id: uuid.UUID):
         """Upload evidence: the audit's shopper, or the dealer of a published audit (dispute evidence)."""
         upload = form["file"]
@@ -185,11 +186,12 @@ class AttachmentFile(MethodView):
     @blp.response(200, content_type="application/octet-stream",
                   description="The file, with its sniffed content type")
     def get(self, audit_id: uuid.UUID, sha256: str):
-        """Download an evidence file (whoever may see the audit; see DESIGN 7)."""
-        attachment, path = attachments.find_for_download(db.session, current_user(), audit_id, sha256,
-                                                         _file_store())
-        response = send_file(path, mimetype=attachment.content_type, conditional=True, etag=attachment.sha256,
-                             download_name=attachment.sha256 + attachments.EXTENSIONS[attachment.content_type])
+        """Download an evidence file (whoever may see the audit). Photos reach everyone but QA, admin and
+        their uploader as a copy without metadata, with its own hash as ETag (DESIGN 7)."""
+        found = attachments.find_for_download(db.session, current_user(), audit_id, sha256, _file_store())
+        source = found.path if found.path is not None else io.BytesIO(found.data or b"")
+        response = send_file(source, mimetype=found.content_type, conditional=True, etag=found.sha256,
+                             download_name=found.download_name)
         response.cache_control.private = True  # evidence is for authorised eyes only: no shared caches
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response

@@ -128,7 +128,8 @@ def _build(doc: dict[str, Any]) -> Checklist:
         sections.append(Section(key=s["key"], title=_text(s["title"]), weight=float(s["weight"]),
                                 items=tuple(items)))
     return Checklist(key=doc["key"], version=doc["version"], title=_text(doc["title"]),
-                     min_visit_minutes=doc["min_visit_minutes"], sections=tuple(sections),
+                     min_visit_minutes=doc["min_visit_minutes"], channel=doc["channel"],
+                     sections=tuple(sections),
                      document=doc, content_hash=content_hash(doc))
 
 

@@ -22,6 +22,8 @@ DIMENSION_TEXT = {
 CRITICAL_SCOPES = ("none", "section", "audit")
 EVIDENCE_LEVELS = ("none", "optional", "required")
 DISPUTABLE_BY_DEFAULT = ("yes_no", "seconds", "minutes", "number", "choice")
+# How the shopper meets the dealer: only a visit has a place, so only a visit needs a GPS check-in.
+CHANNELS = ("visit", "phone", "online")
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ class Checklist:
     # served to phones, so that what a phone shows is what the server scores.
     document: Mapping[str, Any] = field(repr=False, compare=False)
     content_hash: str = field(compare=False)
+    channel: str = "visit"
     items: Mapping[str, Item] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from .model import (
     BANDED_TYPES,
+    CHANNELS,
     CRITICAL_SCOPES,
     DIMENSIONS,
     DISPUTABLE_BY_DEFAULT,
@@ -174,6 +175,7 @@ class ChecklistSchema(StrictSchema):
     version = StrictInteger(required=True, validate=validate.Range(min=1))
     title = fields.Nested(TextSchema, required=True)
     min_visit_minutes = StrictInteger(load_default=0, validate=validate.Range(min=0))
+    channel = fields.String(load_default="visit", validate=validate.OneOf(CHANNELS))
     sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1))
 
 

@@ -97,8 +97,27 @@ class Attachment(Base):
     filename: Mapped[str | None] = mapped_column(String(255))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Photos only: the re-encoded copy without metadata that everyone but the agency receives (DESIGN 7),
+    # stored by its own hash like any file.
+    stripped_sha256: Mapped[str | None] = mapped_column(String(64))
+    stripped_size: Mapped[int | None]
+    stripped_content_type: Mapped[str | None] = mapped_column(String(64))
+    # Read from the original's EXIF for the quality flags.
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    capture_latitude: Mapped[float | None] = mapped_column(Float)
+    capture_longitude: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (UniqueConstraint("audit_id", "sha256"),)
+
+
+class AuditFlag(Base):
+    """The codes of an audit's current quality flags (the flags themselves are in `Audit.flags`), so that
+    QA's list filters by code with an index instead of searching JSON, the same way on every database."""
+
+    __tablename__ = "audit_flags"
+
+    audit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
 
 
 class ScoreVersion(Base):

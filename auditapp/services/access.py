@@ -86,6 +86,18 @@ def can_see_attachment(user: User, audit: Audit, attachment: Attachment) -> bool
     return True
 
 
+def receives_original(user: User, attachment: Attachment) -> bool:
+    """A photo's metadata (EXIF: the camera owner's name, the phone, where and when it was taken) can name
+    the shopper: only the agency, and whoever made the file, receive the original; everyone else receives
+    the copy stripped of all metadata (DESIGN 7)."""
+    return user.role in STAFF or attachment.uploaded_by_id == user.id
+
+
+def sees_flags(user: User) -> bool:
+    """Quality flags are the agency's review material (and name shopper behaviour): QA and admin only."""
+    return user.role in STAFF
+
+
 def ensure_dealer_results_visible(user: User, dealer: Dealer | None) -> Dealer:
     """A dealer's scorecard: the dealer itself, its region's managers, the agency."""
     if dealer is None:

@@ -1,4 +1,8 @@
-"""Evidence files (DESIGN 5): uploaded with their SHA-256, verified, sniffed, stored once by hash.
+"""Evidence files (DESIGN 5): uploaded with their SHA-256, verified, sniffed, decoded, stored once by hash.
+
+A photo is stored twice: the original, whose hash the shopper declared (the agency's copy), and a
+re-encoded copy without any metadata, made at upload, that everyone else receives (DESIGN 7; see
+`photos.py`). `access.receives_original` decides which copy a user gets.
 
 Files live on local disk under ATTACHMENT_DIR as ab/cd/<sha256>; a file is written to a temporary name
 beside them and renamed, so a reader never sees half a file. Being content-addressed, one file serves
@@ -22,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ..models import Attachment, User
-from . import access
+from . import access, photos
 from .audits import get_audit
 from .shopper import ensure_editable
 
@@ -103,6 +107,25 @@ class FileStore:
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(received.temp_path, final)
 
+    def put(self, data: bytes) -> str:
+        """Store bytes made here (a stripped copy); their SHA-256."""
+        sha = hashlib.sha256(data).hexdigest()
+        if self.path_of(sha).exists():
+            return sha
+        incoming = self.root / "incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=incoming)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            self.keep(Received(Path(name), sha, len(data), data[:HEAD]))
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        return sha
+
     def discard(self, received: Received) -> None:
         received.temp_path.unlink(missing_ok=True)
 
@@ -128,12 +151,21 @@ def upload(session: Session, user: User, audit_id: uuid.UUID, *, stream: BinaryI
         if existing is not None:
             store.discard(received)
             return existing, False
+        found = photos.inspect(received.temp_path, content_type, audit.dealer.timezone)
+        stripped_sha = store.put(found.stripped.data) if found.stripped is not None else None
         store.keep(received)
     except BaseException:
         store.discard(received)
         raise
     attachment = Attachment(audit_id=audit.id, sha256=declared, size=received.size, content_type=content_type,
-                            filename=filename[-255:] if filename else None, uploaded_by_id=user.id)
+                            filename=filename[-255:] if filename else None, uploaded_by_id=user.id,
+                            captured_at=found.captured_at,
+                            capture_latitude=found.position[0] if found.position else None,
+                            capture_longitude=found.position[1] if found.position else None)
+    if found.stripped is not None:
+        attachment.stripped_sha256 = stripped_sha
+        attachment.stripped_size = len(found.stripped.data)
+        attachment.stripped_content_type = found.stripped.content_type
     try:
         with session.begin_nested():
             session.add(attachment)
@@ -146,18 +178,44 @@ def upload(session: Session, user: User, audit_id: uuid.UUID, *, stream: BinaryI
     return attachment, True
 
 
+@dataclass(frozen=True)
+class Download:
+    """The copy of an attachment a user receives: a stored file, or bytes made for this request."""
+    sha256: str  # of the bytes served
+    content_type: str
+    path: Path | None = None
+    data: bytes | None = None
+
+    @property
+    def download_name(self) -> str:
+        return self.sha256 + EXTENSIONS[self.content_type]
+
+
 def find_for_download(session: Session, user: User, audit_id: uuid.UUID, sha256: str,
-                      store: FileStore) -> tuple[Attachment, Path]:
+                      store: FileStore) -> Download:
+    """The original for whom `access.receives_original` allows it, the metadata-free copy for everyone else."""
     audit = get_audit(session, user, audit_id)
     sha = sha256.lower()
     attachment = _find(session, audit.id, sha) if SHA256_HEX.match(sha) else None
     if attachment is None or not access.can_see_attachment(user, audit, attachment):
         raise NotFound("no such attachment on this audit")
+    original = _stored(store, audit.id, sha)
+    if access.receives_original(user, attachment) or attachment.content_type not in photos.IMAGE_FORMATS:
+        return Download(sha, attachment.content_type, path=original)
+    if attachment.stripped_sha256 is not None and attachment.stripped_content_type is not None:
+        return Download(attachment.stripped_sha256, attachment.stripped_content_type,
+                        path=_stored(store, audit.id, attachment.stripped_sha256))
+    # Photos uploaded before copies were made at upload: made for this request, never the original.
+    copy = photos.strip_file(original, attachment.content_type)
+    return Download(hashlib.sha256(copy.data).hexdigest(), copy.content_type, data=copy.data)
+
+
+def _stored(store: FileStore, audit_id: uuid.UUID, sha: str) -> Path:
     path = store.path_of(sha)
     if not path.is_file():
-        log.error("attachment %s of audit %s is missing from %s", sha, audit.id, store.root)
+        log.error("file %s of an attachment of audit %s is missing from %s", sha, audit_id, store.root)
         raise NotFound("the file of this attachment is missing from storage")
-    return attachment, path
+    return path
 
 
 def _find(session: Session, audit_id: uuid.UUID, sha256: str) -> Attachment | None:

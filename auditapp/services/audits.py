@@ -6,13 +6,19 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from ..models import Audit, ChecklistVersion, User
-from .access import audit_filter, ensure_audit_visible
+from ..errors import Forbidden
+from ..models import Audit, AuditFlag, ChecklistVersion, User
+from .access import audit_filter, ensure_audit_visible, sees_flags
 
 
 def find_audits(session: Session, user: User, *, status: str | None = None, wave_id: int | None = None,
-                dealer_id: int | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Audit], int]:
+                dealer_id: int | None = None, flag: str | None = None, page: int = 1,
+                per_page: int = 50) -> tuple[list[Audit], int]:
     where = [audit_filter(user)]
+    if flag is not None:
+        if not sees_flags(user):
+            raise Forbidden("filtering by quality flag is for QA and admin")
+        where.append(Audit.id.in_(select(AuditFlag.audit_id).where(AuditFlag.code == flag)))
     if status:
         where.append(Audit.status == status)
     if wave_id:

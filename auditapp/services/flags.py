@@ -1,31 +1,72 @@
 """Automatic quality flags shown to QA (DESIGN 5), computed when an audit is submitted.
 
 The rules are pure functions over plain values; `gather_facts` reads what they need from the database
-with a fixed number of queries, whatever the number of answers, photos or comments.
+with a fixed number of queries, whatever the number of answers, photos or comments. Each flag has a
+stable `code` (one of FLAG_CODES, what QA's list filters by), an English `message` and the same text in
+both languages under `messages` {zh, en}, and a `detail` with the figures behind it.
+
+The limits that are product rules rather than settings are defined here, once:
+- comments: a shopper's own comment repeated in another of their audits counts from OWN_COMMENT_MIN_WIDTH
+  columns; the same text written by another shopper only from SHARED_COMMENT_MIN_WIDTH (short phrases
+  such as "very friendly" are common to everyone). Width counts a CJK character as two columns, since it
+  carries about as much as two Latin letters; text is compared after NFKC, case folding and removing
+  everything but letters and digits, so spacing and punctuation do not hide a copy.
+- photo capture times may lie PHOTO_TIME_TOLERANCE before or after the visit (the outside of the
+  showroom, a receipt photographed on leaving).
+- travel between one shopper's consecutive visits is impossible above MAX_TRAVEL_SPEED_KMH door to door
+  (faster than a high-speed train ride including getting to and from stations); check-ins closer than
+  MIN_TRAVEL_CHECK_M apart are not compared (the same mall, GPS noise).
 """
 from __future__ import annotations
 
 import hashlib
 import math
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence, TypedDict
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from ..models import Answer, Attachment, Audit, AuditEvent
+from ..models import Answer, Attachment, Audit, AuditEvent, AuditFlag
 from .checklists import checklist_of
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
-MIN_COMMENT_CHARS = 15  # shorter comments ("ok", "很好") are identical across audits by nature
+OWN_COMMENT_MIN_WIDTH = 30
+SHARED_COMMENT_MIN_WIDTH = 80
+PHOTO_TIME_TOLERANCE = timedelta(minutes=30)
+MAX_TRAVEL_SPEED_KMH = 200.0
+MIN_TRAVEL_CHECK_M = 1_000.0
+# Neighbouring visits further apart than this in time cannot make travel impossible at the speed above
+# between any two points in the country; they are not read.
+TRAVEL_LOOKAROUND = timedelta(hours=24)
+
+FLAG_CODES = ("short_visit", "far_checkin", "outside_window", "late_submission", "clock_skew", "duplicate_photo",
+              "photo_time_mismatch", "identical_comment", "impossible_travel")
 
 
 class Flag(TypedDict):
     code: str
-    message: str
+    message: str  # English, as `messages["en"]`
+    messages: dict[str, str]  # {"zh": ..., "en": ...}
     detail: dict[str, Any]
+
+
+def _flag(code: str, en: str, zh: str, detail: dict[str, Any]) -> Flag:
+    assert code in FLAG_CODES
+    return {"code": code, "message": en, "messages": {"zh": zh, "en": en}, "detail": detail}
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Another visit of the same shopper, as the travel rule needs it."""
+    audit_id: str
+    started_at: datetime
+    ended_at: datetime
+    location: tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -53,10 +94,17 @@ class SubmissionFacts:
     received_at: datetime
     first_submitted_at: datetime  # the first submission of the audit; later ones follow a QA return
     device_time: datetime
+    channel: str = "visit"
+    window: tuple[date, date] | None = None  # the assigned visit window, in the dealer's local dates
+    timezone: str = "Asia/Shanghai"  # the dealer's
     # photo hash -> (item keys of this audit citing it, other audits holding the same file)
     shared_photos: Mapping[str, tuple[Sequence[str], Sequence[str]]] = field(default_factory=dict)
-    # item key of this audit -> other audits with the same comment
-    shared_comments: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # item key of this audit -> (the shopper's other audits with the same comment, other shoppers' audits)
+    shared_comments: Mapping[str, tuple[Sequence[str], Sequence[str]]] = field(default_factory=dict)
+    # photo hash -> (item keys citing it, EXIF capture time)
+    photo_times: Mapping[str, tuple[Sequence[str], datetime]] = field(default_factory=dict)
+    # the shopper's other visits around this one (visit channel only)
+    nearby_visits: Sequence[Visit] = ()
 
 
 def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -66,12 +114,19 @@ def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+def text_width(text: str) -> int:
+    """Display columns: a wide (CJK) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def normalise_comment(text: str | None) -> str | None:
-    """The comment as compared across audits, or None when it is too short to mean anything."""
+    """The comment as compared across audits (NFKC, case-folded, letters and digits only), or None when it
+    is too short for a repeat to mean anything (under OWN_COMMENT_MIN_WIDTH)."""
     if not text:
         return None
-    normal = " ".join(text.split())
-    return normal if len(normal) >= MIN_COMMENT_CHARS else None
+    normal = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold()
+                     if unicodedata.category(ch)[0] in "LMN")
+    return normal if text_width(normal) >= OWN_COMMENT_MIN_WIDTH else None
 
 
 def comment_digest(text: str | None) -> str | None:
@@ -98,14 +153,25 @@ def distance_text(metres: float) -> str:
     return f"{metres:.0f} m" if metres < 10_000 else f"{metres / 1000:.1f} km"
 
 
+def duration_text_zh(seconds: float) -> str:
+    seconds = int(abs(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}小时{minutes}分钟" if minutes else f"{hours}小时"
+    if minutes:
+        return f"{minutes}分{secs}秒" if secs else f"{minutes}分钟"
+    return f"{secs}秒"
+
+
 def short_visit(started_at: datetime, ended_at: datetime, min_minutes: float) -> Flag | None:
     seconds = (ended_at - started_at).total_seconds()
     if seconds >= min_minutes * 60:
         return None
-    return {"code": "short_visit",
-            "message": f"The visit lasted {duration_text(seconds)}; the checklist requires at least "
-                       f"{min_minutes:g} min.",
-            "detail": {"minutes": round(seconds / 60, 2), "min_minutes": min_minutes}}
+    return _flag("short_visit",
+                 f"The visit lasted {duration_text(seconds)}; the checklist requires at least {min_minutes:g} min.",
+                 f"到店时长{duration_text_zh(seconds)}，检查表要求至少{min_minutes:g}分钟。",
+                 {"minutes": round(seconds / 60, 2), "min_minutes": min_minutes})
 
 
 def far_checkin(checkin: tuple[float, float] | None, dealer: tuple[float, float] | None, radius_m: float,
@@ -116,12 +182,35 @@ def far_checkin(checkin: tuple[float, float] | None, dealer: tuple[float, float]
     if distance <= radius_m:
         return None
     accuracy = f" (GPS accuracy ±{accuracy_m:.0f} m)" if accuracy_m is not None else ""
-    return {"code": "far_checkin",
-            "message": f"The check-in was {distance_text(distance)} from the dealer{accuracy}; "
-                       f"the allowed radius is {radius_m:g} m.",
-            "detail": {"distance_m": round(distance, 1), "radius_m": radius_m, "accuracy_m": accuracy_m,
-                       "checkin": {"latitude": checkin[0], "longitude": checkin[1]},
-                       "dealer": {"latitude": dealer[0], "longitude": dealer[1]}}}
+    accuracy_zh = f"（GPS精度±{accuracy_m:.0f}米）" if accuracy_m is not None else ""
+    return _flag("far_checkin",
+                 f"The check-in was {distance_text(distance)} from the dealer{accuracy}; "
+                 f"the allowed radius is {radius_m:g} m.",
+                 f"签到位置距经销商{distance_text(distance)}{accuracy_zh}，允许半径为{radius_m:g}米。",
+                 {"distance_m": round(distance, 1), "radius_m": radius_m, "accuracy_m": accuracy_m,
+                  "checkin": {"latitude": checkin[0], "longitude": checkin[1]},
+                  "dealer": {"latitude": dealer[0], "longitude": dealer[1]}})
+
+
+def local_date(moment: datetime, zone: str) -> date:
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def outside_window(started_at: datetime, ended_at: datetime, window: tuple[date, date] | None,
+                   zone: str) -> Flag | None:
+    """The visit's dates in the dealer's local time must lie within the assigned window (both ends included)."""
+    if window is None:
+        return None
+    first, last = local_date(started_at, zone), local_date(ended_at, zone)
+    if window[0] <= first and last <= window[1]:
+        return None
+    return _flag("outside_window",
+                 f"The visit took place on {first.isoformat()} (local time), outside its assigned window "
+                 f"{window[0].isoformat()} to {window[1].isoformat()}.",
+                 f"到访日期为{first.isoformat()}（当地时间），不在指定的到访时段"
+                 f"{window[0].isoformat()}至{window[1].isoformat()}内。",
+                 {"visit_date": first.isoformat(), "visit_end_date": last.isoformat(),
+                  "window_start": window[0].isoformat(), "window_end": window[1].isoformat(), "timezone": zone})
 
 
 def late_submission(visit_ended_at: datetime, submitted_at: datetime, limit_hours: float) -> Flag | None:
@@ -129,10 +218,11 @@ def late_submission(visit_ended_at: datetime, submitted_at: datetime, limit_hour
     hours = seconds / 3600
     if hours <= limit_hours:
         return None
-    return {"code": "late_submission",
-            "message": f"Submitted {duration_text(seconds)} after the visit ended; the limit is {limit_hours:g} h.",
-            "detail": {"hours": round(hours, 2), "limit_hours": limit_hours,
-                       "visit_ended_at": visit_ended_at.isoformat(), "submitted_at": submitted_at.isoformat()}}
+    return _flag("late_submission",
+                 f"Submitted {duration_text(seconds)} after the visit ended; the limit is {limit_hours:g} h.",
+                 f"到访结束{duration_text_zh(seconds)}后才提交，期限为{limit_hours:g}小时。",
+                 {"hours": round(hours, 2), "limit_hours": limit_hours,
+                  "visit_ended_at": visit_ended_at.isoformat(), "submitted_at": submitted_at.isoformat()})
 
 
 def clock_skew(device_time: datetime, received_at: datetime, limit_minutes: float) -> Flag | None:
@@ -140,12 +230,13 @@ def clock_skew(device_time: datetime, received_at: datetime, limit_minutes: floa
     skew = seconds / 60
     if abs(skew) <= limit_minutes:
         return None
-    direction = "ahead of" if skew > 0 else "behind"
-    return {"code": "clock_skew",
-            "message": f"The phone's clock was {duration_text(seconds)} {direction} the server's at submission; "
-                       f"the limit is {limit_minutes:g} min.",
-            "detail": {"skew_minutes": round(skew, 2), "limit_minutes": limit_minutes,
-                       "device_time": device_time.isoformat(), "received_at": received_at.isoformat()}}
+    direction, direction_zh = ("ahead of", "快") if skew > 0 else ("behind", "慢")
+    return _flag("clock_skew",
+                 f"The phone's clock was {duration_text(seconds)} {direction} the server's at submission; "
+                 f"the limit is {limit_minutes:g} min.",
+                 f"提交时手机时钟比服务器{direction_zh}{duration_text_zh(seconds)}，允许误差为{limit_minutes:g}分钟。",
+                 {"skew_minutes": round(skew, 2), "limit_minutes": limit_minutes,
+                  "device_time": device_time.isoformat(), "received_at": received_at.isoformat()})
 
 
 def duplicate_photos(shared: Mapping[str, tuple[Sequence[str], Sequence[str]]]) -> Flag | None:
@@ -155,62 +246,156 @@ def duplicate_photos(shared: Mapping[str, tuple[Sequence[str], Sequence[str]]]) 
               for sha, (items, others) in sorted(shared.items())]
     described = "; ".join(f"{p['sha256'][:12]}… ({', '.join(p['items'])}) in audit {', '.join(p['other_audits'])}"
                           for p in photos)
+    described_zh = "；".join(f"{p['sha256'][:12]}…（{', '.join(p['items'])}）见于稽核 {', '.join(p['other_audits'])}"
+                             for p in photos)
     noun = "photo also appears" if len(photos) == 1 else "photos also appear"
-    return {"code": "duplicate_photo",
-            "message": f"{len(photos)} {noun} in another audit: {described}.",
-            "detail": {"photos": photos}}
+    return _flag("duplicate_photo", f"{len(photos)} {noun} in another audit: {described}.",
+                 f"{len(photos)}张照片也出现在其他稽核中：{described_zh}。", {"photos": photos})
 
 
-def identical_comments(shared: Mapping[str, Sequence[str]]) -> Flag | None:
-    if not shared:
+def photo_time_mismatch(started_at: datetime, ended_at: datetime,
+                        photo_times: Mapping[str, tuple[Sequence[str], datetime]]) -> Flag | None:
+    """Photos whose EXIF capture time lies outside the visit by more than PHOTO_TIME_TOLERANCE."""
+    earliest, latest = started_at - PHOTO_TIME_TOLERANCE, ended_at + PHOTO_TIME_TOLERANCE
+    outside = [(sha, sorted(items), taken,
+                # how far from the visit itself (before its start or after its end)
+                round(abs((started_at if taken < started_at else ended_at) - taken).total_seconds() / 60, 1))
+               for sha, (items, taken) in sorted(photo_times.items()) if not earliest <= taken <= latest]
+    if not outside:
         return None
-    comments = [{"item": key, "other_audits": sorted(others)} for key, others in sorted(shared.items())]
-    described = "; ".join(f"{c['item']} (audit {', '.join(c['other_audits'])})" for c in comments)
-    noun = "comment is" if len(comments) == 1 else "comments are"
-    return {"code": "identical_comment",
-            "message": f"{len(comments)} {noun} identical to a comment in another audit: {described}.",
-            "detail": {"comments": comments, "min_chars": MIN_COMMENT_CHARS}}
+    photos = [{"sha256": sha, "items": items, "captured_at": taken.isoformat(), "minutes_outside": minutes}
+              for sha, items, taken, minutes in outside]
+    described = "; ".join(f"{sha[:12]}… ({', '.join(items)}) {minutes:g} min" for sha, items, _, minutes in outside)
+    described_zh = "；".join(f"{sha[:12]}…（{', '.join(items)}）{minutes:g}分钟" for sha, items, _, minutes in outside)
+    tolerance = PHOTO_TIME_TOLERANCE.total_seconds() / 60
+    return _flag("photo_time_mismatch",
+                 f"{len(photos)} photo(s) taken outside the visit (capture time from EXIF, {tolerance:g} min "
+                 f"allowed either side): {described}.",
+                 f"{len(photos)}张照片的拍摄时间（EXIF）不在到访时间内（前后允许{tolerance:g}分钟）：{described_zh}。",
+                 {"photos": photos, "tolerance_minutes": tolerance,
+                  "visit_started_at": started_at.isoformat(), "visit_ended_at": ended_at.isoformat()})
+
+
+def identical_comments(shared: Mapping[str, tuple[Sequence[str], Sequence[str]]]) -> Flag | None:
+    """The shopper's own text repeated from another audit, or a long text another shopper wrote too."""
+    comments = [{"item": key, "own_audits": sorted(own), "other_shoppers_audits": sorted(others)}
+                for key, (own, others) in sorted(shared.items()) if own or others]
+    if not comments:
+        return None
+
+    def where(c: dict[str, Any], own: str, others: str, sep: str) -> str:
+        parts = [f"{own} {', '.join(c['own_audits'])}"] if c["own_audits"] else []
+        if c["other_shoppers_audits"]:
+            parts.append(f"{others} {', '.join(c['other_shoppers_audits'])}")
+        return sep.join(parts)
+
+    described = "; ".join(f"{c['item']} ({where(c, 'this shopper in audit', 'another shopper in audit', ', ')})"
+                          for c in comments)
+    described_zh = "；".join(f"{c['item']}（{where(c, '本访客的稽核', '其他访客的稽核', '，')}）" for c in comments)
+    noun = "comment repeats" if len(comments) == 1 else "comments repeat"
+    return _flag("identical_comment", f"{len(comments)} {noun} text written in another audit: {described}.",
+                 f"{len(comments)}条评语与其他稽核中的文字相同：{described_zh}。",
+                 {"comments": comments, "own_min_width": OWN_COMMENT_MIN_WIDTH,
+                  "shared_min_width": SHARED_COMMENT_MIN_WIDTH})
+
+
+def impossible_travel(started_at: datetime, ended_at: datetime, location: tuple[float, float] | None,
+                      others: Sequence[Visit]) -> Flag | None:
+    """This visit against the shopper's visit just before and just after it: could one travel between them
+    at MAX_TRAVEL_SPEED_KMH in the time between the end of one and the start of the next?"""
+    if location is None:
+        return None
+    before = max((v for v in others if v.started_at <= started_at), key=lambda v: v.started_at, default=None)
+    after = min((v for v in others if v.started_at > started_at), key=lambda v: v.started_at, default=None)
+    legs = []
+    for other, gap_s in ((before, (started_at - before.ended_at).total_seconds() if before else 0.0),
+                         (after, (after.started_at - ended_at).total_seconds() if after else 0.0)):
+        if other is None:
+            continue
+        distance = haversine_m(location, other.location)
+        if distance < MIN_TRAVEL_CHECK_M:
+            continue
+        needed_s = distance / (MAX_TRAVEL_SPEED_KMH / 3.6)
+        if gap_s >= needed_s:
+            continue
+        legs.append({"other_audit": other.audit_id, "distance_km": round(distance / 1000, 1),
+                     "minutes_between": round(gap_s / 60, 1), "minutes_needed": round(needed_s / 60, 1)})
+    if not legs:
+        return None
+    described = "; ".join(f"audit {leg['other_audit']}: {leg['distance_km']:g} km in {leg['minutes_between']:g} min"
+                          for leg in legs)
+    described_zh = "；".join(f"稽核 {leg['other_audit']}：{leg['minutes_between']:g}分钟内相距{leg['distance_km']:g}公里"
+                             for leg in legs)
+    return _flag("impossible_travel",
+                 f"The shopper could not have travelled between consecutive visits at up to "
+                 f"{MAX_TRAVEL_SPEED_KMH:g} km/h: {described}.",
+                 f"访客相邻两次到访之间的行程以最高{MAX_TRAVEL_SPEED_KMH:g}公里/小时也无法完成：{described_zh}。",
+                 {"legs": legs, "max_speed_kmh": MAX_TRAVEL_SPEED_KMH})
 
 
 def compute_flags(facts: SubmissionFacts, limits: FlagLimits) -> list[Flag]:
+    on_site = facts.channel == "visit"  # only a visit has a place: check-in and travel follow the channel
     found = [
         short_visit(facts.visit_started_at, facts.visit_ended_at, facts.min_visit_minutes),
-        far_checkin(facts.checkin, facts.dealer_location, limits.checkin_radius_m, facts.checkin_accuracy_m),
+        far_checkin(facts.checkin, facts.dealer_location, limits.checkin_radius_m, facts.checkin_accuracy_m)
+        if on_site else None,
+        outside_window(facts.visit_started_at, facts.visit_ended_at, facts.window, facts.timezone),
         late_submission(facts.visit_ended_at, facts.first_submitted_at, limits.late_submission_hours),
         clock_skew(facts.device_time, facts.received_at, limits.clock_skew_minutes),
         duplicate_photos(facts.shared_photos),
+        photo_time_mismatch(facts.visit_started_at, facts.visit_ended_at, facts.photo_times),
         identical_comments(facts.shared_comments),
+        impossible_travel(facts.visit_started_at, facts.visit_ended_at, facts.checkin, facts.nearby_visits)
+        if on_site else None,
     ]
     return [flag for flag in found if flag is not None]
 
 
 def gather_facts(session: Session, audit: Audit, answers: Mapping[str, Mapping[str, Any]],
                  visit: Mapping[str, Any], received_at: datetime) -> SubmissionFacts:
-    """The facts of a submission about to be stored; at most four queries."""
+    """The facts of a submission about to be stored; a fixed number of queries."""
     checklist = checklist_of(audit.checklist_version)
     first_submitted = session.scalar(select(func.min(AuditEvent.at)).where(
         AuditEvent.audit_id == audit.id, AuditEvent.kind == "submitted"))
     dealer = audit.dealer
-    checkin = visit.get("checkin")
+    checkin = visit.get("checkin") if checklist.channel == "visit" else None
+    location = (checkin["latitude"], checkin["longitude"]) if checkin else None
+    cited = _cited_photos(answers)
     return SubmissionFacts(
         visit_started_at=visit["started_at"], visit_ended_at=visit["ended_at"],
         min_visit_minutes=checklist.min_visit_minutes,
-        checkin=(checkin["latitude"], checkin["longitude"]) if checkin else None,
+        checkin=location,
         checkin_accuracy_m=checkin.get("accuracy_m") if checkin else None,
         dealer_location=(dealer.latitude, dealer.longitude)
         if dealer.latitude is not None and dealer.longitude is not None else None,
         received_at=received_at, first_submitted_at=first_submitted or received_at,
-        device_time=visit["device_time"],
-        shared_photos=_shared_photos(session, audit.id, answers),
-        shared_comments=_shared_comments(session, audit.id, answers))
+        device_time=visit["device_time"], channel=checklist.channel,
+        window=(audit.visit_window_start, audit.visit_window_end), timezone=dealer.timezone,
+        shared_photos=_shared_photos(session, audit.id, cited),
+        shared_comments=_shared_comments(session, audit, answers),
+        photo_times=_photo_times(session, audit, cited),
+        nearby_visits=_nearby_visits(session, audit, visit["started_at"]) if location is not None else ())
 
 
-def _shared_photos(session: Session, audit_id: uuid.UUID, answers: Mapping[str, Mapping[str, Any]]
-                   ) -> dict[str, tuple[list[str], list[str]]]:
+def store_flags(session: Session, audit: Audit, flags: Sequence[Flag]) -> None:
+    """The audit's flags, and their codes where QA's list filters by them."""
+    audit.flags = [dict(flag) for flag in flags]
+    session.execute(delete(AuditFlag).where(AuditFlag.audit_id == audit.id))
+    codes = sorted(set(flag_codes(flags)))
+    if codes:
+        session.execute(insert(AuditFlag), [{"audit_id": audit.id, "code": code} for code in codes])
+
+
+def _cited_photos(answers: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
     cited: dict[str, list[str]] = {}
     for key, answer in answers.items():
         for sha in answer.get("attachments") or ():
             cited.setdefault(sha, []).append(key)
+    return cited
+
+
+def _shared_photos(session: Session, audit_id: uuid.UUID, cited: Mapping[str, list[str]]
+                   ) -> dict[str, tuple[list[str], list[str]]]:
     if not cited:
         return {}
     # Only files a shopper uploaded count: a dealer's dispute evidence may well reuse an audit photo.
@@ -224,8 +409,18 @@ def _shared_photos(session: Session, audit_id: uuid.UUID, answers: Mapping[str, 
     return {sha: (cited[sha], sorted(ids)) for sha, ids in others.items()}
 
 
-def _shared_comments(session: Session, audit_id: uuid.UUID, answers: Mapping[str, Mapping[str, Any]]
-                     ) -> dict[str, list[str]]:
+def _photo_times(session: Session, audit: Audit, cited: Mapping[str, list[str]]
+                 ) -> dict[str, tuple[list[str], datetime]]:
+    if not cited:
+        return {}
+    rows = session.execute(select(Attachment.sha256, Attachment.captured_at).where(
+        Attachment.audit_id == audit.id, Attachment.sha256.in_(cited), Attachment.uploaded_by_id == audit.shopper_id,
+        Attachment.captured_at.is_not(None)))
+    return {sha: (cited[sha], taken) for sha, taken in rows if taken is not None}
+
+
+def _shared_comments(session: Session, audit: Audit, answers: Mapping[str, Mapping[str, Any]]
+                     ) -> dict[str, tuple[list[str], list[str]]]:
     mine: dict[str, list[str]] = {}
     for key, answer in answers.items():
         normal = normalise_comment(answer.get("comment"))
@@ -234,13 +429,34 @@ def _shared_comments(session: Session, audit_id: uuid.UUID, answers: Mapping[str
     if not mine:
         return {}
     digests = {comment_digest(text) for text in mine}
-    rows = session.execute(select(Answer.audit_id, Answer.comment).where(
-        Answer.audit_id != audit_id, Answer.comment_digest.in_(digests)))
-    shared: dict[str, set[str]] = {}
-    for other, comment in rows:
-        for key in mine.get(normalise_comment(comment) or "", ()):
-            shared.setdefault(key, set()).add(str(other))
-    return {key: sorted(ids) for key, ids in shared.items()}
+    rows = session.execute(select(Answer.audit_id, Answer.comment, Audit.shopper_id)
+                           .join(Audit, Audit.id == Answer.audit_id)
+                           .where(Answer.audit_id != audit.id, Answer.comment_digest.in_(digests)))
+    own: dict[str, set[str]] = {}
+    others: dict[str, set[str]] = {}
+    for other, comment, shopper_id in rows:
+        normal = normalise_comment(comment) or ""
+        if shopper_id == audit.shopper_id:
+            target = own
+        elif text_width(normal) >= SHARED_COMMENT_MIN_WIDTH:
+            target = others
+        else:
+            continue
+        for key in mine.get(normal, ()):
+            target.setdefault(key, set()).add(str(other))
+    return {key: (sorted(own.get(key, ())), sorted(others.get(key, ()))) for key in own.keys() | others.keys()}
+
+
+def _nearby_visits(session: Session, audit: Audit, started_at: datetime) -> list[Visit]:
+    """The shopper's other on-site visits (those with a check-in) starting within TRAVEL_LOOKAROUND."""
+    rows = session.execute(select(Audit.id, Audit.visit_started_at, Audit.visit_ended_at, Audit.checkin_latitude,
+                                  Audit.checkin_longitude).where(
+        Audit.shopper_id == audit.shopper_id, Audit.id != audit.id, Audit.checkin_latitude.is_not(None),
+        Audit.checkin_longitude.is_not(None), Audit.visit_started_at.is_not(None),
+        Audit.visit_ended_at.is_not(None),
+        Audit.visit_started_at.between(started_at - TRAVEL_LOOKAROUND, started_at + TRAVEL_LOOKAROUND)))
+    return [Visit(str(audit_id), start, end, (lat, lon)) for audit_id, start, end, lat, lon in rows
+            if start is not None and end is not None and lat is not None and lon is not None]
 
 
 def flag_codes(flags: Iterable[Flag]) -> list[str]:

@@ -24,7 +24,7 @@ from . import access
 from .audits import get_audit
 from .events import record_event
 from .checklists import checklist_of
-from .flags import FlagLimits, comment_digest, compute_flags, flag_codes, gather_facts
+from .flags import FlagLimits, comment_digest, compute_flags, flag_codes, gather_facts, store_flags
 
 # Statuses in which the shopper may still change answers (and add evidence).
 EDITABLE_STATUSES = ("assigned", "in_progress", "returned")
@@ -101,23 +101,25 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
                            "for a new submission", {"Idempotency-Key": [key]})
         return Outcome(record.status_code, record.response, replayed=True)
     ensure_editable(audit)
-    problems = answer_problems(checklist_of(audit.checklist_version), answers, complete=True,
+    checklist = checklist_of(audit.checklist_version)
+    problems = answer_problems(checklist, answers, complete=True,
                                known_attachments=_uploaded(session, audit, answers))
     if problems:
         raise InvalidInput("the audit cannot be submitted: see errors", {"answers": problems})
 
+    checkin = _checkin_for_channel(checklist.channel, visit)
     before = audit.status
     facts = gather_facts(session, audit, answers, visit, request.received_at)
     flags = compute_flags(facts, request.limits)
     _replace_answers(session, audit, answers)
-    checkin = visit["checkin"]
     audit.visit_started_at, audit.visit_ended_at = visit["started_at"], visit["ended_at"]
-    audit.checkin_latitude, audit.checkin_longitude = checkin["latitude"], checkin["longitude"]
-    audit.checkin_accuracy_m = checkin.get("accuracy_m")
+    audit.checkin_latitude = checkin["latitude"] if checkin else None
+    audit.checkin_longitude = checkin["longitude"] if checkin else None
+    audit.checkin_accuracy_m = checkin.get("accuracy_m") if checkin else None
     audit.device_time_at_submit = visit["device_time"]
     audit.submitted_at = request.received_at
     audit.status = "submitted"
-    audit.flags = [dict(flag) for flag in flags]
+    store_flags(session, audit, flags)
     record_event(session, audit, user, "submitted", {"status": before},
                  {"status": "submitted", "flags": flag_codes(flags)}, note=f"Idempotency-Key {key}")
     session.flush()
@@ -207,6 +209,17 @@ def _check_if_match(if_match: str | None, current: str) -> None:
     if not tags.contains(unquote_etag(current)[0]):
         raise PreconditionFailed("the draft was changed since you loaded it (stale ETag): reload it, merge "
                                  "your changes and save again", {"If-Match": [f"current ETag is {current}"]})
+
+
+def _checkin_for_channel(channel: str, visit: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Only a visit has a place: it needs its GPS check-in; a phone or online audit has none to store."""
+    if channel != "visit":
+        return None
+    checkin = visit.get("checkin")
+    if checkin is None:
+        raise InvalidInput("a visit is submitted with its GPS check-in",
+                           {"visit": {"checkin": ["required for a visit (the checklist's channel is visit)"]}})
+    return checkin
 
 
 def _uploaded(session: Session, audit: Audit, answers: Any) -> set[str]:

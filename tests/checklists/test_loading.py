@@ -130,6 +130,9 @@ BROKEN = [
          {"key": "a", "text": {"zh": "甲", "en": "A"}, "score": 0.5},
          {"key": "b", "text": {"zh": "乙", "en": "B"}, "score": 0}]),
      "sections[1].items[0].options: at least one option must score 1"),
+    ("unknown channel",
+     lambda d: d.update(channel="email"),
+     "channel: Must be one of: visit, phone, online."),
 ]
 
 
@@ -166,6 +169,13 @@ def test_defaults_are_filled_in():
     assert (quote.disputable, quote.required, quote.critical, quote.pass_value) == (True, True, "none", "yes")
     assert (pressure.disputable, pressure.max) == (False, 5)
     assert (photo.disputable, photo.required, photo.weight) == (False, False, 0.0)
+    assert checklist.channel == "visit"
+
+
+@pytest.mark.parametrize("channel", ["visit", "phone", "online"])
+def test_the_channel_is_read(tmp_path, channel):
+    checklist = load_checklist_file(_write(tmp_path, {**small_checklist_document(), "channel": channel}))
+    assert checklist.channel == channel
 
 
 def test_every_problem_of_a_directory_is_reported(tmp_path):
