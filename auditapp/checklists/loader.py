@@ -10,7 +10,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 from marshmallow import ValidationError
 
-from .model import Band, Checklist, Item, Option, Section, ShowIf, Text
+from .model import DEFAULT_CHANNEL, DEFAULT_GAP, Band, Checklist, Item, Option, Section, ShowIf, Text
 from .schema import ChecklistSchema, cross_checks, flatten_errors
 
 
@@ -124,12 +124,13 @@ def _build(doc: dict[str, Any]) -> Checklist:
                 show_if=ShowIf(item=show_if["item"], values=tuple(show_if.get("in", [show_if.get("equals")])))
                 if show_if else None,
                 evidence=i["evidence"], disputable=i["disputable"], required=i["required"],
+                action=_text(i.get("action")), owner=i.get("owner"), gap=i.get("gap", DEFAULT_GAP),
             ))
         sections.append(Section(key=s["key"], title=_text(s["title"]), weight=float(s["weight"]),
                                 items=tuple(items)))
     return Checklist(key=doc["key"], version=doc["version"], title=_text(doc["title"]),
                      min_visit_minutes=doc["min_visit_minutes"], sections=tuple(sections),
-                     document=doc, content_hash=content_hash(doc))
+                     document=doc, content_hash=content_hash(doc), channel=doc.get("channel", DEFAULT_CHANNEL))
 
 
 def load_directory(directory: Path | str, base: Path | str | None = None) -> list[Checklist]:
@@ -157,9 +158,34 @@ def load_files(paths: Iterable[Path | str], base: Path | str | None = None) -> l
             continue
         seen[ident] = name
         checklists.append(checklist)
+    errors.extend(_key_drift(checklists, seen))
     if errors:
         raise ChecklistErrors(errors)
     return checklists
+
+
+def _key_drift(checklists: list[Checklist], sources: Mapping[tuple[str, int], str]) -> list[ChecklistError]:
+    """Items whose key changed meaning between versions of one checklist.
+
+    Reports compare versions by item key (a wave on v1 against one on v2), so a key must keep its type
+    and its moment of truth; a changed check needs a new key.
+    """
+    errors: list[ChecklistError] = []
+    first: dict[tuple[str, str], tuple[int, Item]] = {}
+    for checklist in sorted(checklists, key=lambda c: (c.key, c.version)):
+        problems = []
+        for s, section in enumerate(checklist.sections):
+            for i, item in enumerate(section.items):
+                version, earlier = first.setdefault((checklist.key, item.key), (checklist.version, item))
+                if earlier is item:
+                    continue
+                if (earlier.type, earlier.section) != (item.type, item.section):
+                    problems.append((f"sections[{s}].items[{i}].key",
+                                     f"'{item.key}' is a {earlier.type} item of section '{earlier.section}' in "
+                                     f"v{version}; reports compare versions by key, so a changed item needs a new key"))
+        if problems:
+            errors.append(ChecklistError(sources[(checklist.key, checklist.version)], problems))
+    return errors
 
 
 class ChecklistErrors(ChecklistError):

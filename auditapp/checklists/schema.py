@@ -11,13 +11,19 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from .model import (
     BANDED_TYPES,
+    CHANNELS,
     CRITICAL_SCOPES,
     DIMENSIONS,
     DISPUTABLE_BY_DEFAULT,
     EVIDENCE_LEVELS,
+    GAPS,
     ITEM_TYPES,
+    OWNERS,
     SCORED_TYPES,
 )
+
+# What a failure means for the program manager; only an item that can fail carries it.
+REMEDY_FIELDS = ("action", "owner", "gap")
 
 SLUG = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be a lowercase key of letters, digits and '_'")
 
@@ -95,6 +101,11 @@ class ItemSchema(StrictSchema):
     evidence = fields.String(load_default="none", validate=validate.OneOf(EVIDENCE_LEVELS))
     disputable = fields.Boolean(truthy={True}, falsy={False})
     required = fields.Boolean(truthy={True}, falsy={False})
+    # No load_default for these three: the default lives in the model, so that the stored document
+    # (and content hash) of a version written before they existed does not change.
+    action = fields.Nested(TextSchema)
+    owner = fields.String(validate=validate.OneOf(OWNERS))
+    gap = StrictInteger(validate=validate.OneOf(GAPS, error="must be one of the five service gaps: 1 to 5"))
 
     @validates_schema(skip_on_field_errors=True)
     def type_rules(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -142,6 +153,11 @@ class ItemSchema(StrictSchema):
             raise ValidationError(f"{kind} items are not scored: no dimension", "dimension")
         if data["critical"] != "none" and not scored:
             raise ValidationError("a knock-out item must be scored (weight > 0)", "critical")
+        for name in REMEDY_FIELDS:
+            if name in data and not scored:
+                raise ValidationError(f"only scored items have '{name}': an unscored item cannot fail", name)
+        if "action" in data and "owner" not in data:
+            raise ValidationError("an action needs an owner: the role that carries it out", "owner")
         data.setdefault("disputable", kind in DISPUTABLE_BY_DEFAULT)
         data.setdefault("required", scored_type)
 
@@ -174,6 +190,7 @@ class ChecklistSchema(StrictSchema):
     version = StrictInteger(required=True, validate=validate.Range(min=1))
     title = fields.Nested(TextSchema, required=True)
     min_visit_minutes = StrictInteger(load_default=0, validate=validate.Range(min=0))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
     sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1))
 
 
