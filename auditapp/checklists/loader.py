@@ -4,13 +4,24 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 from marshmallow import ValidationError
 
-from .model import DEFAULT_CHANNEL, DEFAULT_GAP, Band, Checklist, Item, Option, Section, ShowIf, Text
+from .model import (
+    DEFAULT_CHANNEL,
+    DEFAULT_GAP,
+    Band,
+    Checklist,
+    Item,
+    Option,
+    Section,
+    ShowIf,
+    Text,
+)
 from .schema import ChecklistSchema, cross_checks, flatten_errors
 
 
@@ -53,7 +64,7 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_m
 
 def parse_yaml(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
@@ -153,8 +164,8 @@ def load_files(paths: Iterable[Path | str], base: Path | str | None = None) -> l
             continue
         ident = (checklist.key, checklist.version)
         if ident in seen:
-            errors.append(ChecklistError(name, [("version", f"{checklist.key} v{checklist.version} "
-                                                 f"is already defined in {seen[ident]}")]))
+            problem = f"{checklist.key} v{checklist.version} is already defined in {seen[ident]}"
+            errors.append(ChecklistError(name, [("version", problem)]))
             continue
         seen[ident] = name
         checklists.append(checklist)
@@ -180,9 +191,9 @@ def _key_drift(checklists: list[Checklist], sources: Mapping[tuple[str, int], st
                 if earlier is item:
                     continue
                 if (earlier.type, earlier.section) != (item.type, item.section):
-                    problems.append((f"sections[{s}].items[{i}].key",
-                                     f"'{item.key}' is a {earlier.type} item of section '{earlier.section}' in "
-                                     f"v{version}; reports compare versions by key, so a changed item needs a new key"))
+                    problem = (f"'{item.key}' is a {earlier.type} item of section '{earlier.section}' in "
+                               f"v{version}; reports compare versions by key, so a changed item needs a new key")
+                    problems.append((f"sections[{s}].items[{i}].key", problem))
         if problems:
             errors.append(ChecklistError(sources[(checklist.key, checklist.version)], problems))
     return errors

@@ -4,9 +4,10 @@ Nothing here knows about YAML, marshmallow, Flask or the database.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 ITEM_TYPES = ("yes_no", "scale", "seconds", "minutes", "number", "choice", "text", "photo")
 SCORED_TYPES = ("yes_no", "scale", "seconds", "minutes", "number", "choice")

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 
 from .model import (
     BANDED_TYPES,
@@ -238,8 +245,8 @@ def _show_if_problems(path: str, show_if: dict[str, Any], earlier: dict[str, dic
     field = "in" if "in_" in show_if else "equals"
     bad = [v for v in values if v not in allowed]
     if bad:
-        return [(f"{path}.{field}", f"{', '.join(map(repr, bad))} is not an answer of '{target_key}' "
-                                    f"(one of {', '.join(allowed)})")]
+        problem = f"{', '.join(map(repr, bad))} is not an answer of '{target_key}' (one of {', '.join(allowed)})"
+        return [(f"{path}.{field}", problem)]
     return []
 
 

@@ -10,15 +10,17 @@ import random
 import struct
 import uuid
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Dealer, Region, User, Wave
-from ..services import assignments, attachments, review, shopper as shopper_flow
+from ..services import assignments, attachments, review
+from ..services import shopper as shopper_flow
 from ..services.checklists import checklist_of, get_version
 from ..services.flags import FlagLimits
 from ..services.users import create_user
@@ -178,7 +180,7 @@ def _audit(session: Session, rng: random.Random, checklist, qa: User, visitor: U
     visit = {"started_at": start, "ended_at": end, "device_time": received,
              "checkin": {"latitude": dealer.latitude + rng.uniform(-jitter, jitter),
                          "longitude": dealer.longitude + rng.uniform(-jitter, jitter), "accuracy_m": 10.0}}
-    request = shopper_flow.ShopperRequest(user=visitor, received_at=received.astimezone(timezone.utc),
+    request = shopper_flow.ShopperRequest(user=visitor, received_at=received.astimezone(UTC),
                                           limits=limits, view=view)
     shopper_flow.submit(session, request, audit.id, answers, visit, str(uuid.UUID(int=rng.getrandbits(128))))
     review.approve(session, qa, audit)

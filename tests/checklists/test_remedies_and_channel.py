@@ -7,10 +7,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from auditapp.checklists import (CHANNEL_TEXT, CHANNELS, OWNER_TEXT, OWNERS, ChecklistError, ChecklistErrors,
-                                 load_checklist_file, load_directory)
 from fixtures.factories import small_checklist_document
+
+from auditapp.checklists import (
+    CHANNEL_TEXT,
+    CHANNELS,
+    OWNER_TEXT,
+    OWNERS,
+    ChecklistError,
+    ChecklistErrors,
+    load_checklist_file,
+    load_directory,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = {"zh": "晨会演练三分钟问候标准", "en": "Rehearse the three-minute greeting standard at the morning briefing"}
