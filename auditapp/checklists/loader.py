@@ -4,13 +4,24 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 from marshmallow import ValidationError
 
-from .model import Band, Checklist, Item, Option, Section, ShowIf, Text
+from .model import (
+    DEFAULT_CHANNEL,
+    DEFAULT_GAP,
+    Band,
+    Checklist,
+    Item,
+    Option,
+    Section,
+    ShowIf,
+    Text,
+)
 from .schema import ChecklistSchema, cross_checks, flatten_errors
 
 
@@ -53,7 +64,7 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_m
 
 def parse_yaml(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
@@ -124,13 +135,13 @@ def _build(doc: dict[str, Any]) -> Checklist:
                 show_if=ShowIf(item=show_if["item"], values=tuple(show_if.get("in", [show_if.get("equals")])))
                 if show_if else None,
                 evidence=i["evidence"], disputable=i["disputable"], required=i["required"],
+                action=_text(i.get("action")), owner=i.get("owner"), gap=i.get("gap", DEFAULT_GAP),
             ))
         sections.append(Section(key=s["key"], title=_text(s["title"]), weight=float(s["weight"]),
                                 items=tuple(items)))
     return Checklist(key=doc["key"], version=doc["version"], title=_text(doc["title"]),
-                     min_visit_minutes=doc["min_visit_minutes"], channel=doc["channel"],
-                     sections=tuple(sections),
-                     document=doc, content_hash=content_hash(doc))
+                     min_visit_minutes=doc["min_visit_minutes"], sections=tuple(sections),
+                     document=doc, content_hash=content_hash(doc), channel=doc.get("channel", DEFAULT_CHANNEL))
 
 
 def load_directory(directory: Path | str, base: Path | str | None = None) -> list[Checklist]:
@@ -153,14 +164,39 @@ def load_files(paths: Iterable[Path | str], base: Path | str | None = None) -> l
             continue
         ident = (checklist.key, checklist.version)
         if ident in seen:
-            errors.append(ChecklistError(name, [("version", f"{checklist.key} v{checklist.version} "
-                                                 f"is already defined in {seen[ident]}")]))
+            problem = f"{checklist.key} v{checklist.version} is already defined in {seen[ident]}"
+            errors.append(ChecklistError(name, [("version", problem)]))
             continue
         seen[ident] = name
         checklists.append(checklist)
+    errors.extend(_key_drift(checklists, seen))
     if errors:
         raise ChecklistErrors(errors)
     return checklists
+
+
+def _key_drift(checklists: list[Checklist], sources: Mapping[tuple[str, int], str]) -> list[ChecklistError]:
+    """Items whose key changed meaning between versions of one checklist.
+
+    Reports compare versions by item key (a wave on v1 against one on v2), so a key must keep its type
+    and its moment of truth; a changed check needs a new key.
+    """
+    errors: list[ChecklistError] = []
+    first: dict[tuple[str, str], tuple[int, Item]] = {}
+    for checklist in sorted(checklists, key=lambda c: (c.key, c.version)):
+        problems = []
+        for s, section in enumerate(checklist.sections):
+            for i, item in enumerate(section.items):
+                version, earlier = first.setdefault((checklist.key, item.key), (checklist.version, item))
+                if earlier is item:
+                    continue
+                if (earlier.type, earlier.section) != (item.type, item.section):
+                    problem = (f"'{item.key}' is a {earlier.type} item of section '{earlier.section}' in "
+                               f"v{version}; reports compare versions by key, so a changed item needs a new key")
+                    problems.append((f"sections[{s}].items[{i}].key", problem))
+        if problems:
+            errors.append(ChecklistError(sources[(checklist.key, checklist.version)], problems))
+    return errors
 
 
 class ChecklistErrors(ChecklistError):

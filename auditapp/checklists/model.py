@@ -4,9 +4,10 @@ Nothing here knows about YAML, marshmallow, Flask or the database.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 ITEM_TYPES = ("yes_no", "scale", "seconds", "minutes", "number", "choice", "text", "photo")
 SCORED_TYPES = ("yes_no", "scale", "seconds", "minutes", "number", "choice")
@@ -19,11 +20,41 @@ DIMENSION_TEXT = {
     "empathy": ("移情性", "Empathy"),
     "tangibles": ("有形性", "Tangibles"),
 }
+# Service-blueprint roles (DOMAIN: front stage, back stage, support): who fixes a failed item.
+OWNERS = ("reception", "sales_consultant", "sales_manager", "product_specialist", "finance_insurance",
+          "delivery_team", "aftersales", "dealer_management")
+OWNER_TEXT = {
+    "reception": ("前台接待", "Reception"),
+    "sales_consultant": ("销售顾问", "Sales consultant"),
+    "sales_manager": ("销售经理", "Sales manager"),
+    "product_specialist": ("产品专员", "Product specialist"),
+    "finance_insurance": ("金融保险专员", "Finance and insurance"),
+    "delivery_team": ("交车团队", "Delivery team"),
+    "aftersales": ("售后服务", "After-sales"),
+    "dealer_management": ("经销店管理层", "Dealer management"),
+}
+# The five service gaps (Parasuraman, Zeithaml & Berry): a mystery shop observes gap 3 (delivery vs the
+# standard) directly, and gap 4 (delivery vs what was promised) on promise items.
+GAPS = (1, 2, 3, 4, 5)
+DEFAULT_GAP = 3
+GAP_TEXT = {
+    1: ("顾客期望与管理层认知的差距", "Management does not know what customers expect"),
+    2: ("管理层认知与服务标准的差距", "Standards do not reflect what management knows"),
+    3: ("服务标准与服务交付的差距", "Staff do not deliver the standard"),
+    4: ("服务交付与对外承诺的差距", "Delivery differs from what was promised"),
+    5: ("顾客期望与感知服务的差距", "Expected versus perceived service"),
+}
+# How the shopper meets the dealer; visit proof (GPS check-in) and quality flags follow it.
+CHANNELS = ("visit", "phone", "online")
+DEFAULT_CHANNEL = "visit"
+CHANNEL_TEXT = {
+    "visit": ("到店", "Showroom visit"),
+    "phone": ("电话", "Phone"),
+    "online": ("线上", "Online"),
+}
 CRITICAL_SCOPES = ("none", "section", "audit")
 EVIDENCE_LEVELS = ("none", "optional", "required")
 DISPUTABLE_BY_DEFAULT = ("yes_no", "seconds", "minutes", "number", "choice")
-# How the shopper meets the dealer: only a visit has a place, so only a visit needs a GPS check-in.
-CHANNELS = ("visit", "phone", "online")
 
 
 @dataclass(frozen=True)
@@ -77,6 +108,9 @@ class Item:
     evidence: str = "none"
     disputable: bool = False
     required: bool = False
+    action: Text | None = None
+    owner: str | None = None
+    gap: int = DEFAULT_GAP
 
     @property
     def scored(self) -> bool:
@@ -118,11 +152,13 @@ class Checklist:
     title: Text
     min_visit_minutes: int
     sections: tuple[Section, ...]
-    # The validated document as loaded (defaults filled in); stored with the version and
-    # served to phones, so that what a phone shows is what the server scores.
+    # The validated document as loaded (defaults filled in, except those of fields added after
+    # version 1 was published: filling those in would change the content hash of versions already
+    # stored); stored with the version and served to phones, so that what a phone shows is what the
+    # server scores.
     document: Mapping[str, Any] = field(repr=False, compare=False)
     content_hash: str = field(compare=False)
-    channel: str = "visit"
+    channel: str = DEFAULT_CHANNEL
     items: Mapping[str, Item] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

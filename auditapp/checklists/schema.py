@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 
 from .model import (
     BANDED_TYPES,
@@ -16,9 +23,14 @@ from .model import (
     DIMENSIONS,
     DISPUTABLE_BY_DEFAULT,
     EVIDENCE_LEVELS,
+    GAPS,
     ITEM_TYPES,
+    OWNERS,
     SCORED_TYPES,
 )
+
+# What a failure means for the program manager; only an item that can fail carries it.
+REMEDY_FIELDS = ("action", "owner", "gap")
 
 SLUG = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be a lowercase key of letters, digits and '_'")
 
@@ -96,6 +108,11 @@ class ItemSchema(StrictSchema):
     evidence = fields.String(load_default="none", validate=validate.OneOf(EVIDENCE_LEVELS))
     disputable = fields.Boolean(truthy={True}, falsy={False})
     required = fields.Boolean(truthy={True}, falsy={False})
+    # No load_default for these three: the default lives in the model, so that the stored document
+    # (and content hash) of a version written before they existed does not change.
+    action = fields.Nested(TextSchema)
+    owner = fields.String(validate=validate.OneOf(OWNERS))
+    gap = StrictInteger(validate=validate.OneOf(GAPS, error="must be one of the five service gaps: 1 to 5"))
 
     @validates_schema(skip_on_field_errors=True)
     def type_rules(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -143,6 +160,11 @@ class ItemSchema(StrictSchema):
             raise ValidationError(f"{kind} items are not scored: no dimension", "dimension")
         if data["critical"] != "none" and not scored:
             raise ValidationError("a knock-out item must be scored (weight > 0)", "critical")
+        for name in REMEDY_FIELDS:
+            if name in data and not scored:
+                raise ValidationError(f"only scored items have '{name}': an unscored item cannot fail", name)
+        if "action" in data and "owner" not in data:
+            raise ValidationError("an action needs an owner: the role that carries it out", "owner")
         data.setdefault("disputable", kind in DISPUTABLE_BY_DEFAULT)
         data.setdefault("required", scored_type)
 
@@ -175,7 +197,7 @@ class ChecklistSchema(StrictSchema):
     version = StrictInteger(required=True, validate=validate.Range(min=1))
     title = fields.Nested(TextSchema, required=True)
     min_visit_minutes = StrictInteger(load_default=0, validate=validate.Range(min=0))
-    channel = fields.String(load_default="visit", validate=validate.OneOf(CHANNELS))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
     sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1))
 
 
@@ -223,8 +245,8 @@ def _show_if_problems(path: str, show_if: dict[str, Any], earlier: dict[str, dic
     field = "in" if "in_" in show_if else "equals"
     bad = [v for v in values if v not in allowed]
     if bad:
-        return [(f"{path}.{field}", f"{', '.join(map(repr, bad))} is not an answer of '{target_key}' "
-                                    f"(one of {', '.join(allowed)})")]
+        problem = f"{', '.join(map(repr, bad))} is not an answer of '{target_key}' (one of {', '.join(allowed)})"
+        return [(f"{path}.{field}", problem)]
     return []
 
 

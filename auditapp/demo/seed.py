@@ -10,22 +10,23 @@ import random
 import struct
 import uuid
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Dealer, Region, User, Wave
-from ..services import assignments, attachments, review, shopper as shopper_flow
+from ..services import assignments, attachments, review
+from ..services import shopper as shopper_flow
 from ..services.checklists import checklist_of, get_version
 from ..services.flags import FlagLimits
 from ..services.users import create_user
 from .answers import draw_answers
 
 DEMO_PASSWORD = "demo password 2026"
-CHECKLIST = {"key": "sales_visit", "version": 1}
 SHANGHAI = timezone(timedelta(hours=8))
 
 # (code, zh, en, [(city zh, city en, latitude, longitude), ...])
@@ -57,6 +58,10 @@ REGIONS = [
 ]
 WAVES = [("2026-Q2", "2026年第二季度", "2026 Q2", date(2026, 4, 1), date(2026, 6, 30)),
          ("2026-Q3", "2026年第三季度", "2026 Q3", date(2026, 7, 1), date(2026, 9, 30))]
+# The programs each wave runs, with the checklist version each uses: the earlier wave is on the published
+# version 1, the latest on version 2 (reports compare versions item by item).
+PROGRAMS = {"2026-Q2": {"sales_visit": 1, "phone_enquiry": 1},
+            "2026-Q3": {"sales_visit": 2, "phone_enquiry": 2}}
 SHOPPERS = ["周敏", "吴强", "郑丽", "孙浩", "马超", "朱婷", "胡军", "郭静", "何磊", "高洁", "林峰", "罗娟"]
 
 
@@ -75,12 +80,13 @@ def demo_seeded(session: Session) -> bool:
 
 def seed_demo(session: Session, config: Mapping[str, Any], seed: int = 2026, *, regions: int = len(REGIONS),
               dealers_per_region: int = 9) -> DemoSummary:
-    """Regions, dealers, people, two waves of audits, all submitted and approved. Flushes; the caller commits.
+    """Regions, dealers, people, two waves of showroom and phone audits (the checklist versions of
+    `PROGRAMS`), all submitted and approved. Flushes; the caller commits.
 
     `regions` and `dealers_per_region` make a smaller program (tests)."""
     rng = random.Random(seed)
-    version = get_version(session, CHECKLIST["key"], CHECKLIST["version"])
-    checklist = checklist_of(version)
+    checklists = {(key, version): checklist_of(get_version(session, key, version))
+                  for programs in PROGRAMS.values() for key, version in programs.items()}
     admin = create_user(session, email="admin@demo.auditapp.cn", password=DEMO_PASSWORD, role="admin",
                         display_name="Demo admin")
     qa = create_user(session, email="qa@demo.auditapp.cn", password=DEMO_PASSWORD, role="qa",
@@ -121,11 +127,20 @@ def seed_demo(session: Session, config: Mapping[str, Any], seed: int = 2026, *, 
     for w, wave in enumerate(waves):
         # Shoppers 1-6 work the first wave, 7-12 the second: nobody sees the same showroom twice in 60 days.
         crew = shoppers[w * 6:(w + 1) * 6]
+        programs = PROGRAMS[wave.code]
+        showroom = checklists[("sales_visit", programs["sales_visit"])]
+        phone = checklists[("phone_enquiry", programs["phone_enquiry"])]
         for dealer, quality in dealers:
             quality = min(0.99, max(0.4, quality + rng.uniform(-0.08, 0.08) * w))
             visits = rng.choice([1, 2, 3, 3, 3, 4]) if rng.random() < 0.9 else 1
-            for visitor in rng.sample(crew, visits):
-                _audit(session, rng, checklist, qa, visitor, dealer, wave, quality, store, limits, view, config)
+            visitors = rng.sample(crew, visits)
+            for visitor in visitors:
+                _audit(session, rng, showroom, qa, visitor, dealer, wave, quality, store, limits, view, config)
+                count += 1
+            # Most dealers also get a phone and online enquiry, by a shopper who has not been in the showroom.
+            callers = [s for s in crew if s not in visitors]
+            for caller in rng.sample(callers, rng.choice([0, 1, 1, 2])):
+                _audit(session, rng, phone, qa, caller, dealer, wave, quality, store, limits, view, config)
                 count += 1
     session.flush()
     logins = {"admin": admin.email, "qa": qa.email, "manager (East China)": "manager.east@demo.auditapp.cn",
@@ -138,7 +153,8 @@ def seed_demo(session: Session, config: Mapping[str, Any], seed: int = 2026, *, 
 def _audit(session: Session, rng: random.Random, checklist, qa: User, visitor: User, dealer: Dealer, wave: Wave,
            quality: float, store: attachments.FileStore, limits: FlagLimits, view, config) -> None:
     day = wave.starts_on + timedelta(days=rng.randint(5, (wave.ends_on - wave.starts_on).days - 10))
-    audit = assignments.assign(session, qa, dealer_id=dealer.id, wave_id=wave.id, checklist=CHECKLIST,
+    audit = assignments.assign(session, qa, dealer_id=dealer.id, wave_id=wave.id,
+                               checklist={"key": checklist.key, "version": checklist.version},
                                shopper_id=visitor.id, visit_window_start=day - timedelta(days=3),
                                visit_window_end=day + timedelta(days=3),
                                rotation_days=config["ROTATION_DAYS"])
@@ -151,14 +167,20 @@ def _audit(session: Session, rng: random.Random, checklist, qa: User, visitor: U
                                filename="evidence.png", store=store, max_bytes=config["MAX_ATTACHMENT_BYTES"])
             answer["attachments"] = [sha]
     start = datetime.combine(day, time(rng.randint(9, 16), rng.choice([0, 15, 30, 45])), SHANGHAI)
-    minutes = rng.choice([32, 38, 41, 45, 50, 55]) if rng.random() > 0.04 else 14  # a rare rushed visit
+    if checklist.channel == "visit":
+        minutes = rng.choice([32, 38, 41, 45, 50, 55]) if rng.random() > 0.04 else 14  # a rare rushed visit
+        jitter = 0.0002 if rng.random() > 0.04 else 0.02  # ~20 m, or a check-in 2 km away
+    else:
+        # A call and an online enquiry made from wherever the shopper is: the position the phone app
+        # sends is somewhere in the dealer's city, not at the showroom.
+        minutes = rng.choice([6, 9, 12, 15])
+        jitter = 0.03
     end = start + timedelta(minutes=minutes)
     received = end + timedelta(hours=rng.choice([1, 2, 3, 5, 8]) if rng.random() > 0.05 else 30)
-    jitter = 0.0002 if rng.random() > 0.04 else 0.02  # ~20 m, or a check-in 2 km away
     visit = {"started_at": start, "ended_at": end, "device_time": received,
              "checkin": {"latitude": dealer.latitude + rng.uniform(-jitter, jitter),
                          "longitude": dealer.longitude + rng.uniform(-jitter, jitter), "accuracy_m": 10.0}}
-    request = shopper_flow.ShopperRequest(user=visitor, received_at=received.astimezone(timezone.utc),
+    request = shopper_flow.ShopperRequest(user=visitor, received_at=received.astimezone(UTC),
                                           limits=limits, view=view)
     shopper_flow.submit(session, request, audit.id, answers, visit, str(uuid.UUID(int=rng.getrandbits(128))))
     review.approve(session, qa, audit)

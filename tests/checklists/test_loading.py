@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from auditapp.checklists import ChecklistError, ChecklistErrors, load_checklist_file, load_directory, load_files
 from fixtures.factories import small_checklist_document
+
+from auditapp.checklists import (
+    ChecklistError,
+    ChecklistErrors,
+    load_checklist_file,
+    load_directory,
+    load_files,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKLIST_FILES = sorted((ROOT / "checklists").glob("*.yaml"))

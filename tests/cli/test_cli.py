@@ -20,10 +20,12 @@ def runner(app, db_session):
     return app.test_cli_runner()
 
 
-@pytest.mark.parametrize("name", ["sales_visit", "phone_enquiry"])
-def test_score_prints_what_the_engine_computes(runner, name):
-    checklist_path = ROOT / "checklists" / f"{name}.yaml"
-    answers_path = ROOT / "examples" / f"{name}_answers.json"
+@pytest.mark.parametrize("checklist_name,answers_name", [
+    ("sales_visit.yaml", "sales_visit_answers.json"), ("phone_enquiry.yaml", "phone_enquiry_answers.json"),
+    ("sales_visit.v2.yaml", "sales_visit_v2_answers.json")])
+def test_score_prints_what_the_engine_computes(runner, checklist_name, answers_name):
+    checklist_path = ROOT / "checklists" / checklist_name
+    answers_path = ROOT / "examples" / answers_name
     result = runner.invoke(args=["score", str(checklist_path), str(answers_path)])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
@@ -36,6 +38,18 @@ def test_score_prints_what_the_engine_computes(runner, name):
     assert list(printed["knockout_cost"]) == [k["item"] for k in printed["knockouts"]]
     assert set(printed) >= {"overall", "overall_raw", "sections", "dimensions", "knockouts", "points_lost",
                             "knockout_cost"}
+
+
+def test_score_of_the_version_2_example_by_hand(runner):
+    """No test car, recovered with a firm appointment; a scripted complaint half handled."""
+    result = runner.invoke(args=["score", str(ROOT / "checklists" / "sales_visit.v2.yaml"),
+                                 str(ROOT / "examples" / "sales_visit_v2_answers.json")])
+    assert result.exit_code == 0, result.output
+    sections = json.loads(result.output)["sections"]
+    # test_car_available no (weight 3, r 0) + test_car_recovery firm_appointment (weight 3, r 0.5)
+    assert math.isclose(sections["test_drive"], 100 * 1.5 / 6)
+    # listened 1×1, acknowledged 1×1, ownership 2×0, remedy 3×0.25, manager called 1×1, came later 2×0.5
+    assert math.isclose(sections["complaint_handling"], 100 * 4.75 / 10)
 
 
 def test_score_refuses_invalid_answers_with_the_item(runner, tmp_path):
@@ -78,12 +92,15 @@ def test_validate_reports_problems_and_fails(runner, tmp_path):
 def test_validate_the_shipped_checklists(runner):
     result = runner.invoke(args=["checklists", "validate"])
     assert result.exit_code == 0, result.output
-    assert "ok  sales_visit v1" in result.output and "ok  phone_enquiry v1" in result.output
+    for version in ("sales_visit v1", "sales_visit v2", "phone_enquiry v1", "phone_enquiry v2"):
+        assert f"ok  {version}" in result.output
 
 
 def test_load_is_idempotent_and_refuses_a_changed_version(runner, db_session, tmp_path):
     first = runner.invoke(args=["checklists", "load"])
     assert first.exit_code == 0, first.output
+    hashes = {row.version: row.content_hash for row in db_session.scalars(
+        select(ChecklistVersion).where(ChecklistVersion.key == "sales_visit"))}
     again = runner.invoke(args=["checklists", "load"])
     assert "unchanged sales_visit v1" in again.output
     changed = tmp_path / "sales_visit.yaml"
@@ -93,7 +110,7 @@ def test_load_is_idempotent_and_refuses_a_changed_version(runner, db_session, tm
     assert result.exit_code == 1
     assert "immutable" in result.output
     stored = db_session.scalars(select(ChecklistVersion).where(ChecklistVersion.key == "sales_visit")).all()
-    assert len(stored) == 1
+    assert {row.version: row.content_hash for row in stored} == hashes and set(hashes) == {1, 2}
 
 
 def test_users_create_reads_the_password_from_stdin(runner, db_session):
