@@ -309,6 +309,8 @@ class WaveArgsSchema(Schema):
         unknown = RAISE
 
     wave = fields.String(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
+    program = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "Checklist key, e.g. sales_visit: required when the wave ran more than one program"})
 
 
 class PdfArgsSchema(Schema):
@@ -316,6 +318,8 @@ class PdfArgsSchema(Schema):
         unknown = RAISE
 
     wave = fields.String(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
+    program = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "Checklist key, e.g. sales_visit: required when the wave ran more than one program"})
     lang = fields.String(load_default="both", validate=validate.OneOf(("zh", "en", "both")))
 
 
@@ -339,8 +343,11 @@ class ScorecardSchema(Schema):
 
     dealer = fields.Dict()
     wave = fields.Dict()
+    program = fields.Dict()
     score = fields.Dict()
     rank = fields.Dict(allow_none=True)
+    change = fields.Dict(allow_none=True)
+    change_too_few_visits = fields.Boolean()
     region = fields.Dict()
     nation = fields.Dict()
     sections = fields.List(fields.Dict())
@@ -358,8 +365,10 @@ class LeaderboardSchema(Schema):
 
     region = fields.Dict()
     wave = fields.Dict()
+    program = fields.Dict()
     score = fields.Dict()
     nation = fields.Dict()
+    trend = fields.List(fields.Dict())
     ranked = fields.List(fields.Dict())
     insufficient_sample = fields.List(fields.Dict())
     min_ranked = fields.Integer()
@@ -367,6 +376,7 @@ class LeaderboardSchema(Schema):
     sections = fields.List(fields.Dict())
     dimensions = fields.List(fields.Dict())
     movers = fields.List(fields.Dict())
+    movers_too_few_visits = fields.List(fields.Dict())
     disputes = fields.Dict()
 
 

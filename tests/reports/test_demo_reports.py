@@ -117,7 +117,7 @@ def test_demo_scorecards_show_the_independently_computed_figures(app, db_session
                        for a in rows}
             scores.append(independent_score(checklist, answers))
         headline = mean(s["overall"] for s in scores)
-        text = pdf_text(next(tmp_path.rglob(f"scorecard-{dealer.code}-en.pdf")))
+        text = pdf_text(next(tmp_path.rglob(f"scorecard-{dealer.code}-sales_visit-en.pdf")))
         flat = squash(text)
         assert f"{headline:.1f}" in text, (dealer.code, headline)
         assert squash(f"n = {len(scores)}") in flat
@@ -187,9 +187,10 @@ def test_email_sends_each_manager_their_region_report_and_dealer_scorecards(app,
     assert east["From"] == "reports@auditapp.test" and "华东区" in str(email.header.make_header(
         email.header.decode_header(east["Subject"])))
     names = sorted(part.get_filename() for part in east.walk() if part.get_filename())
-    assert names == ["region-report-EAST-zh.pdf", "scorecard-EA01-zh.pdf", "scorecard-EA02-zh.pdf",
-                     "scorecard-EA03-zh.pdf"]
-    pdf = next(part for part in east.walk() if part.get_filename() == "scorecard-EA01-zh.pdf")
+    assert names == ["region-report-EAST-sales_visit-zh.pdf", "scorecard-EA01-sales_visit-zh.pdf",
+                     "scorecard-EA02-sales_visit-zh.pdf",
+                     "scorecard-EA03-sales_visit-zh.pdf"]
+    pdf = next(part for part in east.walk() if part.get_filename() == "scorecard-EA01-sales_visit-zh.pdf")
     assert pdf.get_payload(decode=True).startswith(b"%PDF")
 
 
