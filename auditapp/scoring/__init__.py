@@ -34,7 +34,8 @@ from .stats import mean_interval, t_quantile
 __all__ = [
     "AuditScore", "CONFIDENCE", "GapRow", "InvalidAnswer", "ItemGap", "KeyMean", "Knockout", "Leaderboard",
     "MIN_RANKED_AUDITS", "PooledSpread", "RankedDealer", "UnrankedDealer", "WaveChange", "WaveScore",
-    "dealer_wave_score", "dimension_means", "drives", "effective_answers", "failed_knockouts", "item_gaps", "item_info_from_checklist", "leaderboard", "mean_interval",
-    "pooled_spread", "printed", "printed_difference", "region_wave_score", "scope_gaps_from_dealers", "scope_means_from_dealers", "score_audit", "section_means",
+    "dealer_wave_score", "dimension_means", "drives", "effective_answers", "failed_knockouts", "item_gaps",
+    "item_info_from_checklist", "leaderboard", "mean_interval", "pooled_spread", "printed", "printed_difference",
+    "region_wave_score", "scope_gaps_from_dealers", "scope_means_from_dealers", "score_audit", "section_means",
     "t_quantile", "visible_values", "wave_change", "worst_gaps",
 ]

@@ -5,10 +5,10 @@ import math
 from datetime import date, datetime, timezone
 
 import pytest
+from fixtures.factories import small_checklist_document
 from sqlalchemy import select
 
 from auditapp.models import ReportFile
-from fixtures.factories import small_checklist_document
 
 HASH = "a" * 64
 # The mini checklist (see test_scores): PERFECT scores 100; MIXED (2·250/3 + 87.5)/3 = 84.7222…

@@ -236,7 +236,8 @@ def test_dealer_gaps_means_and_k_of_n():
     # n = 3 audits. g1: (0 + 25 + 0)/3, failed in a2; g2: (25 + 25 + 0)/3, failed in a1 and a2;
     # q: (0 + 50 + 0)/3, failed in a2; f: excluded in a2 → 0, never failed
     # fully met / partly met / not met over the audits where the item was scored (f excluded in a2)
-    assert gaps == {"g1": ItemGap(approx(25 / 3), 1, 3, 0.0, 2, 0, 1), "g2": ItemGap(approx(50 / 3), 2, 3, 0.0, 1, 0, 2),
+    assert gaps == {"g1": ItemGap(approx(25 / 3), 1, 3, 0.0, 2, 0, 1),
+                    "g2": ItemGap(approx(50 / 3), 2, 3, 0.0, 1, 0, 2),
                     "q": ItemGap(approx(50 / 3), 1, 3, 0.0, 2, 0, 1), "f": ItemGap(0.0, 0, 3, 0.0, 2, 0, 0)}
     assert gaps["g2"].failure_rate == pytest.approx(2 / 3)
 
@@ -270,8 +271,10 @@ def test_region_gaps_are_means_over_dealers():
     # g1: (25/3 + 0)/2 = 25/6; g2: (50/3 + 0)/2 = 25/3; q: (50/3 + 0)/2 = 25/3; f: (0 + 25)/2 = 12.5
     # failures summed, n = 3 + 1 = 4 audits
     # fully/partly/not met summed: a4 meets g1, g2, q and fails f
-    assert region == {"g1": ItemGap(approx(25 / 6), 1, 4, 0.0, 3, 0, 1), "g2": ItemGap(approx(25 / 3), 2, 4, 0.0, 2, 0, 2),
-                      "q": ItemGap(approx(25 / 3), 1, 4, 0.0, 3, 0, 1), "f": ItemGap(approx(12.5), 1, 4, 0.0, 2, 0, 1)}
+    assert region == {"g1": ItemGap(approx(25 / 6), 1, 4, 0.0, 3, 0, 1),
+                      "g2": ItemGap(approx(25 / 3), 2, 4, 0.0, 2, 0, 2),
+                      "q": ItemGap(approx(25 / 3), 1, 4, 0.0, 3, 0, 1),
+                      "f": ItemGap(approx(12.5), 1, 4, 0.0, 2, 0, 1)}
     # Σ = 25/6 + 25/3 + 25/3 + 12.5 = 100/3 = 100 − (175/3 + 75)/2, the region's mean raw score
     region_raw = region_wave_score([math.fsum([75, 0, 100]) / 3, 75.0])
     assert math.fsum(g.mean_points_lost for g in region.values()) == approx(100 - region_raw)

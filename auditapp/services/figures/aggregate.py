@@ -5,13 +5,27 @@ The arithmetic is the pure `scoring.aggregate`; this module applies it to a `Wav
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ...models import Wave
-from ...scoring import (ItemGap, KeyMean, Leaderboard, PooledSpread, WaveChange, WaveScore, dealer_wave_score,
-                        dimension_means, failed_knockouts, item_gaps, leaderboard, pooled_spread,
-                        region_wave_score, scope_gaps_from_dealers, scope_means_from_dealers, section_means,
-                        wave_change)
+from ...scoring import (
+    ItemGap,
+    KeyMean,
+    Leaderboard,
+    PooledSpread,
+    WaveChange,
+    WaveScore,
+    dealer_wave_score,
+    dimension_means,
+    failed_knockouts,
+    item_gaps,
+    leaderboard,
+    pooled_spread,
+    region_wave_score,
+    scope_gaps_from_dealers,
+    scope_means_from_dealers,
+    section_means,
+    wave_change,
+)
 from .load import WaveData
 
 
@@ -117,6 +131,3 @@ class WaveFigures:
                                  region=self.region(region_id).mean, nation=self.nation.mean))
         return points
 
-
-def as_dict(means: dict[str, KeyMean]) -> dict[str, Any]:
-    return {k: v.to_dict() for k, v in means.items()}
