@@ -310,23 +310,25 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
 
     from tqdm import tqdm
 
-    from .errors import NotFound
     from .limits import CODE_RULE, is_code
+    from .models import Wave
     from .reports.batch import RenderJob, render_all
     from .reports.fonts import RECIPE_VERSION
+    from .services.figures import load_wave, wave_programs
     from .services.reports import UnsafeFileName, pdf_path, rendered, store_rendering, templates_digest, wave_sources
-    from .services.scorecards import load_wave
 
     config = current_app.config
     started = time.perf_counter()
     if not is_code(wave_code):
         _fail(f"not a wave code: {wave_code!r} (codes are {CODE_RULE})")
-    try:
-        data = load_wave(db.session, wave_code, config["MIN_RANKED_AUDITS"])
-    except NotFound as exc:
-        _fail(exc.message)
-    sources = wave_sources(data, langs=langs, templates=templates_digest(config["REPORT_TEMPLATE_DIR"],
-                                                                            f"font recipe {RECIPE_VERSION}"))
+    templates = templates_digest(config["REPORT_TEMPLATE_DIR"], f"font recipe {RECIPE_VERSION}")
+    wave = db.session.scalar(select(Wave).where(Wave.code == wave_code))
+    if wave is None:
+        _fail(f"no wave {wave_code!r}")
+    # Every program of the wave: one set of reports each, never a mix (DESIGN 2).
+    sources = [source for program in wave_programs(db.session, wave)
+               for source in wave_sources(load_wave(db.session, wave_code, config["MIN_RANKED_AUDITS"], program),
+                                          langs=langs, templates=templates)]
     if not sources:
         _fail(f"wave {wave_code} has no published audit: nothing to render")
     try:  # before rendering anything: a stored code that cannot name a file stops the run
@@ -374,7 +376,7 @@ def email_wave(sources: list, files: dict) -> int:
             Attachment(source.file_name.split("/")[-1],
                        pdf_path(config["REPORT_DIR"], files[source.key].sha256).read_bytes())
             for source in region_sources)
-        dealers = sum(1 for s in region_sources if s.dealer is not None and s.lang == region_sources[0].lang)
+        dealers = len({s.dealer.id for s in region_sources if s.dealer is not None})
         body = (f"{region.name_zh} {wave['title']['zh']} 暗访报告：区域报告及{dealers}家经销商评分卡见附件。\n\n"
                 f"{region.name_en}, {wave['title']['en']}: the region report and the scorecards of "
                 f"{dealers} dealers are attached.\n")

@@ -2,7 +2,7 @@
 
 Seeds a realistic wave on a temporary SQLite database (the real sales_visit checklist, 3 regions
 of 5 dealers, 2 waves, 1-4 published visits per dealer and wave, a few revised scores), builds one
-dealer's scorecard with services.scorecards, and renders it with one ReportRenderer several times
+dealer's scorecard with services.figures, and renders it with one ReportRenderer several times
 per language. Prints the median wall and CPU time and the page count of each, and checks the
 targets: bilingual median <= 1.0 s and <= 2x the Latin-only median.
 
@@ -39,7 +39,7 @@ from auditapp.reports.fonts import ensure_report_fonts  # noqa: E402
 from auditapp.reports.render import ReportRenderer  # noqa: E402
 from auditapp.services.checklists import store_checklists  # noqa: E402
 from auditapp.services.score_versions import store_score_version  # noqa: E402
-from auditapp.services.scorecards import WaveFigures, dealer_scorecard, load_wave, region_leaderboard  # noqa: E402
+from auditapp.services.figures import WaveFigures, dealer_scorecard, load_wave, region_leaderboard  # noqa: E402
 from timing import measure  # noqa: E402 - bench/timing.py, beside this script
 
 REGIONS = [("EAST", "华东区", "East"), ("SOUTH", "华南区", "South"), ("NORTH", "华北区", "North")]

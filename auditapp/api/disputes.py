@@ -16,7 +16,7 @@ from ..services.disputes import (DisputePolicy, decide, decision_deadline, escal
                                  find_disputes, get_dispute, is_overdue)
 from ..services.events import dispute_events
 from ..services.notifications import queue_dispute_mails
-from ..services.scorecards import dispute_statistics, load_wave
+from ..services.figures import dispute_statistics, load_wave
 from ..workdays import parse_holidays
 from .auth import allow, current_user
 from .schemas import (DisputeDecisionSchema, DisputeEscalateSchema, DisputeFileSchema, DisputeListArgsSchema,
@@ -139,7 +139,7 @@ class DisputeStats(MethodView):
     def get(self, args):
         """Dispute and uphold rates per dealer and per item (and, for the agency, per shopper) in a wave."""
         user = current_user()
-        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"])
+        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
         dealers = data.dealer_ids_in(args.get("region_id"))
         if user.role == "manager":
             scope = access.region_ids(user)

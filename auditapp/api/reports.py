@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Dealer, Region
 from ..services import access
 from ..services.reports import ReportSource, dealer_source, pdf_path, region_source, rendered, store_rendering
-from ..services.scorecards import WaveFigures, load_wave
+from ..services.figures import WaveData, WaveFigures, load_wave
 from .auth import allow, current_user
 from .schemas import PdfArgsSchema
 
@@ -33,11 +33,12 @@ def _renderer():
     return loaded
 
 
-def _pdf(source_for: Callable[[object, WaveFigures, str], ReportSource], wave: str, name: str):
+def _pdf(source_for: Callable[[WaveData, WaveFigures, str], ReportSource], args: dict, name: str):
     """The stored rendering when nothing changed since; otherwise render, keep it, and send it."""
     config = current_app.config
+    wave = args["wave"]
+    data = load_wave(db.session, wave, config["MIN_RANKED_AUDITS"], args.get("program"))
     renderer, templates = _renderer()
-    data = load_wave(db.session, wave, config["MIN_RANKED_AUDITS"])
     source = source_for(data, WaveFigures(data), templates)
     stored = rendered(db.session, [source], config["REPORT_DIR"]).get(source.key)
     if stored is None:
@@ -46,7 +47,7 @@ def _pdf(source_for: Callable[[object, WaveFigures, str], ReportSource], wave: s
         pdf = render_one(renderer, RenderJob(source.key, source.kind, source.data, source.lang))
         stored = store_rendering(db.session, source, pdf, config["REPORT_DIR"])
     return send_file(pdf_path(config["REPORT_DIR"], stored.sha256), mimetype="application/pdf",
-                     download_name=f"{name}-{wave}-{source.lang}.pdf", etag=stored.sha256)
+                     download_name=f"{name}-{wave}-{source.program}-{source.lang}.pdf", etag=stored.sha256)
 
 
 @blp.route("/dealers/<int:dealer_id>/scorecard.pdf")
@@ -55,10 +56,10 @@ class DealerScorecardPdf(MethodView):
     @blp.arguments(PdfArgsSchema, location="query")
     @blp.response(200, content_type="application/pdf", description="The dealer scorecard as a PDF")
     def get(self, args, dealer_id: int):
-        """The dealer's scorecard for a wave as a PDF (lang zh, en or both)."""
+        """The dealer's scorecard for a wave and program as a PDF (lang zh, en or both)."""
         dealer = access.ensure_dealer_results_visible(current_user(), db.session.get(Dealer, dealer_id))
         return _pdf(lambda data, figures, version: dealer_source(data, figures, dealer, args["lang"], version),
-                    args["wave"], f"scorecard-{dealer.code}")
+                    args, f"scorecard-{dealer.code}")
 
 
 @blp.route("/regions/<int:region_id>/report.pdf")
@@ -67,7 +68,7 @@ class RegionReportPdf(MethodView):
     @blp.arguments(PdfArgsSchema, location="query")
     @blp.response(200, content_type="application/pdf", description="The region report as a PDF")
     def get(self, args, region_id: int):
-        """The region's report for a wave as a PDF (lang zh, en or both)."""
+        """The region's report for a wave and program as a PDF (lang zh, en or both)."""
         region = access.ensure_region_results_visible(current_user(), db.session.get(Region, region_id))
         return _pdf(lambda data, figures, version: region_source(data, figures, region, args["lang"], version),
-                    args["wave"], f"region-report-{region.code}")
+                    args, f"region-report-{region.code}")

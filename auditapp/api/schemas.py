@@ -321,6 +321,8 @@ class WaveArgsSchema(Schema):
         unknown = RAISE
 
     wave = Text(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
+    program = Text(validate=validate.Length(min=1, max=64), metadata={
+        "description": "Checklist key, e.g. sales_visit: required when the wave ran more than one program"})
 
 
 class PdfArgsSchema(Schema):
@@ -328,6 +330,8 @@ class PdfArgsSchema(Schema):
         unknown = RAISE
 
     wave = Text(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
+    program = Text(validate=validate.Length(min=1, max=64), metadata={
+        "description": "Checklist key, e.g. sales_visit: required when the wave ran more than one program"})
     lang = Text(load_default="both", validate=validate.OneOf(REPORT_LANGUAGES))
 
 
@@ -354,8 +358,11 @@ class ScorecardSchema(Schema):
 
     dealer = fields.Dict()
     wave = fields.Dict()
+    program = fields.Dict()
     score = fields.Dict()
     rank = fields.Dict(allow_none=True)
+    change = fields.Dict(allow_none=True)
+    change_too_few_visits = fields.Boolean()
     region = fields.Dict()
     nation = fields.Dict()
     sections = fields.List(fields.Dict())
@@ -373,8 +380,10 @@ class LeaderboardSchema(Schema):
 
     region = fields.Dict()
     wave = fields.Dict()
+    program = fields.Dict()
     score = fields.Dict()
     nation = fields.Dict()
+    trend = fields.List(fields.Dict())
     ranked = fields.List(fields.Dict())
     insufficient_sample = fields.List(fields.Dict())
     min_ranked = Int()
@@ -382,6 +391,7 @@ class LeaderboardSchema(Schema):
     sections = fields.List(fields.Dict())
     dimensions = fields.List(fields.Dict())
     movers = fields.List(fields.Dict())
+    movers_too_few_visits = fields.List(fields.Dict())
     disputes = fields.Dict()
 
 

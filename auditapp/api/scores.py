@@ -13,7 +13,7 @@ from ..services import access
 from ..services.audits import get_audit
 from ..services.checklists import checklist_of
 from ..services.score_versions import latest_versions, original_overalls, score_payload
-from ..services.scorecards import dealer_scorecard, load_wave, region_leaderboard
+from ..services.figures import dealer_scorecard, load_wave, region_leaderboard
 from ..errors import NotFound
 from .auth import allow, current_user
 from .schemas import LeaderboardSchema, ScorecardSchema, ScoreSchema, WaveArgsSchema
@@ -44,7 +44,7 @@ class DealerScorecard(MethodView):
     def get(self, args, dealer_id: int):
         """A dealer's wave score with interval, rank, MOT and dimension profile, worst gaps and trend."""
         dealer = access.ensure_dealer_results_visible(current_user(), db.session.get(Dealer, dealer_id))
-        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"])
+        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
         return dealer_scorecard(data, dealer)
 
 
@@ -56,5 +56,5 @@ class RegionLeaderboard(MethodView):
     def get(self, args, region_id: int):
         """The region's dealers ranked by wave score with rank ranges, the insufficient-sample list, region gaps."""
         region = access.ensure_region_results_visible(current_user(), db.session.get(Region, region_id))
-        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"])
+        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
         return region_leaderboard(data, region)

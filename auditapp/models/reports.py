@@ -20,6 +20,9 @@ class ReportFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id"))
+    # The checklist key the report shows (one program per report); None for renderings made before
+    # reports were per program.
+    program: Mapped[str | None] = mapped_column(String(64))
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"))
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     lang: Mapped[str] = mapped_column(String(8))
@@ -35,5 +38,5 @@ class ReportFile(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('dealer_scorecard', 'region_report')", name="kind"),
         CheckConstraint("(kind = 'dealer_scorecard') = (dealer_id IS NOT NULL)", name="subject"),
-        Index("ix_report_files_subject", "kind", "wave_id", "dealer_id", "region_id", "lang"),
+        Index("ix_report_files_subject", "kind", "wave_id", "program", "dealer_id", "region_id", "lang"),
     )

@@ -8,7 +8,7 @@ WeasyPrint ``FontConfiguration``) and reused for every report:
     pdf = renderer.dealer_scorecard_pdf(dealer_scorecard(...), "both")
     pdf = renderer.region_report_pdf(region_leaderboard(...), "zh")
 
-Templates receive the plain dicts of ``services.scorecards`` unchanged, autoescaped, with
+Templates receive the plain dicts of ``services.figures`` unchanged, autoescaped, with
 ``StrictUndefined``: a key the template needs and the data lacks raises ``jinja2.UndefinedError``
 (the dispute keys included: ``audits[].under_dispute``, ``revisions[].reason``, ``disputes``, and the
 region's ``disputes`` statistics).

@@ -6,13 +6,13 @@ Region and nation figures are means over their dealers' figures, each dealer cou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import fsum
+from math import fsum, sqrt
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Union
 
 from auditapp.checklists.model import DIMENSIONS, Checklist
 
-from .stats import mean_interval
+from .stats import t_quantile
 
 DealerId = Union[int, str]
 ScoreDict = Mapping[str, Any]
@@ -21,36 +21,149 @@ MIN_RANKED_AUDITS = 2
 CONFIDENCE = 0.90
 
 
+def printed(value: float | None) -> float | None:
+    """A figure as reports print it (one decimal, DESIGN 4): ranks and differences are taken on this."""
+    return None if value is None else round(value, 1) + 0.0  # + 0.0 turns −0.0 into 0.0
+
+
+def printed_difference(new: float | None, old: float | None) -> float | None:
+    """new − old as the difference of the printed numbers (89.7 − 71.6 is 18.1, never 18.2)."""
+    if new is None or old is None:
+        return None
+    return round(printed(new) - printed(old), 1) + 0.0  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class PooledSpread:
+    """The pooled within-dealer standard deviation of a wave and program (DESIGN 4).
+
+    s_p² = Σ_d Σ_i (x_di − x̄_d)² / (N − D) over the D dealers with n ≥ 2 (N audits): a dealer's two
+    near-identical visits say little about how much its visits vary, the whole wave says more.
+    """
+
+    sd: float
+    df: int
+
+    def t(self, confidence: float = CONFIDENCE) -> float:
+        return t_quantile((1.0 + confidence) / 2.0, self.df)
+
+    def half_width(self, n: int, confidence: float = CONFIDENCE) -> float:
+        """Of the interval of a mean of n audits."""
+        return self.t(confidence) * self.sd / sqrt(n)
+
+    def change_half_width(self, n_before: int, n_after: int, confidence: float = CONFIDENCE) -> float:
+        """Of the interval of the difference of two dealer means (n_before and n_after audits)."""
+        return self.t(confidence) * self.sd * sqrt(1.0 / n_before + 1.0 / n_after)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sd": self.sd, "df": self.df}
+
+
+def pooled_spread(groups: Iterable[Iterable[float | None]]) -> PooledSpread | None:
+    """`groups`: the overalls of each dealer (None, an unscored audit, left out); None when no dealer
+    has two scored audits. Movers pass the groups of both waves (one group per dealer and wave)."""
+    squares: list[float] = []
+    df = 0
+    for group in groups:
+        values = [v for v in group if v is not None]
+        if len(values) < 2:
+            continue
+        mean = fsum(values) / len(values)
+        squares.extend((v - mean) ** 2 for v in values)
+        df += len(values) - 1
+    if df == 0:
+        return None
+    return PooledSpread(sd=sqrt(fsum(squares) / df), df=df)
+
+
 @dataclass(frozen=True)
 class WaveScore:
-    """Mean of O over a dealer's scored audits, with the t-interval when n ≥ 2 (not clipped to 0..100)."""
+    """Mean of O over a dealer's scored audits; the 90% interval (pooled, clipped to 0..100) when n is
+    at least MIN_RANKED_AUDITS (and 2)."""
 
     mean: float | None
     n: int
     lo: float | None = None
     hi: float | None = None
 
+    @property
+    def printed(self) -> float | None:
+        return printed(self.mean)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"mean": self.mean, "n": self.n, "lo": self.lo, "hi": self.hi}
+        return {"mean": self.mean, "printed": self.printed, "n": self.n, "lo": self.lo, "hi": self.hi}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WaveScore:
         return cls(mean=data["mean"], n=data["n"], lo=data["lo"], hi=data["hi"])
 
 
-def dealer_wave_score(overalls: Iterable[float | None], confidence: float = CONFIDENCE) -> WaveScore:
-    """`overalls`: O of each published audit; audits with no scored section (None) are left out."""
+def dealer_wave_score(overalls: Iterable[float | None], spread: PooledSpread | None = None,
+                      min_ranked: int = MIN_RANKED_AUDITS, confidence: float = CONFIDENCE) -> WaveScore:
+    """`overalls`: O of each published audit; audits with no scored section (None) are left out.
+    `spread`: the wave and program's pooled spread; without it there is no interval."""
     values = [v for v in overalls if v is not None]
     if not values:
         return WaveScore(mean=None, n=0)
-    mean, lo, hi = mean_interval(values, confidence)
-    return WaveScore(mean=mean, n=len(values), lo=lo, hi=hi)
+    mean = fsum(values) / len(values)
+    n = len(values)
+    if spread is None or n < max(2, min_ranked):
+        return WaveScore(mean=mean, n=n)
+    half = spread.half_width(n, confidence)
+    return WaveScore(mean=mean, n=n, lo=max(0.0, mean - half), hi=min(100.0, mean + half))
 
 
 def region_wave_score(dealer_means: Iterable[float | None]) -> float | None:
     """Mean of the dealers' wave means, each dealer once; dealers without a score are left out."""
     values = [m for m in dealer_means if m is not None]
     return fsum(values) / len(values) if values else None
+
+
+@dataclass(frozen=True)
+class WaveChange:
+    """A dealer's change between two waves of a program (DESIGN 4, Movers).
+
+    `change` is the difference of the printed means; `lo`..`hi` the 90% interval of the exact
+    difference, `± t(df)·s_p·√(1/n₁ + 1/n₂)`. An interval containing 0 is "no clear change".
+    """
+
+    previous: WaveScore
+    current: WaveScore
+    exact: float
+    lo: float
+    hi: float
+
+    @property
+    def change(self) -> float:
+        return printed_difference(self.current.mean, self.previous.mean)  # type: ignore[return-value]
+
+    @property
+    def verdict(self) -> str:
+        return "up" if self.lo > 0 else "down" if self.hi < 0 else "no_clear_change"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"previous": self.previous.mean, "previous_printed": self.previous.printed,
+                "previous_n": self.previous.n, "current": self.current.mean,
+                "current_printed": self.current.printed, "current_n": self.current.n,
+                "change": self.change, "change_exact": self.exact, "change_lo": self.lo, "change_hi": self.hi,
+                "change_lo_printed": printed(self.lo), "change_hi_printed": printed(self.hi),
+                "verdict": self.verdict, "clear": self.verdict != "no_clear_change"}
+
+
+def wave_change(previous: Iterable[float | None], current: Iterable[float | None], spread: PooledSpread | None,
+                confidence: float = CONFIDENCE) -> WaveChange | None:
+    """None ("too few visits to compare") unless the dealer has n ≥ 2 scored audits in both waves.
+
+    `spread` is pooled over both waves (every dealer with n ≥ 2 in either), df = N − D summed over the
+    two waves: the change's two means each come from their own wave, so both waves' spread counts.
+    """
+    before = dealer_wave_score(previous)
+    after = dealer_wave_score(current)
+    if before.n < 2 or after.n < 2 or spread is None:
+        return None
+    exact = after.mean - before.mean  # type: ignore[operator]
+    half = spread.change_half_width(before.n, after.n, confidence)
+    return WaveChange(previous=before, current=after, exact=exact, lo=exact - half, hi=exact + half)
 
 
 # --- leaderboard -------------------------------------------------------------------------------
@@ -64,9 +177,15 @@ class RankedDealer:
     worst: int
     overlaps: tuple[DealerId, ...]  # dealers whose interval overlaps this one's: not significantly different
 
+    @property
+    def range_spans_ranks(self) -> bool:
+        """Whether the plausible rank range is more than the one rank: then it is printed with the rank."""
+        return self.best != self.worst
+
     def to_dict(self) -> dict[str, Any]:
         return {"dealer_id": self.dealer_id, "rank": self.rank, **self.score.to_dict(),
-                "best": self.best, "worst": self.worst, "overlaps": list(self.overlaps)}
+                "best": self.best, "worst": self.worst, "range_spans_ranks": self.range_spans_ranks,
+                "overlaps": list(self.overlaps)}
 
 
 @dataclass(frozen=True)
@@ -91,7 +210,7 @@ class Leaderboard:
 
 
 def leaderboard(entries: Iterable[tuple[DealerId, WaveScore]], min_ranked: int = MIN_RANKED_AUDITS) -> Leaderboard:
-    """Ranked dealers by mean (desc, then dealer id); equal means share a rank ("1, 2, 2, 4").
+    """Ranked dealers by printed mean (desc, then dealer id); equal printed means share a rank ("1, 2, 2, 4").
 
     Dealers with n < min_ranked (or no score) are listed apart by dealer id, never ranked.
     Rank ranges follow DESIGN 4. `overlaps` lists the dealers whose [lo, hi] intervals overlap
@@ -101,7 +220,7 @@ def leaderboard(entries: Iterable[tuple[DealerId, WaveScore]], min_ranked: int =
     """
     entries = list(entries)
     ranked = sorted(((d, s) for d, s in entries if s.mean is not None and s.n >= max(min_ranked, 1)),
-                    key=lambda e: (-e[1].mean, e[0]))  # type: ignore[operator]
+                    key=lambda e: (-e[1].printed, e[0]))  # type: ignore[operator]
     ranked_ids = {d for d, _ in ranked}
     insufficient = sorted((UnrankedDealer(d, s) for d, s in entries if d not in ranked_ids),
                           key=lambda u: u.dealer_id)  # type: ignore[arg-type, return-value]
@@ -113,9 +232,11 @@ def leaderboard(entries: Iterable[tuple[DealerId, WaveScore]], min_ranked: int =
     rows = tuple(
         RankedDealer(
             dealer_id=dealer_id,
-            rank=1 + sum(other.mean > score.mean for _, other in ranked),  # type: ignore[operator]
+            rank=1 + sum(other.printed > score.printed for _, other in ranked),  # type: ignore[operator]
             score=score,
-            best=ranges[i][0],
+            # The shared rank of printed-equal means stays inside the range even where their
+            # (very narrow) intervals do not overlap; `worst` is never below the rank.
+            best=min(ranges[i][0], 1 + sum(other.printed > score.printed for _, other in ranked)),  # type: ignore[operator]
             worst=ranges[i][1],
             overlaps=tuple(ranked[j][0] for j in range(count)
                            if j != i and bounds[i][0] <= bounds[j][1] and bounds[j][0] <= bounds[i][1]),
@@ -128,18 +249,31 @@ def leaderboard(entries: Iterable[tuple[DealerId, WaveScore]], min_ranked: int =
 
 @dataclass(frozen=True)
 class ItemGap:
-    """Mean points lost by an item over a scope's n audits, failed in `failed` of them."""
+    """An item over a scope's n audits: mean points lost raw (L) and to knock-outs (K), failed
+    (r < 1) in `failed` of them; fully met (r = 1), partly met (0 < r < 1) and not met (r = 0)
+    counted over the audits where the item was scored (not excluded)."""
 
     mean_points_lost: float
     failed: int
     n: int
+    mean_knockout_cost: float = 0.0
+    fully_met: int = 0
+    partly_met: int = 0
+    not_met: int = 0
+
+    @property
+    def total(self) -> float:
+        """L + K: what the item cost the scope's mean score."""
+        return self.mean_points_lost + self.mean_knockout_cost
 
     @property
     def failure_rate(self) -> float:
         return self.failed / self.n if self.n else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mean_points_lost": self.mean_points_lost, "failed": self.failed, "n": self.n}
+        return {"mean_points_lost": self.mean_points_lost, "mean_knockout_cost": self.mean_knockout_cost,
+                "mean_points_lost_total": self.total, "failed": self.failed, "n": self.n,
+                "fully_met": self.fully_met, "partly_met": self.partly_met, "not_met": self.not_met}
 
 
 def _scored(score_dicts: Iterable[ScoreDict]) -> list[ScoreDict]:
@@ -147,31 +281,60 @@ def _scored(score_dicts: Iterable[ScoreDict]) -> list[ScoreDict]:
     return [s for s in score_dicts if s["overall_raw"] is not None]
 
 
+def _knockout_cost(score: ScoreDict) -> Mapping[str, float]:
+    # Scores stored before knock-out costs existed carry none.
+    return score.get("knockout_cost", {})
+
+
 def item_gaps(score_dicts: Iterable[ScoreDict]) -> dict[str, ItemGap]:
-    """Gaps of one scope (a dealer's audits); n = number of scored audits, items matched by key."""
+    """Gaps of one scope (a dealer's audits); n = number of scored audits, items matched by key.
+
+    Σ L = 100 − mean O_raw and Σ (L + K) = 100 − mean O over the scope."""
     audits = _scored(score_dicts)
     keys: dict[str, None] = {}
     for audit in audits:
         keys.update(dict.fromkeys(audit["points_lost"]))
+        keys.update(dict.fromkeys(_knockout_cost(audit)))
     failed = [set(audit["failed"]) for audit in audits]
     n = len(audits)
+
+    def ratios(key: str) -> list[float]:
+        return [a["ratios"][key] for a in audits if key in a["ratios"]]
+
     return {key: ItemGap(mean_points_lost=fsum(a["points_lost"].get(key, 0.0) for a in audits) / n,
-                         failed=sum(key in f for f in failed), n=n)
+                         failed=sum(key in f for f in failed), n=n,
+                         mean_knockout_cost=fsum(_knockout_cost(a).get(key, 0.0) for a in audits) / n,
+                         fully_met=sum(r >= 1 for r in ratios(key)),
+                         partly_met=sum(0 < r < 1 for r in ratios(key)),
+                         not_met=sum(r <= 0 for r in ratios(key)))
             for key in keys}
 
 
 def scope_gaps_from_dealers(per_dealer_gaps: Iterable[Mapping[str, ItemGap]]) -> dict[str, ItemGap]:
-    """Region/nation gaps: mean over dealers of each dealer's mean (a dealer without the item
-    counts 0), failures and audits summed. Dealers without a scored audit (no gaps) are left out."""
+    """Region/nation gaps: mean over dealers of each dealer's means (a dealer without the item
+    counts 0), counts and audits summed. Dealers without a scored audit (no gaps) are left out."""
     dealers = [gaps for gaps in per_dealer_gaps if gaps]
     keys: dict[str, None] = {}
     for gaps in dealers:
         keys.update(dict.fromkeys(gaps))
     n = sum(next(iter(gaps.values())).n for gaps in dealers)
-    return {key: ItemGap(
-                mean_points_lost=fsum(g[key].mean_points_lost if key in g else 0.0 for g in dealers) / len(dealers),
-                failed=sum(g[key].failed for g in dealers if key in g), n=n)
+
+    def mean_of(key: str, field: str) -> float:
+        return fsum(getattr(g[key], field) if key in g else 0.0 for g in dealers) / len(dealers)
+
+    def count(key: str, field: str) -> int:
+        return sum(getattr(g[key], field) for g in dealers if key in g)
+
+    return {key: ItemGap(mean_points_lost=mean_of(key, "mean_points_lost"), failed=count(key, "failed"), n=n,
+                         mean_knockout_cost=mean_of(key, "mean_knockout_cost"),
+                         fully_met=count(key, "fully_met"), partly_met=count(key, "partly_met"),
+                         not_met=count(key, "not_met"))
             for key in keys}
+
+
+def drives(dealer_gap: ItemGap | None, scope_gap: ItemGap) -> bool:
+    """A dealer drives a region gap only when the item cost it more (L + K) than it cost the region."""
+    return dealer_gap is not None and dealer_gap.total > scope_gap.total
 
 
 def failed_knockouts(score_dicts: Iterable[ScoreDict]) -> list[str]:
@@ -203,15 +366,14 @@ class GapRow:
 def worst_gaps(dealer_gaps: Mapping[str, ItemGap], region_gaps: Mapping[str, ItemGap] | None,
                nation_gaps: Mapping[str, ItemGap] | None, knockout_items: Iterable[str],
                item_info: Mapping[str, Mapping[str, Any]], top: int | None = 10) -> list[GapRow]:
-    """The scope's worst gaps: failed knock-outs first, then mean points lost, failure rate, key.
+    """The scope's worst gaps: failed knock-outs first, then mean points lost L + K, failure rate, key.
 
     Only items failed at least once in the scope are gaps. `dealer_gaps` is the scope's own
     figures (a region's own gaps for the region report, with `region_gaps=None`).
     """
     knockouts = set(knockout_items)
     keys = [key for key, gap in dealer_gaps.items() if gap.failed > 0 or key in knockouts]
-    keys.sort(key=lambda k: (k not in knockouts, -dealer_gaps[k].mean_points_lost,
-                             -dealer_gaps[k].failure_rate, k))
+    keys.sort(key=lambda k: (k not in knockouts, -dealer_gaps[k].total, -dealer_gaps[k].failure_rate, k))
     return [GapRow(item=key, info=item_info.get(key, {}), knockout=key in knockouts, gap=dealer_gaps[key],
                    region=(region_gaps or {}).get(key), nation=(nation_gaps or {}).get(key))
             for key in keys[:top]]

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from ..constants import REPORT_LANGUAGES
 from ..limits import CODE_RULE, is_code
+from ..errors import NotFound
 from ..models import Dealer, Region, ReportFile
-from .scorecards import WaveData, WaveFigures, dealer_scorecard, region_leaderboard
+from .figures import WaveData, WaveFigures, dealer_scorecard, region_leaderboard
 
 
 
@@ -24,6 +25,7 @@ class ReportSource:
     """What one PDF will show, and what it is made from."""
     kind: str
     wave_id: int
+    program: str  # the checklist key: a report shows one program (DESIGN 2)
     dealer: Dealer | None
     region: Region
     lang: str
@@ -34,7 +36,7 @@ class ReportSource:
     @property
     def key(self) -> str:
         subject = f"dealer-{self.dealer.code}" if self.dealer else f"region-{self.region.code}"
-        return f"{self.kind}:{subject}:{self.lang}"
+        return f"{self.kind}:{subject}:{self.program}:{self.lang}"
 
     @property
     def file_name(self) -> str:
@@ -45,8 +47,8 @@ class ReportSource:
         if bad or self.lang not in REPORT_LANGUAGES:
             raise UnsafeFileName(f"cannot name a report file after {bad or self.lang!r}: codes must be {CODE_RULE}")
         if self.dealer is not None:
-            return f"{self.region.code}/scorecard-{self.dealer.code}-{self.lang}.pdf"
-        return f"{self.region.code}/region-report-{self.region.code}-{self.lang}.pdf"
+            return f"{self.region.code}/scorecard-{self.dealer.code}-{self.program}-{self.lang}.pdf"
+        return f"{self.region.code}/region-report-{self.region.code}-{self.program}-{self.lang}.pdf"
 
 
 class UnsafeFileName(ValueError):
@@ -73,22 +75,30 @@ def _versions(data: WaveData, dealer_ids: Iterable[int]) -> list[list[Any]]:
     return [[str(a.audit_id), a.version] for d in dealer_ids for a in data.dealer_audits(d)]
 
 
+def _program(data: WaveData) -> str:
+    if data.program is None:
+        raise NotFound(f"wave {data.wave.code} has no audits: there is no report to make")
+    return data.program
+
+
 def dealer_source(data: WaveData, figures: WaveFigures, dealer: Dealer, lang: str, templates: str) -> ReportSource:
     card = dealer_scorecard(data, dealer, figures)
-    return ReportSource("dealer_scorecard", data.wave.id, dealer, data.regions[dealer.region_id], lang, card,
+    return ReportSource("dealer_scorecard", data.wave.id, _program(data), dealer, data.regions[dealer.region_id],
+                        lang, card,
                         _versions(data, [dealer.id]), _digest("dealer_scorecard", lang, card, templates))
 
 
 def region_source(data: WaveData, figures: WaveFigures, region: Region, lang: str, templates: str) -> ReportSource:
     board = region_leaderboard(data, region, figures)
-    return ReportSource("region_report", data.wave.id, None, region, lang, board,
+    return ReportSource("region_report", data.wave.id, _program(data), None, region, lang, board,
                         _versions(data, data.dealer_ids_in(region.id)),
                         _digest("region_report", lang, board, templates))
 
 
 def wave_sources(data: WaveData, *, langs: Iterable[str], templates: str,
                  region_ids: Iterable[int] | None = None) -> list[ReportSource]:
-    """Every region report and dealer scorecard of the wave (dealers with published audits in it)."""
+    """Every region report and dealer scorecard of the wave's program `data` (dealers with published
+    audits of it)."""
     figures = WaveFigures(data)
     wanted = set(region_ids) if region_ids is not None else None
     langs = list(langs)
@@ -128,7 +138,7 @@ def store_rendering(session: Session, source: ReportSource, pdf: bytes, report_d
         with os.fdopen(fd, "wb") as out:
             out.write(pdf)
         os.replace(temp, target)
-    row = ReportFile(kind=source.kind, wave_id=source.wave_id, dealer_id=source.dealer.id if source.dealer else None,
+    row = ReportFile(kind=source.kind, wave_id=source.wave_id, program=source.program, dealer_id=source.dealer.id if source.dealer else None,
                      region_id=source.region.id, lang=source.lang, content_digest=source.content_digest, sha256=sha,
                      size=len(pdf), score_versions=source.score_versions)
     session.add(row)

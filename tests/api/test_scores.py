@@ -107,9 +107,16 @@ def test_dealer_scorecard_numbers(client, program, make_user, auth_for):
     mixed = (2 * 250 / 3 + 87.5) / 3
     assert math.isclose(card["score"]["mean"], (100 + mixed) / 2)
     assert card["score"]["n"] == 2
-    # 90% t-interval with 1 degree of freedom: half-width = 6.313751514675 · s/√2, s = |100 − mixed|/√2
-    half = 6.313751514675 * (abs(100 - mixed) / math.sqrt(2)) / math.sqrt(2)
+    # Pooled within-dealer SD of the wave (a: 100, mixed; b: poor, mixed; c: mixed, mixed; lonely has n = 1):
+    # s_p² = ((100 − mixed)²/2 + (mixed − poor)²/2 + 0) / (6 − 3), df = 3, t(0.95, 3) = 2.353363434801823;
+    # half-width t·s_p/√2 (a's own SD alone would give t(0.95, 1) = 6.31 times its own SD)
+    poor = 25 / 3
+    s_p = math.sqrt(((100 - mixed) ** 2 / 2 + (mixed - poor) ** 2 / 2) / 3)
+    half = 2.353363434801823 * s_p / math.sqrt(2)
     assert math.isclose(card["score"]["lo"], card["score"]["mean"] - half, rel_tol=1e-9)
+    assert card["score"]["hi"] == 100.0  # clipped
+    assert card["score"]["spread"]["df"] == 3 and math.isclose(card["score"]["spread"]["sd"], s_p, rel_tol=1e-12)
+    assert card["score"]["printed"] == round((100 + mixed) / 2, 1)
     # region north: dealers a (ranked), b (ranked), lonely (1 audit → insufficient, but its mean still counts
     # in the region mean: each dealer once)
     b_mean = ((2 * 0 + 25) / 3 + mixed) / 2

@@ -42,11 +42,11 @@ def load_sample() -> Callable[[str], dict[str, Any]]:
 
 @pytest.fixture
 def scorecard_data() -> dict[str, Any]:
-    """A dealer scorecard as services.scorecards.dealer_scorecard() makes it (a fresh copy)."""
+    """A dealer scorecard as services.figures.dealer_scorecard() makes it (a fresh copy)."""
     return _load("scorecard")
 
 
 @pytest.fixture
 def region_data() -> dict[str, Any]:
-    """A region report as services.scorecards.region_leaderboard() makes it (a fresh copy)."""
+    """A region report as services.figures.region_leaderboard() makes it (a fresh copy)."""
     return _load("region")

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import select
 
 from auditapp.demo.seed import SHOPPERS, seed_demo
-from auditapp.models import Answer, Audit, Dealer, ReportFile, Wave
+from auditapp.models import Answer, Audit, ChecklistVersion, Dealer, ReportFile, Wave
 
 ROOT = Path(__file__).resolve().parents[2]
 WAVE = "2026-Q3"
@@ -70,7 +70,20 @@ def independent_score(checklist: dict[str, Any], answers: dict[str, dict[str, An
     overall = 0.0 if audit_knockout else sum(sections[k][0] * s for k, s in reported.items()) / total_w
     lost = {key: 100 * (sw / total_w) * (w / sum(x for _, x, _ in items)) * (1 - r)
             for sw, items in sections.values() for key, w, r in items}
-    return {"overall": overall, "overall_raw": overall_raw, "points_lost": lost,
+    # Knock-out cost: a knocked-out section's raw points of the overall, shared by its failed section
+    # knock-outs; an audit knock-out takes what the section knock-outs left, shared likewise.
+    section_of = {i["key"]: (s["key"], i.get("critical", "none")) for s in checklist["sections"] for i in s["items"]}
+    cost: dict[str, float] = {}
+    for key in failed_knockouts:
+        section, scope = section_of[key]
+        if scope == "section":
+            sharing = [k for k in failed_knockouts if section_of[k] == (section, "section")]
+            cost[key] = sections[section][0] / total_w * raw[section] / len(sharing)
+        else:
+            sharing = [k for k in failed_knockouts if section_of[k][1] == "audit"]
+            left = sum(sections[k][0] * s for k, s in reported.items()) / total_w
+            cost[key] = left / len(sharing)
+    return {"overall": overall, "overall_raw": overall_raw, "points_lost": lost, "knockout_cost": cost,
             "failed": {k for _, items in sections.values() for k, _, r in items if r < 1},
             "knockouts": failed_knockouts}
 
@@ -110,40 +123,39 @@ def test_demo_scorecards_show_the_independently_computed_figures(app, db_session
     for dealer in dealers:
         audits = db_session.scalars(select(Audit).where(Audit.dealer_id == dealer.id, Audit.wave_id == wave.id,
                                                         Audit.status == "published")).all()
-        if not audits:
-            continue
-        scores = []
-        # One scorecard per dealer and wave, over all its audits whatever the program, until figures are
-        # made per program (DESIGN 2): the expectation follows the reports as they are rendered today.
-        for audit in audits:
-            rows = db_session.scalars(select(Answer).where(Answer.audit_id == audit.id)).all()
-            answers = {a.item_key: ({"na": True} if a.na else {"value": a.value} if a.value is not None else {})
-                       for a in rows}
-            version = audit.checklist_version
-            scores.append(independent_score(documents[(version.key, version.version)], answers))
-        headline = mean(s["overall"] for s in scores)
-        text = pdf_text(next(tmp_path.rglob(f"scorecard-{dealer.code}-en.pdf")))
-        flat = squash(text)
-        assert f"{headline:.1f}" in text, (dealer.code, headline)
-        assert squash(f"n = {len(scores)}") in flat
-        # Worst gaps: failed knock-outs first, then mean points lost (an excluded item counts 0), then
-        # failure rate; only items failed at least once.
-        knockouts = {k for s in scores for k in s["knockouts"]}
-        failed = {k for s in scores for k in s["failed"]}
-        gaps = sorted(failed | knockouts, key=lambda k: (
-            k not in knockouts, -mean(s["points_lost"].get(k, 0.0) for s in scores),
-            -sum(k in s["failed"] for s in scores) / len(scores), k))[:10]
-        # The gaps table lists them in this order: each item's text (its first line in the table)
-        # is found after the previous one.
-        position = flat.find(squash("knock-outs first"))
-        assert position >= 0
-        for key in gaps:
-            found = flat.find(squash(items[key]["text"]["en"])[:24], position + 1)
-            assert found > position, (dealer.code, key, gaps)
-            position = found
-        for name in SHOPPERS:
-            assert name not in text
-        checked += 1
+        # One scorecard per dealer, wave and program: audits of different checklists are never averaged.
+        for program in sorted({a.checklist_version.key for a in audits}):
+            scores = []
+            for audit in (a for a in audits if a.checklist_version.key == program):
+                rows = db_session.scalars(select(Answer).where(Answer.audit_id == audit.id)).all()
+                answers = {a.item_key: ({"na": True} if a.na else {"value": a.value} if a.value is not None else {})
+                           for a in rows}
+                version = audit.checklist_version
+                scores.append(independent_score(documents[(version.key, version.version)], answers))
+            headline = mean(s["overall"] for s in scores)
+            text = pdf_text(next(tmp_path.rglob(f"scorecard-{dealer.code}-{program}-en.pdf")))
+            flat = squash(text)
+            assert f"{headline:.1f}" in text, (dealer.code, program, headline)
+            assert squash(f"n = {len(scores)}") in flat
+            # Worst gaps: failed knock-outs first, then mean points lost with knock-out cost (an excluded
+            # item counts 0), then failure rate; only items failed at least once.
+            knockouts = {k for s in scores for k in s["knockouts"]}
+            failed = {k for s in scores for k in s["failed"]}
+            gaps = sorted(failed | knockouts, key=lambda k: (
+                k not in knockouts,
+                -mean(s["points_lost"].get(k, 0.0) + s["knockout_cost"].get(k, 0.0) for s in scores),
+                -sum(k in s["failed"] for s in scores) / len(scores), k))[:10]
+            # The gaps table lists them in this order: each item's text (its first line in the table)
+            # is found after the previous one.
+            position = flat.find(squash("knock-outs first"))
+            assert position >= 0
+            for key in gaps:
+                found = flat.find(squash(items[key]["text"]["en"])[:24], position + 1)
+                assert found > position, (dealer.code, program, key, gaps)
+                position = found
+            for name in SHOPPERS:
+                assert name not in text
+            checked += 1
     assert checked >= 5
 
 
@@ -158,8 +170,8 @@ def test_rendering_again_skips_unchanged_reports_and_keeps_each_with_its_score_v
     stored = db_session.scalars(select(ReportFile)).all()
     assert {r.kind for r in stored} == {"dealer_scorecard", "region_report"}
     card = next(r for r in stored if r.kind == "dealer_scorecard")
-    audits = db_session.scalars(select(Audit.id).where(Audit.dealer_id == card.dealer_id,
-                                                       Audit.wave_id == card.wave_id)).all()
+    audits = db_session.scalars(select(Audit.id).join(ChecklistVersion).where(
+        Audit.dealer_id == card.dealer_id, Audit.wave_id == card.wave_id, ChecklistVersion.key == card.program)).all()
     assert sorted(a for a, _ in card.score_versions) == sorted(str(a) for a in audits)
     assert all(v == 1 for _, v in card.score_versions)
 
@@ -192,9 +204,16 @@ def test_email_sends_each_manager_their_region_report_and_dealer_scorecards(app,
     assert east["From"] == "reports@auditapp.test" and "华东区" in str(email.header.make_header(
         email.header.decode_header(east["Subject"])))
     names = sorted(part.get_filename() for part in east.walk() if part.get_filename())
-    assert names == ["region-report-EAST-zh.pdf", "scorecard-EA01-zh.pdf", "scorecard-EA02-zh.pdf",
-                     "scorecard-EA03-zh.pdf"]
-    pdf = next(part for part in east.walk() if part.get_filename() == "scorecard-EA01-zh.pdf")
+    # One region report per program the region ran, one scorecard per dealer and program it has results in.
+    wave = db_session.scalar(select(Wave).where(Wave.code == WAVE))
+    published = db_session.execute(select(Dealer.code, ChecklistVersion.key).select_from(Audit)
+                                   .join(Dealer).join(ChecklistVersion)
+                                   .where(Audit.wave_id == wave.id, Audit.status == "published",
+                                          Dealer.code.like("EA%")).distinct()).all()
+    assert {"sales_visit", "phone_enquiry"} <= {program for _, program in published}
+    assert names == sorted({f"region-report-EAST-{program}-zh.pdf" for _, program in published}
+                           | {f"scorecard-{code}-{program}-zh.pdf" for code, program in published})
+    pdf = next(part for part in east.walk() if part.get_filename() == "scorecard-EA01-sales_visit-zh.pdf")
     assert pdf.get_payload(decode=True).startswith(b"%PDF")
 
 

@@ -1,6 +1,6 @@
 """PDF reports (DESIGN 9): content, language, fonts, strictness and the URL fetcher.
 
-The samples in data/ are the dicts services.scorecards makes for the real sales_visit checklist
+The samples in data/ are the dicts services.figures makes for the real sales_visit checklist
 (trimmed); each language is rendered once per module and read back with pdftotext and pdffonts.
 """
 from __future__ import annotations
@@ -635,7 +635,7 @@ def test_number_formatting() -> None:
 
 
 def test_band_thresholds_match_the_scorecards() -> None:
-    from auditapp.services.scorecards import band_of
+    from auditapp.services.figures import band_of
 
     for score in (None, 0.0, 69.99, 70.0, 84.99, 85.0, 100.0):
         assert charts.band_of(score) == band_of(score)

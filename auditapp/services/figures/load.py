@@ -1,0 +1,216 @@
+"""Reading one program of a wave: the queries, turned into typed records (a fixed number of queries).
+
+Everything a dealer scorecard or a region leaderboard shows comes from the latest score version of
+each published audit (DESIGN 4, 6) of one checklist key: audits of different programs are never
+averaged together (DESIGN 2).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from ...errors import InvalidInput, NotFound
+from ...models import Audit, ChecklistVersion, Dealer, Dispute, Region, ScoreVersion, Wave
+from ...scoring import item_info_from_checklist, with_knockout_cost
+from ..checklists import checklist_of
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One published audit of the program with its latest score version."""
+
+    audit_id: uuid.UUID
+    dealer_id: int
+    shopper_id: int  # for the agency's dispute statistics only: never put in a dealer's data
+    region_id: int
+    score: dict[str, Any]
+    version: int
+    original_overall: float | None
+    visited_at: datetime | None
+    published_at: datetime | None
+    revision_reason: str
+    revised_at: datetime
+
+
+@dataclass(frozen=True)
+class EarlierAudit:
+    """The reported overall of a published audit of the program in an earlier wave (trends, movers)."""
+
+    wave_id: int
+    dealer_id: int
+    region_id: int
+    overall: float | None
+
+
+@dataclass(frozen=True)
+class DisputeRecord:
+    id: int
+    audit_id: uuid.UUID
+    dealer_id: int
+    shopper_id: int
+    item_key: str
+    status: str
+    claim: str
+    requested_outcome: str
+    reason: str | None  # the latest decision's reason
+    filed_at: datetime
+    decided_at: datetime | None
+    escalated: bool
+    # The whole appeal stays visible (DESIGN 6): QA's decision, the escalation, the manager's decision.
+    qa_outcome: str | None = None
+    qa_reason: str | None = None
+    escalated_at: datetime | None = None
+    escalation_note: str | None = None
+    final_outcome: str | None = None
+    final_reason: str | None = None
+    override: dict[str, Any] | None = None
+    score_version: int | None = None
+
+
+@dataclass
+class WaveData:
+    """All published audits of one program in one wave, and the overalls of the program's earlier waves."""
+
+    wave: Wave
+    program: str | None  # the checklist key; None only for a wave that ran no program at all
+    program_title: dict[str, str]
+    audits: list[AuditRecord]
+    dealers: dict[int, Dealer]
+    regions: dict[int, Region]
+    item_info: dict[str, dict[str, Any]]
+    section_titles: dict[str, dict[str, str]]
+    earlier_waves: list[Wave]  # the earlier waves in which the program has published audits, oldest first
+    earlier_audits: list[EarlierAudit]
+    min_ranked: int
+    disputes: list[DisputeRecord] = field(default_factory=list)
+    _by_dealer: dict[int, list[AuditRecord]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for audit in self.audits:
+            self._by_dealer.setdefault(audit.dealer_id, []).append(audit)
+
+    def dealer_audits(self, dealer_id: int) -> list[AuditRecord]:
+        return self._by_dealer.get(dealer_id, [])
+
+    def dealer_ids_in(self, region_id: int | None = None) -> list[int]:
+        return sorted(d for d, dealer in self.dealers.items()
+                      if (region_id is None or dealer.region_id == region_id) and d in self._by_dealer)
+
+    def earlier_overalls(self, wave_id: int) -> dict[int, list[float | None]]:
+        """Per dealer, the overalls of its published audits of the program in an earlier wave."""
+        per_dealer: dict[int, list[float | None]] = {}
+        for audit in self.earlier_audits:
+            if audit.wave_id == wave_id:
+                per_dealer.setdefault(audit.dealer_id, []).append(audit.overall)
+        return per_dealer
+
+
+def wave_programs(session: Session, wave: Wave) -> list[str]:
+    """The checklist keys the wave runs: those of its audits, whatever their status."""
+    return list(session.scalars(
+        select(ChecklistVersion.key).join(Audit, Audit.checklist_version_id == ChecklistVersion.id)
+        .where(Audit.wave_id == wave.id).distinct().order_by(ChecklistVersion.key)))
+
+
+def _find_wave(session: Session, wave_code: str) -> Wave:
+    wave = session.scalar(select(Wave).where(Wave.code == wave_code))
+    if wave is None:
+        raise NotFound(f"no wave {wave_code!r}")
+    return wave
+
+
+def _chosen_program(wave: Wave, programs: list[str], program: str | None) -> str | None:
+    """The program asked for, or the wave's only one; a wave of several programs needs one named."""
+    listed = ", ".join(programs)
+    if program is None:
+        if len(programs) > 1:
+            raise InvalidInput(f"wave {wave.code} ran several programs ({listed}): choose one with program=",
+                               {"program": [f"required: one of {listed}"]})
+        return programs[0] if programs else None
+    if program not in programs:
+        runs = f"its programs: {listed}" if programs else "it has no audits yet"
+        raise InvalidInput(f"wave {wave.code} ran no program {program!r} ({runs})",
+                           {"program": [f"must be one of {listed}" if programs else "the wave has no audits"]})
+    return program
+
+
+def resolve_program(session: Session, wave_code: str, program: str | None) -> tuple[Wave, str | None]:
+    """The wave and the program its figures are read for (see `_chosen_program`)."""
+    wave = _find_wave(session, wave_code)
+    return wave, _chosen_program(wave, wave_programs(session, wave), program)
+
+
+def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | None = None) -> WaveData:
+    """Nine queries at most, whatever the number of dealers, audits, disputes and earlier waves.
+
+    `program` (a checklist key) is required when the wave ran more than one (InvalidInput otherwise).
+    """
+    wave, key = resolve_program(session, wave_code, program)
+    latest = (select(ScoreVersion.audit_id, func.max(ScoreVersion.version).label("version"))
+              .group_by(ScoreVersion.audit_id).subquery())
+    current = aliased(ScoreVersion)
+    first = aliased(ScoreVersion)
+
+    def published(*columns):
+        return (select(*columns)
+                .join(Dealer, Dealer.id == Audit.dealer_id)
+                .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
+                .join(latest, latest.c.audit_id == Audit.id)
+                .join(current, (current.audit_id == Audit.id) & (current.version == latest.c.version))
+                .where(Audit.status == "published", ChecklistVersion.key == key))
+
+    rows = session.execute(
+        published(Audit.id.label("audit_id"), Audit.dealer_id, Audit.shopper_id, Dealer.region_id,
+                  ChecklistVersion.id.label("version_id"), current.score, current.version,
+                  first.overall.label("original_overall"), Audit.visit_started_at.label("visited_at"),
+                  Audit.published_at, current.reason.label("revision_reason"),
+                  current.created_at.label("revised_at"))
+        .join(first, (first.audit_id == Audit.id) & (first.version == 1))
+        .where(Audit.wave_id == wave.id)
+        .order_by(Audit.visit_started_at, Audit.id)).all() if key is not None else []
+    version_ids = {row.version_id for row in rows}
+    checklists = {version.id: checklist_of(version) for version in session.scalars(
+        select(ChecklistVersion).where(ChecklistVersion.id.in_(version_ids)).order_by(ChecklistVersion.version))} \
+        if version_ids else {}
+    # Scores stored before knock-out costs existed get theirs from their checklist (history is never rewritten).
+    audits = [AuditRecord(audit_id=row.audit_id, dealer_id=row.dealer_id, shopper_id=row.shopper_id,
+                          region_id=row.region_id, score=with_knockout_cost(checklists[row.version_id], row.score),
+                          version=row.version, original_overall=row.original_overall, visited_at=row.visited_at,
+                          published_at=row.published_at, revision_reason=row.revision_reason,
+                          revised_at=row.revised_at) for row in rows]
+    # Trends and movers compare the same checklist key only (DESIGN 4), over waves that started earlier.
+    earlier = [EarlierAudit(row.wave_id, row.dealer_id, row.region_id, row.overall) for row in session.execute(
+        published(Audit.wave_id, Audit.dealer_id, Dealer.region_id, current.overall)
+        .join(Wave, Wave.id == Audit.wave_id)
+        .where(Wave.starts_on < wave.starts_on))] if key is not None else []
+    earlier_wave_ids = {a.wave_id for a in earlier}
+    waves = list(session.scalars(select(Wave).where(Wave.id.in_(earlier_wave_ids)).order_by(Wave.starts_on))) \
+        if earlier_wave_ids else []
+    dealers = {d.id: d for d in session.scalars(select(Dealer))}
+    regions = {r.id: r for r in session.scalars(select(Region))}
+    item_info: dict[str, dict[str, Any]] = {}
+    section_titles: dict[str, dict[str, str]] = {}
+    program_title = {"zh": key or "", "en": key or ""}
+    # Items are matched by key across versions; the newest version's wording wins.
+    for checklist in checklists.values():
+        item_info.update(item_info_from_checklist(checklist))
+        section_titles.update({s.key: s.title.to_dict() for s in checklist.sections})
+        program_title = checklist.title.to_dict()
+    disputes = [DisputeRecord(d.id, d.audit_id, d.dealer_id, shopper_id, d.item_key, d.status, d.claim,
+                              d.requested_outcome, d.final_reason or d.qa_reason, d.filed_at,
+                              d.final_decided_at or d.qa_decided_at, d.escalated_at is not None,
+                              d.qa_outcome, d.qa_reason, d.escalated_at, d.escalation_note, d.final_outcome,
+                              d.final_reason, d.override, d.score_version)
+                for d, shopper_id in session.execute(
+                    select(Dispute, Audit.shopper_id).join(Audit, Audit.id == Dispute.audit_id)
+                    .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
+                    .where(Audit.wave_id == wave.id, Audit.status == "published", ChecklistVersion.key == key)
+                    .order_by(Dispute.filed_at, Dispute.id))] if audits else []
+    return WaveData(wave=wave, program=key, program_title=program_title, audits=audits, dealers=dealers,
+                    regions=regions, item_info=item_info, section_titles=section_titles, earlier_waves=waves,
+                    earlier_audits=earlier, min_ranked=min_ranked, disputes=disputes)
