@@ -166,27 +166,34 @@ def wrap(text: str, size: float, max_width: float, max_lines: int = 2) -> list[s
     return lines or [""]
 
 
-def _label_lines(lab: Labeller, pair: tuple[str, str], width: float) -> list[tuple[str, float, str]]:
-    """(text, size, colour) lines of a label: one language, or Chinese above English."""
+def _label_lines(lab: Labeller, pair: tuple[str, str], width: float,
+                 both_lines: int = 1) -> list[tuple[str, float, str]]:
+    """(text, size, colour) lines of a label: one language (up to two lines), or Chinese above
+    English (``both_lines`` lines each)."""
     zh, en = pair
     if lab.lang == "zh":
         return [(line, LABEL_SIZE, INK) for line in wrap(zh, LABEL_SIZE, width)]
     if lab.lang == "en":
         return [(line, LABEL_SIZE, INK) for line in wrap(en, LABEL_SIZE, width)]
-    return ([(line, LABEL_SIZE, INK) for line in wrap(zh, LABEL_SIZE, width, 1)]
-            + [(line, SUB_SIZE, MUTED) for line in wrap(en, SUB_SIZE, width, 1)])
+    return ([(line, LABEL_SIZE, INK) for line in wrap(zh, LABEL_SIZE, width, both_lines)]
+            + [(line, SUB_SIZE, MUTED) for line in wrap(en, SUB_SIZE, width, both_lines)])
+
+
+LINE_GAP: Final = 2.0
+
+
+def _lines_height(lines: Sequence[tuple[str, float, str]]) -> float:
+    return sum(size for _, size, _ in lines) + LINE_GAP * (len(lines) - 1)
 
 
 def _draw_label(lines: list[tuple[str, float, str]], x: float, center_y: float,
                 anchor: str = "start", bold_first: bool = False) -> list[str]:
-    gap = 2.0
-    total = sum(size for _, size, _ in lines) + gap * (len(lines) - 1)
-    y = center_y - total / 2
+    y = center_y - _lines_height(lines) / 2
     out = []
     for index, (text, size, colour) in enumerate(lines):
         y += size
         out.append(_text(x, y - 1.2, text, size, anchor, colour, bold=bold_first and index == 0))
-        y += gap
+        y += LINE_GAP
     return out
 
 
@@ -242,12 +249,34 @@ def _mark(mark: str, x: float, cy: float, row_h: float) -> str:
     raise ValueError(f"unknown mark {mark!r}")
 
 
-def _legend_mark(mark: str, x: float, cy: float) -> str:
+KO_INK: Final = "#a3271b"  # the knock-out badge of the tables (report.css .ko-badge)
+UNCLEAR: Final = "#c3cad3"  # a change whose interval includes 0
+BADGE_SIZE: Final = 7.5
+
+
+def _ko_badge(lab: Labeller, x: float, cy: float, count: int | None = None) -> tuple[list[str], float]:
+    """The knock-out badge of the tables as SVG, starting at x: (elements, width)."""
+    text = lab.plain("ko") + (f" ×{count}" if count else "")
+    width = text_width(text, BADGE_SIZE) + 6
+    return ([f'<rect x="{_num(x)}" y="{_num(cy - 6)}" width="{_num(width)}" height="12" rx="1.6" '
+             f'fill="{KO_INK}"/>',
+             _text(x + width / 2, cy + 2.7, text, BADGE_SIZE, "middle", "#ffffff", bold=True)], width)
+
+
+def _legend_mark(mark: str, x: float, cy: float, lab: Labeller) -> tuple[list[str], float]:
+    """A legend's sample mark starting at x: (elements, width)."""
     if mark == "bar":
-        return _rect(x - 7, cy - 4, 14, 8, NAVY)
+        return [_rect(x, cy - 4, 14, 8, NAVY)], 14
+    if mark == "unclear":
+        return [_rect(x, cy - 4, 14, 8, UNCLEAR)], 14
+    if mark == "whisker":
+        return [_line(x, cy, x + 18, cy, INK, 1.2), _line(x, cy - 4, x, cy + 4, INK, 1.2),
+                _line(x + 18, cy - 4, x + 18, cy + 4, INK, 1.2)], 18
+    if mark == "ko":
+        return _ko_badge(lab, x, cy)
     if mark == "tick":
-        return _line(x, cy - 6, x, cy + 6, NATION_INK, 2.0)
-    return _mark(mark, x, cy, 16)
+        return [_line(x + 7, cy - 6, x + 7, cy + 6, NATION_INK, 2.0)], 14
+    return [_mark(mark, x + 7, cy, 16)], 14
 
 
 def _legend(lab: Labeller, items: Sequence[tuple[str, str]], x: float, y: float,
@@ -255,10 +284,11 @@ def _legend(lab: Labeller, items: Sequence[tuple[str, str]], x: float, y: float,
     """One legend line centred on y: (mark, label key) pairs, then the band zones if asked."""
     out = []
     for mark, key in items:
-        out.append(_legend_mark(mark, x + 7, y))
+        sample, mark_w = _legend_mark(mark, x, y, lab)
+        out += sample
         label = lab.plain(key)
-        out.append(_text(x + 18, y + 3.5, label, SMALL_SIZE, fill=INK))
-        x += 18 + text_width(label, SMALL_SIZE) + 16
+        out.append(_text(x + mark_w + 4, y + 3.5, label, SMALL_SIZE, fill=INK))
+        x += mark_w + 4 + text_width(label, SMALL_SIZE) + 16
     if zones:
         x += 8
         label = lab.plain("band")
@@ -273,6 +303,14 @@ def _legend(lab: Labeller, items: Sequence[tuple[str, str]], x: float, y: float,
 
 # --- comparison charts: bars (MOTs) and profile (dimensions) ----------------------------------------
 
+def _knockouts(row: Mapping[str, Any]) -> int | bool:
+    """A row's knock-out count (``True``: knocked out, count unknown; 0: none)."""
+    value = row.get("knockouts")
+    if value is True:
+        return True
+    return int(value or 0)
+
+
 def comparison_chart(rows: Sequence[Mapping[str, Any]], lab: Labeller, series: Sequence[Series] = DEALER_SERIES,
                      kind: str = "bars", width: float = CONTENT_WIDTH, short: bool = True) -> Markup:
     """Rows of {title: {zh, en}, <series fields>: score | None} on a 0–100 scale.
@@ -281,6 +319,10 @@ def comparison_chart(rows: Sequence[Mapping[str, Any]], lab: Labeller, series: S
     ``kind="profile"``: every series is a mark and each is joined across the rows by its own line
     (a SERVQUAL "snake" profile). The printed values and the difference between the first two
     series stand in columns on the right.
+
+    A row may carry ``knockouts``: the number of visits in which a knock-out zeroed that section
+    (``True`` when the count is not known). Such a row gets the knock-out badge at the end of its
+    label, and the chart a legend line for it.
     """
     if kind not in ("bars", "profile"):
         raise ValueError(f"kind must be 'bars' or 'profile', not {kind!r}")
@@ -300,7 +342,9 @@ def comparison_chart(rows: Sequence[Mapping[str, Any]], lab: Labeller, series: S
     plot_bottom = top + row_h * len(rows)
     axis_h = 16.0
     legend_y = plot_bottom + axis_h + 14
-    height = legend_y + 10
+    knocked_out = [_knockouts(row) for row in rows]
+    ko_legend_y = legend_y + 18 if any(knocked_out) else None
+    height = (ko_legend_y or legend_y) + 10
 
     out: list[str] = []
     # column heads
@@ -324,7 +368,14 @@ def comparison_chart(rows: Sequence[Mapping[str, Any]], lab: Labeller, series: S
         cy = top + row_h * (index + 0.5)
         if index:
             out.append(_line(0, top + row_h * index, plot_x0 - 6, top + row_h * index, "#e3e7ec", 0.6))
-        out += _draw_label(_label_lines(lab, lab.text_pair(row["title"], short), label_w), 0, cy)
+        title_w = label_w
+        if knocked_out[index]:
+            count = None if knocked_out[index] is True else int(knocked_out[index])
+            # right-aligned at the end of the label column, the title wraps before it
+            badge_w = _ko_badge(lab, 0, cy, count)[1]
+            out += _ko_badge(lab, label_w - badge_w, cy, count)[0]
+            title_w = label_w - badge_w - 6
+        out += _draw_label(_label_lines(lab, lab.text_pair(row["title"], short), title_w), 0, cy)
         first = row[series[0].field]
         if kind == "bars":
             if first is not None:
@@ -365,6 +416,8 @@ def comparison_chart(rows: Sequence[Mapping[str, Any]], lab: Labeller, series: S
         out += [_mark(mark, x, y, row_h) for x, y in points[s.field]]
     out.append(_line(plot_x0, plot_bottom, plot_x1, plot_bottom, RULE, 0.8))
     out += _legend(lab, [(m, s.legend) for s, m in zip(series, marks)], plot_x0 - 2, legend_y, zones=True)
+    if ko_legend_y is not None:
+        out += _legend(lab, [("ko", "ko_section_legend")], plot_x0 - 2, ko_legend_y)
     title = lab.plain("mot_title" if kind == "bars" else "dim_title")
     return _svg(width, height, out, title)
 
@@ -453,21 +506,69 @@ def interval_strip(mean: float | None, lo: float | None, hi: float | None, width
 
 # --- movers -------------------------------------------------------------------------------------------
 
+def _change_interval(mover: Mapping[str, Any]) -> tuple[float, float] | None:
+    lo, hi = mover.get("lo"), mover.get("hi")
+    return None if lo is None or hi is None else (float(lo), float(hi))
+
+
+def is_clear_change(mover: Mapping[str, Any]) -> bool:
+    """A mover's ``clear`` flag, or else: clear unless its interval includes 0 (DESIGN 4)."""
+    if mover.get("clear") is not None:
+        return bool(mover["clear"])
+    interval = _change_interval(mover)
+    return interval is None or not interval[0] <= 0 <= interval[1]
+
+
+def _axis_step(extent: float, ticks_per_side: int = 4) -> int:
+    """The smallest round step that reaches ``extent`` in at most ``ticks_per_side`` ticks."""
+    for step in (5, 10, 20, 25, 50):
+        if math.ceil(extent / step) <= ticks_per_side:
+            return step
+    return 50
+
+
 def movers_chart(movers: Sequence[Mapping[str, Any]], lab: Labeller, width: float = CONTENT_WIDTH) -> Markup:
-    """Change of each dealer's score since the previous wave, as bars left (down) or right (up)."""
+    """Change of each dealer's score since the previous wave, as bars left (down) or right (up).
+
+    A mover is {dealer: {code, name}, previous, current, change, previous_wave} and may carry
+    ``lo``/``hi``: the 90% interval of the change, drawn as a whisker over the bar; ``clear``:
+    ``False`` for "no clear change" (default: the interval includes 0), drawn in grey; and
+    ``n_previous``/``n_current``: the visits on each side, printed under the two scores.
+    """
     both = lab.lang == "both"
-    row_h = 31.0 if both else 23.0
-    label_w = 200.0
-    values_w = 150.0
+    label_w = 212.0
+    code_w = 46.0
+    values_w = 112.0
+    text_room = 40.0  # beyond the axis ends, for the printed change
     head_h = 28.0 if both else 18.0
-    plot_x0, plot_x1 = label_w + 16, width - values_w - 16
-    span = max([5.0] + [abs(m["change"]) for m in movers])
-    span = math.ceil(span / 5) * 5
+    plot_x0, plot_x1 = label_w + 12, width - values_w - 12
     centre = (plot_x0 + plot_x1) / 2
-    scale = (plot_x1 - plot_x0) / 2 / span
+    extent = [5.0]
+    for mover in movers:
+        extent.append(abs(mover["change"]))
+        interval = _change_interval(mover)
+        if interval:
+            extent += [abs(interval[0]), abs(interval[1])]
+    step = _axis_step(max(extent))
+    span = math.ceil(max(extent) / step) * step  # a whole number of steps: 0 is a tick
+    scale = ((plot_x1 - plot_x0) / 2 - text_room) / span
+    with_n = any(m.get("n_previous") is not None or m.get("n_current") is not None for m in movers)
+
+    # Rows are as tall as their labels: a long dealer name wraps instead of running over the rules.
+    labels = [_label_lines(lab, lab.text_pair(m["dealer"]["name"]), label_w - code_w, both_lines=2)
+              for m in movers]
+    values_h = LABEL_SIZE + (LINE_GAP + SMALL_SIZE if with_n else 0)
+    base_h = 31.0 if both else 23.0
+    heights = [max(base_h, _lines_height(lines) + 9, values_h + 9) for lines in labels]
     top = head_h + 4
-    bottom = top + row_h * len(movers)
-    height = bottom + 22
+    bottom = top + sum(heights)
+    legend = []
+    if any(_change_interval(m) for m in movers):
+        legend.append(("whisker", "change_interval"))
+    if any(not is_clear_change(m) for m in movers):
+        legend.append(("unclear", "no_clear_change"))
+    height = bottom + 22 + (18 if legend else 0)
+
     out: list[str] = []
     previous_wave = movers[0]["previous_wave"] if movers else ""
     current_zh, current_en = lab.pair("current")
@@ -477,33 +578,49 @@ def movers_chart(movers: Sequence[Mapping[str, Any]], lab: Labeller, width: floa
     out += _draw_label([(t, s, MUTED) for t, s, _ in _label_lines(lab, lab.pair("change"), 120)],
                        centre, head_h / 2 + 1, anchor="middle")
     out.append(_line(0, head_h + 2, width, head_h + 2, RULE, 0.8))
-    step = 5 if span <= 15 else 10 if span <= 40 else 20
-    for tick in range(-int(span), int(span) + 1, step):
+    for tick in range(-span, span + 1, step):
         x = centre + tick * scale
         out.append(_line(x, top, x, bottom, "#e6e9ee" if tick else INK, 0.6 if tick else 1.0))
         label = "0" if tick == 0 else f"+{tick}" if tick > 0 else f"−{-tick}"
         out.append(_text(x, bottom + 12, label, SMALL_SIZE, "middle", MUTED))
-    for index, mover in enumerate(movers):
-        cy = top + row_h * (index + 0.5)
+    y = top
+    for index, (mover, lines, row_h) in enumerate(zip(movers, labels, heights)):
+        cy = y + row_h / 2
         if index:
-            out.append(_line(0, top + row_h * index, width, top + row_h * index, "#eef0f3", 0.6))
-        dealer = mover["dealer"]
-        name = lab.text_pair(dealer["name"])
-        lines = _label_lines(lab, (f"{name[0]}", f"{name[1]}"), label_w - 52)
-        out.append(_text(0, cy + 3.5, dealer["code"], SMALL_SIZE, fill=MUTED))
-        out += _draw_label(lines, 48, cy)
+            out.append(_line(0, y, width, y, "#eef0f3", 0.6))
+        y += row_h
+        out.append(_text(0, cy + 3.5, mover["dealer"]["code"], SMALL_SIZE, fill=MUTED))
+        out += _draw_label(lines, code_w, cy)
         change = mover["change"]
+        clear = is_clear_change(mover)
         bar_w = abs(change) * scale
+        bar_colour = (NAVY if change >= 0 else LOSS) if clear else UNCLEAR
+        out.append(_rect(centre if change >= 0 else centre - bar_w, cy - 5.5, bar_w, 11, bar_colour))
+        reach = change
+        interval = _change_interval(mover)
+        if interval:
+            lo_x, hi_x = centre + interval[0] * scale, centre + interval[1] * scale
+            out += [_line(lo_x, cy, hi_x, cy, INK, 1.2), _line(lo_x, cy - 4.5, lo_x, cy + 4.5, INK, 1.2),
+                    _line(hi_x, cy - 4.5, hi_x, cy + 4.5, INK, 1.2)]
+            reach = max(change, interval[1]) if change >= 0 else min(change, interval[0])
+        text_colour = (INK if change >= 0 else LOSS) if clear else MUTED
         if change >= 0:
-            out.append(_rect(centre, cy - 5.5, bar_w, 11, NAVY))
-            out.append(_text(centre + bar_w + 4, cy + 3.8, fmt(change, signed=True), LABEL_SIZE, "start", INK, True))
+            out.append(_text(centre + reach * scale + 4, cy + 3.8, fmt(change, signed=True), LABEL_SIZE,
+                             "start", text_colour, clear))
         else:
-            out.append(_rect(centre - bar_w, cy - 5.5, bar_w, 11, LOSS))
-            out.append(_text(centre - bar_w - 4, cy + 3.8, fmt(change, signed=True), LABEL_SIZE, "end", LOSS, True))
-        out.append(_text(width - 4, cy + 3.8, f"{fmt(mover['previous'])} → {fmt(mover['current'])}",
+            out.append(_text(centre + reach * scale - 4, cy + 3.8, fmt(change, signed=True), LABEL_SIZE,
+                             "end", text_colour, clear))
+        scores_y = cy + 3.8 - ((LINE_GAP + SMALL_SIZE) / 2 if with_n else 0)
+        out.append(_text(width - 4, scores_y, f"{fmt(mover['previous'])} → {fmt(mover['current'])}",
                          LABEL_SIZE, "end", INK))
+        if with_n:
+            n_text = "n = {} → {}".format(*("–" if mover.get(k) is None else mover[k]
+                                             for k in ("n_previous", "n_current")))
+            out.append(_text(width - 4, scores_y + LINE_GAP + SMALL_SIZE + 1, n_text, SMALL_SIZE - 0.5, "end", MUTED))
+    if legend:
+        out += _legend(lab, legend, 0, bottom + 34)
     return _svg(width, height, out, lab.plain("movers_title"))
 
 
 __all__ = ["CONTENT_WIDTH", "DEALER_SERIES", "REGION_SERIES", "Series", "band_of", "comparison_chart", "fmt",
-           "interval_strip", "movers_chart", "text_width", "trend_chart", "wrap"]
+           "interval_strip", "is_clear_change", "movers_chart", "text_width", "trend_chart", "wrap"]

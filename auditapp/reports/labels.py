@@ -216,6 +216,36 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "legend_region": ("区域", "Region"),
     "legend_nation": ("全国", "Nation"),
     "page_of": ("第 {page} 页，共 {pages} 页", "Page {page} of {pages}"),
+    # knock-outs: what they cost (DESIGN 4, 9)
+    "ko_headline_one": ("{score}：因 1 项否决项失去 {points} 分（“{item}”，暗访 {visit}）",
+                        "{score}: {points} points lost to one knock-out (\"{item}\", visit {visit})"),
+    "ko_headline_many": ("{score}：因 {n} 项否决项共失去 {points} 分（{items}）",
+                         "{score}: {points} points lost to {n} knock-outs ({items})"),
+    "ko_headline_part": ("“{item}”，暗访 {visit}，{points} 分", "\"{item}\", visit {visit}: {points}"),
+    "ko_section_legend": ("否决项使该环节记 0 分（暗访次数）", "section zeroed by a knock-out (visits)"),
+    # movers with their intervals (DESIGN 4)
+    "change_interval": ("变化的 90% 置信区间", "90% interval of the change"),
+    "no_clear_change": ("无明显变化（区间含 0）", "no clear change (interval includes 0)"),
+}
+
+# Phrases a line must not split, per label and language: Chinese words (a line may otherwise break
+# between any two ideographs, "区|间"), numbers with their unit, and ranges ("0.0–|100.0").
+# The Labeller wraps them in a non-breaking span when it prints a label as markup.
+KEEP_TOGETHER: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "visits_n": (("n = {n}", "次暗访"), ("n = {n}",)),
+    "visit_n1": (("n = 1", "次暗访"), ("n = 1",)),
+    "interval": (("置信区间", "{lo}–{hi}"), ("{lo}–{hi}",)),
+    "no_interval": (("n = 1", "无置信区间"), ("n = 1",)),
+    "rank_of_range": (("第 {rank} 名", "共 {of} 家", "可能区间", "第 {best}–{worst} 名"),
+                      ("rank {rank} of {of}", "{best}–{worst}")),
+    "rank_range": (("可能区间", "第 {best}–{worst} 名"), ("{best}–{worst}",)),
+    "insufficient_rank": (("样本不足", "n < {min}", "不参与排名"), ("n < {min}",)),
+    "dealers_n": (("家经销商",), ()),
+    "audits_n": (("次暗访",), ()),
+    "insufficient_n": (("样本不足", "不排名"), ()),
+    "ko_headline_one": (("{points} 分", "暗访 {visit}"), ("{points} points", "visit {visit}")),
+    "ko_headline_many": (("{points} 分",), ("{points} points",)),
+    "ko_headline_part": (("暗访 {visit}", "{points} 分"), ("visit {visit}",)),
 }
 
 def _side(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
@@ -250,6 +280,15 @@ def _join(parts: list[str], sep: str, after_punctuation: str) -> str:
             out += after_punctuation if out.endswith(tuple(_CLOSING_PUNCTUATION)) else sep
         out += part
     return out
+
+
+def _template(text: str, keep_together: tuple[str, ...]) -> Markup:
+    """A label's wording as markup, each of its keep-together phrases in a non-breaking span."""
+    markup = str(escape(text))
+    for phrase in keep_together:
+        escaped = str(escape(phrase))
+        markup = markup.replace(escaped, f'<span class="nobr">{escaped}</span>', 1)
+    return Markup(markup)
 
 
 class Labeller:
@@ -328,10 +367,12 @@ class Labeller:
 
     def _escaped_pair(self, key: str, values: Mapping[str, Any]) -> tuple[Markup, Markup]:
         # Markup.format escapes every value (unless it is Markup already), so a dealer name or an
-        # item text in a placeholder stays text.
+        # item text in a placeholder stays text. The non-breaking spans go into the label's own
+        # wording before the values do, so no value can add or cut one.
         zh, en = LABELS[key]
-        return (Markup(escape(zh)).format(**_side(values, "zh")),
-                Markup(escape(en)).format(**_side(values, "en")))
+        keep_zh, keep_en = KEEP_TOGETHER.get(key, ((), ()))
+        return (_template(zh, keep_zh).format(**_side(values, "zh")),
+                _template(en, keep_en).format(**_side(values, "en")))
 
     # -- bilingual values ------------------------------------------------------------------------
 
@@ -348,4 +389,4 @@ class Labeller:
                 "en": _join([pick(t["en"]) for t in texts], "; ", " ")}
 
 
-__all__ = ["LABELS", "LANGS", "Labeller", "short_title"]
+__all__ = ["KEEP_TOGETHER", "LABELS", "LANGS", "Labeller", "short_title"]
