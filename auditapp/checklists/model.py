@@ -52,6 +52,8 @@ CHANNEL_TEXT = {
     "phone": ("电话", "Phone"),
     "online": ("线上", "Online"),
 }
+# Checklist, section and item keys: they name report files and JSON keys, so letters, digits and "_" only.
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 CRITICAL_SCOPES = ("none", "section", "audit")
 EVIDENCE_LEVELS = ("none", "optional", "required")
 DISPUTABLE_BY_DEFAULT = ("yes_no", "seconds", "minutes", "number", "choice")

@@ -25,6 +25,7 @@ from .model import (
     EVIDENCE_LEVELS,
     GAPS,
     ITEM_TYPES,
+    KEY_PATTERN,
     OWNERS,
     SCORED_TYPES,
 )
@@ -32,7 +33,7 @@ from .model import (
 # What a failure means for the program manager; only an item that can fail carries it.
 REMEDY_FIELDS = ("action", "owner", "gap")
 
-SLUG = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be a lowercase key of letters, digits and '_'")
+SLUG = validate.Regexp(KEY_PATTERN, error="must be a lowercase key of letters, digits and '_'")
 
 
 class StrictSchema(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..checklists.model import KEY_PATTERN
 from ..constants import REPORT_LANGUAGES
 from ..limits import CODE_RULE, is_code
 from ..errors import NotFound
@@ -44,6 +46,8 @@ class ReportSource:
         checked them could otherwise name a path outside it)."""
         codes = [self.region.code] + ([self.dealer.code] if self.dealer is not None else [])
         bad = [code for code in codes if not is_code(code)]
+        if not re.fullmatch(KEY_PATTERN, self.program):
+            bad.append(self.program)
         if bad or self.lang not in REPORT_LANGUAGES:
             raise UnsafeFileName(f"cannot name a report file after {bad or self.lang!r}: codes must be {CODE_RULE}")
         if self.dealer is not None:

@@ -8,16 +8,17 @@ from auditapp.models import Dealer, Region
 from auditapp.services.reports import ReportSource, UnsafeFileName
 
 
-def source(region_code: str, dealer_code: str | None = None, lang: str = "zh") -> ReportSource:
+def source(region_code: str, dealer_code: str | None = None, lang: str = "zh",
+           program: str = "sales_visit") -> ReportSource:
     region = Region(code=region_code, name_zh="区", name_en="R")
     dealer = Dealer(code=dealer_code, name_zh="经", name_en="D") if dealer_code is not None else None
-    return ReportSource(kind="scorecard" if dealer else "region", wave_id=1, dealer=dealer, region=region,
+    return ReportSource(kind="scorecard" if dealer else "region", wave_id=1, program=program, dealer=dealer, region=region,
                         lang=lang, data={}, score_versions=[], content_digest="0")
 
 
 def test_names_are_made_of_the_codes():
-    assert source("EAST", "EA01").file_name == "EAST/scorecard-EA01-zh.pdf"
-    assert source("EAST", lang="both").file_name == "EAST/region-report-EAST-both.pdf"
+    assert source("EAST", "EA01").file_name == "EAST/scorecard-EA01-sales_visit-zh.pdf"
+    assert source("EAST", lang="both").file_name == "EAST/region-report-EAST-sales_visit-both.pdf"
 
 
 @pytest.mark.parametrize("region,dealer", [("../..", "D1"), ("EAST", "../../etc"), ("EAST", "a/b"),
@@ -25,6 +26,12 @@ def test_names_are_made_of_the_codes():
 def test_a_code_that_could_name_another_path_is_refused(region, dealer):
     with pytest.raises(UnsafeFileName):
         _ = source(region, dealer).file_name
+
+
+@pytest.mark.parametrize("program", ["../x", "Sales", "a/b", ""])
+def test_a_program_that_is_not_a_checklist_key_is_refused(program):
+    with pytest.raises(UnsafeFileName):
+        _ = source("EAST", "D1", program=program).file_name
 
 
 def test_an_unknown_language_is_refused():
