@@ -269,7 +269,8 @@ class AttachmentUploadSchema(Schema):
 
 class FlagSchema(Schema):
     code = Text(metadata={"description": "Stable: " + ", ".join(FLAG_CODES)})
-    message = Text(metadata={"description": "In English (as messages.en)"})
+    message = Text(metadata={"description": "In the language negotiated by Accept-Language (as messages.zh or "
+                                            "messages.en)"})
     messages = fields.Nested(TextSchema, metadata={"description": "The message in Chinese and English"})
     detail = fields.Dict()
 
