@@ -216,7 +216,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "user.manager_needs_region": {
         "en": "a manager needs at least one region",
         "zh": "区域经理至少需要一个区域"},
-    "user.unknown_region": {"en": "unknown region", "zh": "未知区域"},
+    "ref.unknown_region": {"en": "unknown region", "zh": "未知区域"},
     "user.only_managers_have_regions": {"en": "only managers have regions", "zh": "只有区域经理才能指定区域"},
     "user.no_such_user": {"en": "no such user", "zh": "没有该用户"},
     "user.last_admin": {
@@ -233,14 +233,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "ref.no_wave": {"en": "no wave {id}", "zh": "没有波次 {id}"},
 
     # --- administration (services/admin.py) --------------------------------------------------------------
-    "admin.no_such_region": {"en": "no such region", "zh": "没有该区域"},
-    "admin.no_such_dealer": {"en": "no such dealer", "zh": "没有该经销商"},
     "admin.no_such_wave": {"en": "no such wave", "zh": "没有该波次"},
     "admin.region_code_exists": {"en": "a region with this code exists", "zh": "已有使用该代码的区域"},
     "admin.dealer_code_exists": {"en": "a dealer with this code exists", "zh": "已有使用该代码的经销商"},
     "admin.wave_code_exists": {"en": "a wave with this code exists", "zh": "已有使用该代码的波次"},
     "admin.code_taken": {"en": "'{code}' is taken", "zh": "'{code}' 已被使用"},
-    "admin.unknown_region": {"en": "unknown region", "zh": "未知区域"},
     "admin.unknown_timezone": {"en": "unknown time zone", "zh": "未知时区"},
     "admin.timezone_hint": {"en": "an IANA zone like Asia/Shanghai", "zh": "应为 IANA 时区，例如 Asia/Shanghai"},
     "admin.invalid_period": {"en": "invalid period", "zh": "考察期无效"},
@@ -433,7 +430,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "波次 {wave} 没有项目 {program!r}（该波次尚无稽核）"},
     "figures.program_one_of": {"en": "must be one of {programs}", "zh": "必须是以下之一：{programs}"},
     "figures.wave_has_no_audits": {"en": "the wave has no audits", "zh": "该波次没有稽核"},
-    "report.wave_has_no_audits": {
+    "reports.wave_has_no_audits": {
         "en": "wave {wave} has no audits: there is no report to make",
         "zh": "波次 {wave} 没有稽核：无法生成报告"},
     "score.not_scored_yet": {

@@ -14,7 +14,7 @@ from .users import apply_scope, set_password
 
 T = TypeVar("T", Region, Dealer, Wave)
 # Message keys of the refusals, per kind of object.
-NOT_FOUND = {Region: "admin.no_such_region", Dealer: "admin.no_such_dealer", Wave: "admin.no_such_wave"}
+NOT_FOUND = {Region: "access.no_such_region", Dealer: "access.no_such_dealer", Wave: "admin.no_such_wave"}
 CODE_EXISTS = {Region: "admin.region_code_exists", Dealer: "admin.dealer_code_exists", Wave: "admin.wave_code_exists"}
 
 
@@ -35,7 +35,7 @@ def _unique_code(session: Session, model: type[T], code: str, own_id: int | None
 
 def _check_dealer(session: Session, data: dict[str, Any]) -> None:
     if "region_id" in data and session.get(Region, data["region_id"]) is None:
-        raise InvalidInput("admin.unknown_region", {"region_id": [Message("ref.no_region", id=data["region_id"])]})
+        raise InvalidInput("ref.unknown_region", {"region_id": [Message("ref.no_region", id=data["region_id"])]})
     if data.get("timezone"):
         try:
             ZoneInfo(data["timezone"])

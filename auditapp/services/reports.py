@@ -77,7 +77,7 @@ def _versions(data: WaveData, dealer_ids: Iterable[int]) -> list[list[Any]]:
 
 def _program(data: WaveData) -> str:
     if data.program is None:
-        raise NotFound("report.wave_has_no_audits", wave=data.wave.code)
+        raise NotFound("reports.wave_has_no_audits", wave=data.wave.code)
     return data.program
 
 

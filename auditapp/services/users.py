@@ -72,7 +72,7 @@ def apply_scope(session: Session, user: User, *, dealer_id: int | None, region_i
         regions = list(session.scalars(select(Region).where(Region.id.in_(region_ids))))
         missing = sorted(set(region_ids) - {r.id for r in regions})
         if missing:
-            raise InvalidInput("user.unknown_region", {"region_ids": [Message("ref.no_region", id=m) for m in missing]})
+            raise InvalidInput("ref.unknown_region", {"region_ids": [Message("ref.no_region", id=m) for m in missing]})
         user.regions = regions
     elif region_ids:
         raise InvalidInput("user.only_managers_have_regions",
