@@ -157,7 +157,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "answer.unknown_field": {"en": "unknown field '{name}'", "zh": "未知字段 '{name}'"},
     "answer.na_not_boolean": {"en": "'na' must be true or false", "zh": "'na' 必须为 true 或 false"},
     "answer.na_not_allowed": {"en": "N/A is not allowed for this item", "zh": "该检查项不允许标记为不适用（N/A）"},
-    "answer.value_and_na": {"en": "give either a value or N/A, not both", "zh": "只能给出答案或标记不适用（N/A），不能同时给出"},
+    "answer.value_and_na": {
+        "en": "give either a value or N/A, not both",
+        "zh": "只能给出答案或标记不适用（N/A），不能同时给出"},
     "answer.comment_too_long": {
         "en": "'comment' must be text of at most {max} characters",
         "zh": "'comment' 必须是不超过 {max} 个字符的文本"},

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from ..messages import Message
 
 
-def _templates() -> dict[str, str]:
+def _templates() -> dict[str, Any]:
     """Catalogue key -> the marshmallow template it stands for, read from marshmallow itself."""
     field = fields.Field.default_error_messages
+    datetime_invalid = str(fields.DateTime.default_error_messages["invalid"])
+    awareness = str(fields.AwareDateTime.default_error_messages["invalid_awareness"])
     return {
         "input.required": field["required"],
         "input.null": field["null"],
@@ -31,10 +34,9 @@ def _templates() -> dict[str, str]:
         "input.not_number": fields.Number.default_error_messages["invalid"],
         "input.number_too_large": fields.Number.default_error_messages["too_large"],
         "input.not_boolean": fields.Boolean.default_error_messages["invalid"],
-        "input.not_date": fields.DateTime.default_error_messages["invalid"].replace("{obj_type}", "date"),
-        "input.not_datetime": fields.DateTime.default_error_messages["invalid"].replace("{obj_type}", "datetime"),
-        "input.not_aware_datetime": fields.AwareDateTime.default_error_messages["invalid_awareness"]
-        .replace("{awareness}", "aware").replace("{obj_type}", "datetime"),
+        "input.not_date": datetime_invalid.replace("{obj_type}", "date"),
+        "input.not_datetime": datetime_invalid.replace("{obj_type}", "datetime"),
+        "input.not_aware_datetime": awareness.replace("{awareness}", "aware").replace("{obj_type}", "datetime"),
         "input.not_list": fields.List.default_error_messages["invalid"],
         "input.not_mapping": fields.Mapping.default_error_messages["invalid"],
         "input.not_uuid": fields.UUID.default_error_messages["invalid_uuid"],
@@ -56,7 +58,7 @@ def _templates() -> dict[str, str]:
 def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     found = []
     for key, template in _templates().items():
-        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template))
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(str(template)))
         found.append((key, re.compile(pattern)))
     return found
 
