@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "LATE_SUBMISSION_HOURS": 24,
     "CLOCK_SKEW_MINUTES": 10,
     "DEFAULT_TIMEZONE": "Asia/Shanghai",
+    # The language of error and flag messages for a request whose Accept-Language names neither zh nor en.
+    "DEFAULT_LANGUAGE": "en",
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "MAX_ATTACHMENT_BYTES": 15 * 1024 * 1024,
     # Login throttling (services.auth.LoginPolicy; README "Login throttling").

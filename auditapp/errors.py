@@ -1,16 +1,28 @@
-"""Domain errors: raised by services, mapped to the standard error body in one place (api/errors.py)."""
+"""Domain errors: raised by services, mapped to the standard error body in one place (api/errors.py).
+
+An error is raised with a message key of the catalogue (auditapp/messages.py) and its parameters, e.g.
+`Conflict("dispute.window_closed", deadline=..., days=5)`; field-level `errors` hold Messages too. The
+class decides the HTTP status, the key is the error's stable machine code, and the text is rendered in
+the client's language when the response is made."""
 from __future__ import annotations
 
 from typing import Any
+
+from .messages import Message
 
 
 class DomainError(Exception):
     status = 400
 
-    def __init__(self, message: str, errors: dict[str, Any] | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, key: str, errors: dict[str, Any] | None = None, /, **params: Any):
+        self.message = Message(key, **params)
+        super().__init__(str(self.message))
         self.errors = errors or {}
+
+    @property
+    def code(self) -> str:
+        """The stable machine code of this error: its message key."""
+        return self.message.key
 
 
 class InvalidInput(DomainError):
@@ -44,8 +56,8 @@ class PreconditionRequired(DomainError):
 class TooManyRequests(DomainError):
     status = 429
 
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
+    def __init__(self, key: str, /, retry_after: int, errors: dict[str, Any] | None = None, **params: Any):
+        super().__init__(key, errors, retry_after=retry_after, **params)
         self.retry_after = retry_after
 
 
@@ -70,8 +82,8 @@ class ServiceUnavailable(DomainError):
     """The database cannot be reached or is busy: nothing was done, and the same request may be retried."""
     status = 503
 
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
+    def __init__(self, key: str, /, retry_after: int, errors: dict[str, Any] | None = None, **params: Any):
+        super().__init__(key, errors, retry_after=retry_after, **params)
         self.retry_after = retry_after
 
 
@@ -86,10 +98,10 @@ def from_database_error(error: Exception) -> DomainError | None:
 
     if isinstance(error, exc.IntegrityError):
         # A race the services could not see (two requests creating the same thing at once).
-        return Conflict("conflicts with a concurrent change; reload and try again")
+        return Conflict("request.concurrent_change")
     if isinstance(error, exc.DataError):
         # Input the schemas should have refused (a value the column cannot hold): the input's fault.
-        return InvalidInput("a value cannot be stored: it is out of range or not valid text")
+        return InvalidInput("request.value_not_storable")
     if isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, exc.DisconnectionError)):
-        return ServiceUnavailable("the database is unavailable; retry later", DATABASE_RETRY_AFTER_S)
+        return ServiceUnavailable("request.database_unavailable", DATABASE_RETRY_AFTER_S)
     return None

@@ -7,6 +7,8 @@ import re
 from datetime import date, datetime, time, timezone
 from typing import Any
 
+from .messages import Message
+
 # PostgreSQL's `integer` (int4): every Integer column, and so every id, fits in it. SQLite would take
 # more, but a value one database stores and the other refuses must be refused on both.
 INT_MIN = -(2**31)
@@ -47,13 +49,13 @@ _CODE = re.compile(CODE_PATTERN)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def text_problem(value: str) -> str | None:
+def text_problem(value: str) -> Message | None:
     """Why a text cannot be accepted (None when it can): the databases cannot store NUL (PostgreSQL) or
     unpaired surrogates (no UTF-8 encoding, so it could never be sent back)."""
     if "\x00" in value:
-        return "must not contain the NUL character"
+        return Message("field.nul_character")
     if _SURROGATE.search(value):
-        return "must not contain unpaired surrogates (not valid Unicode)"
+        return Message("field.unpaired_surrogates")
     return None
 
 
@@ -65,11 +67,11 @@ def is_code(value: str) -> bool:
     return isinstance(value, str) and _CODE.fullmatch(value) is not None
 
 
-def number_problem(value: float) -> str | None:
+def number_problem(value: float) -> Message | None:
     if isinstance(value, float) and not math.isfinite(value):
-        return "must be a finite number"
+        return Message("field.not_finite")
     if abs(value) > JSON_NUMBER_LIMIT:
-        return f"must be between -{JSON_NUMBER_LIMIT} and {JSON_NUMBER_LIMIT}"
+        return Message("field.number_between", min=-JSON_NUMBER_LIMIT, max=JSON_NUMBER_LIMIT)
     return None
 
 
@@ -90,7 +92,7 @@ def json_problems(value: Any) -> dict[str, Any] | list[str]:
         for key, inner in value.items():
             problem = text_problem(key) if isinstance(key, str) else None
             if problem:
-                found.setdefault("_schema", []).append(f"a key {problem}")
+                found.setdefault("_schema", []).append(Message("field.key_problem", problem=problem))
                 continue
             inner_problems = json_problems(inner)
             if inner_problems:
@@ -102,7 +104,7 @@ def json_problems(value: Any) -> dict[str, Any] | list[str]:
     return []
 
 
-def json_text_problem(body: bytes) -> str | None:
+def json_text_problem(body: bytes) -> Message | None:
     """Why a JSON text is refused before it is parsed: nesting deeper than JSON_MAX_DEPTH (a parser
     recurses per level, which is what this guards) or a number longer than JSON_MAX_NUMBER_DIGITS.
     Found in one scan without recursion; what is inside strings does not count."""
@@ -112,11 +114,11 @@ def json_text_problem(body: bytes) -> str | None:
         if found in (b"[", b"{"):
             depth += 1
             if depth > JSON_MAX_DEPTH:
-                return f"the JSON is nested deeper than {JSON_MAX_DEPTH} levels"
+                return Message("request.json_too_deep", max=JSON_MAX_DEPTH)
         elif found in (b"]", b"}"):
             depth -= 1
         elif found[:1] != b'"':
-            return f"the JSON has a number longer than {JSON_MAX_NUMBER_DIGITS} digits"
+            return Message("request.json_number_too_long", max=JSON_MAX_NUMBER_DIGITS)
     return None
 
 

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from .config import DEFAULTS, from_environment, normalise_database_url
+from .messages import LANGUAGES
 
 
 def init_app(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
@@ -19,6 +20,9 @@ def init_app(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     app.config.update(from_environment(os.environ))
     if overrides:
         app.config.update(overrides)
+    if app.config["DEFAULT_LANGUAGE"] not in LANGUAGES:
+        raise ValueError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}, "
+                         f"not {app.config['DEFAULT_LANGUAGE']!r}")
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)

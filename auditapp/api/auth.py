@@ -55,7 +55,7 @@ def init_app(app: Flask) -> None:
             with read_only_transaction(db.session):
                 user = user_for_token(db.session, token.strip())
         if user is None:
-            raise Unauthorized("log in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token")
+            raise Unauthorized("request.log_in_first")
         g.user = user
         g.token_hash = token_hash(token.strip())
         roles = _allowed_roles()

@@ -19,6 +19,7 @@ from ..limits import (
     json_problems,
     text_problem,
 )
+from ..messages import Message
 
 
 class TextRule:
@@ -45,7 +46,7 @@ class Code(Text):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {}).setdefault("description", f"Code: {CODE_RULE}")
-        super().__init__(validate=validate.Regexp(CODE_PATTERN, error=f"must be {CODE_RULE}"), **kwargs)
+        super().__init__(validate=validate.Regexp(CODE_PATTERN, error=Message("field.code_rule")), **kwargs)
 
 
 def _prepend(validator: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -91,5 +92,5 @@ class FreeObject(FreeJson):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, dict):
-            raise ValidationError("Not a valid mapping type.")
+            raise ValidationError(Message("input.not_mapping"))
         return super()._deserialize(value, attr, data, **kwargs)

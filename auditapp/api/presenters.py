@@ -7,10 +7,16 @@ from ..models import Audit, ScoreVersion, User
 from ..services import access
 from ..services.checklists import checklist_of
 from ..services.score_versions import score_payload
+from .language import request_language
 
 
 def etag_of(audit: Audit) -> str:
     return f'"{audit.id.hex}-{audit.revision}"'
+
+
+def flag_in(flag: dict[str, Any], language: str) -> dict[str, Any]:
+    """A stored quality flag with its `message` in `language` (both texts are stored under `messages`)."""
+    return {**flag, "message": (flag.get("messages") or {}).get(language, flag.get("message"))}
 
 
 def present_audit(audit: Audit, user: User, *, answers: dict[str, Any] | None = None,
@@ -26,7 +32,9 @@ def present_audit(audit: Audit, user: User, *, answers: dict[str, Any] | None = 
         out.update(visit_window_start=audit.visit_window_start, visit_window_end=audit.visit_window_end,
                    etag=etag_of(audit), submitted_at=audit.submitted_at, review_notes=audit.review_notes)
     if access.sees_shopper(user):
-        out.update(shopper_id=audit.shopper_id, shopper_name=audit.shopper.display_name, flags=audit.flags or [])
+        language = request_language()
+        out.update(shopper_id=audit.shopper_id, shopper_name=audit.shopper.display_name,
+                   flags=[flag_in(flag, language) for flag in audit.flags or []])
     if audit.visit_started_at is not None:
         visit: dict[str, Any] = {"started_at": audit.visit_started_at.isoformat(),
                                  "ended_at": audit.visit_ended_at.isoformat() if audit.visit_ended_at else None}

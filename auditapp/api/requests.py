@@ -48,11 +48,11 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def check_headers() -> None:
         if len(request.headers) > MAX_HEADER_FIELDS:
-            raise HeaderFieldsTooLarge(f"at most {MAX_HEADER_FIELDS} header fields")
+            raise HeaderFieldsTooLarge("request.too_many_header_fields", max=MAX_HEADER_FIELDS)
         for name, value in request.headers.items():
             if len(name) + len(value) > MAX_HEADER_FIELD_BYTES:
-                raise HeaderFieldsTooLarge(f"a header field is longer than {MAX_HEADER_FIELD_BYTES} bytes",
-                                      {"headers": [name[:64]]})
+                raise HeaderFieldsTooLarge("request.header_field_too_long", {"headers": [name[:64]]},
+                                           max=MAX_HEADER_FIELD_BYTES)
 
     @app.before_request
     def check_json_body() -> None:
@@ -63,10 +63,10 @@ def init_app(app: Flask) -> None:
         # Without Content-Length (a chunked body) the stream is cut at the limit: a body that reaches it
         # was longer, and would otherwise be read as truncated, invalid JSON.
         if request.content_length is None and limit is not None and len(body) >= limit:
-            raise PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes")
+            raise PayloadTooLarge("request.body_too_large", limit=limit)
         problem = json_text_problem(body)
         if problem:
-            raise MalformedJson(problem, {"json": [problem]})
+            raise MalformedJson(problem.key, {"json": [problem]}, **problem.params)
 
 
 def check_path_parameters() -> None:
@@ -75,4 +75,4 @@ def check_path_parameters() -> None:
     problems = {name: [problem] for name, value in (request.view_args or {}).items()
                 if isinstance(value, str) and (problem := text_problem(value))}
     if problems:
-        raise InvalidInput("invalid input: see errors", {"path": problems})
+        raise InvalidInput("request.invalid_input", {"path": problems})

@@ -6,6 +6,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 from ..constants import (AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPORT_LANGUAGES, REQUESTED_OUTCOMES,
                          ROLES)
+from ..messages import Message
 from ..services.flags import FLAG_CODES
 from .fields import Code, Day, EmailAddress, FreeJson, FreeObject, Int, Moment, Text
 
@@ -113,7 +114,7 @@ class WaveSchema(StrictSchema):
     @validates_schema
     def _period(self, data, **kwargs):
         if "starts_on" in data and "ends_on" in data and data["ends_on"] < data["starts_on"]:
-            raise ValidationError("must not be before starts_on", "ends_on")
+            raise ValidationError(Message("field.not_before", other="starts_on"), "ends_on")
 
 
 class ListArgsSchema(Schema):
@@ -153,7 +154,7 @@ class AssignSchema(StrictSchema):
     def _window(self, data, **kwargs):
         if data.get("visit_window_end") and data.get("visit_window_start") \
                 and data["visit_window_end"] < data["visit_window_start"]:
-            raise ValidationError("must not be before visit_window_start", "visit_window_end")
+            raise ValidationError(Message("field.not_before", other="visit_window_start"), "visit_window_end")
 
 
 class AuditListArgsSchema(Schema):
@@ -204,7 +205,7 @@ class VisitProofSchema(StrictSchema):
     @validates_schema
     def _order(self, data, **kwargs):
         if "started_at" in data and "ended_at" in data and data["ended_at"] < data["started_at"]:
-            raise ValidationError("must not be before started_at", "ended_at")
+            raise ValidationError(Message("field.not_before", other="started_at"), "ended_at")
 
 
 class SubmitSchema(AnswersSchema):
@@ -268,7 +269,8 @@ class AttachmentUploadSchema(Schema):
 
 class FlagSchema(Schema):
     code = Text(metadata={"description": "Stable: " + ", ".join(FLAG_CODES)})
-    message = Text(metadata={"description": "In English (as messages.en)"})
+    message = Text(metadata={"description": "In the language negotiated by Accept-Language (as messages.zh or "
+                                            "messages.en)"})
     messages = fields.Nested(TextSchema, metadata={"description": "The message in Chinese and English"})
     detail = fields.Dict()
 

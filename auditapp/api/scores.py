@@ -31,7 +31,7 @@ class AuditScore(MethodView):
         audit = get_audit(db.session, user, audit_id)
         version = latest_versions(db.session, [audit.id]).get(audit.id)
         if version is None:
-            raise NotFound("this audit has no score yet: it is scored when QA approves it")
+            raise NotFound("score.not_scored_yet")
         return score_payload(version, checklist_of(audit.checklist_version),
                              original_overalls(db.session, [audit.id]).get(audit.id))
 

@@ -16,6 +16,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from ..errors import DomainError, InvalidInput, PayloadTooLarge
 from ..extensions import db
+from ..messages import Message
 from ..models import Audit, User, utcnow
 from ..services import attachments, shopper
 from ..services.flags import FlagLimits
@@ -84,8 +85,9 @@ def upload_size_limit(view: Callable[..., Any]) -> Callable[..., Any]:
         max_file = current_app.config["MAX_ATTACHMENT_BYTES"]
         request.max_content_length = max_file + MULTIPART_OVERHEAD
         if request.content_length is not None and request.content_length > request.max_content_length:
-            raise PayloadTooLarge(f"the file is larger than the limit of {max_file} bytes",
-                                  {"file": [f"at most {max_file} bytes"]})
+            raise PayloadTooLarge("attachment.file_too_large",
+                                  {"file": [Message("attachment.at_most_bytes", max=max_file)]},
+                                  limit=Message("attachment.bytes", n=max_file))
         return view(*args, **kwargs)
     return limited
 
@@ -156,7 +158,7 @@ def _sync_entry(raw: dict[str, Any]) -> shopper.SyncEntry:
         except ValueError:
             parsed = None
         return shopper.SyncEntry(audit_id=parsed, invalid=InvalidInput(
-            "invalid input: see errors", {"json": error.normalized_messages()}))
+            "request.invalid_input", {"json": error.normalized_messages()}))
     return shopper.SyncEntry(audit_id=entry["audit_id"], action=entry["action"], answers=entry["answers"],
                              visit=entry.get("visit"), if_match=entry.get("if_match"),
                              idempotency_key=entry.get("idempotency_key"))

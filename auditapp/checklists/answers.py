@@ -9,12 +9,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..messages import Message
 from .model import BANDED_TYPES, Checklist, Item
 
 ANSWER_FIELDS = frozenset({"value", "na", "comment", "attachments"})
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_TEXT = 4000
-NOT_AN_OBJECT = "must be an object with 'value', 'na', 'comment' or 'attachments'"
+NOT_AN_OBJECT = Message("answer.not_an_object")
 
 Answers = Mapping[str, Any]
 
@@ -78,7 +79,7 @@ def answer_problems(checklist: Checklist, answers: Any, *, complete: bool,
     for key, answer in answers.items():
         item = checklist.items.get(key)
         if item is None:
-            problems[key] = [f"unknown item for {checklist.key} v{checklist.version}"]
+            problems[key] = [Message("answer.unknown_item", checklist=checklist.key, version=checklist.version)]
             continue
         found = _answer_problems(item, answer, known_attachments)
         if found:
@@ -95,10 +96,10 @@ def answer_problems(checklist: Checklist, answers: Any, *, complete: bool,
             answered = answer.get("na") is True or "value" in answer or (item.type == "photo"
                                                                           and bool(answer.get("attachments")))
             if item.required and not answered:
-                problems[key] = ["required: answer it or mark it N/A" if item.na_allowed else "required"]
+                problems[key] = [Message("answer.required_or_na" if item.na_allowed else "answer.required")]
             elif (item.evidence == "required" and answered and answer.get("na") is not True
                   and not answer.get("attachments")):
-                problems[key] = ["evidence required: attach a photo or receipt"]
+                problems[key] = [Message("answer.evidence_required")]
     return problems
 
 
@@ -107,29 +108,29 @@ def _answer_problems(item: Item, answer: Any, known: set[str] | None) -> list[st
         answer_value(item.key, answer)
     except InvalidAnswer as exc:
         return [exc.problem]
-    problems = [f"unknown field '{name}'" for name in answer if name not in ANSWER_FIELDS]
+    problems = [Message("answer.unknown_field", name=name) for name in answer if name not in ANSWER_FIELDS]
     na = answer.get("na", False)
     if not isinstance(na, bool):
-        problems.append("'na' must be true or false")
+        problems.append(Message("answer.na_not_boolean"))
     elif na:
         if not item.na_allowed:
-            problems.append("N/A is not allowed for this item")
+            problems.append(Message("answer.na_not_allowed"))
         if answer.get("value") is not None:
-            problems.append("give either a value or N/A, not both")
+            problems.append(Message("answer.value_and_na"))
     if "value" in answer and not na:
         problem = value_problem(item, answer["value"])
         if problem:
             problems.append(problem)
     comment = answer.get("comment")
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_TEXT):
-        problems.append(f"'comment' must be text of at most {MAX_TEXT} characters")
+        problems.append(Message("answer.comment_too_long", max=MAX_TEXT))
     attachments = answer.get("attachments", [])
     if not isinstance(attachments, list) or not all(isinstance(h, str) and SHA256.match(h) for h in attachments):
-        problems.append("'attachments' must be a list of lowercase hex SHA-256 hashes")
+        problems.append(Message("answer.attachments_format"))
     elif known is not None:
         missing = [h for h in attachments if h not in known]
         if missing:
-            problems.append(f"attachment not uploaded: {', '.join(missing)}")
+            problems.append(Message("answer.attachments_missing", hashes=", ".join(missing)))
     return problems
 
 
@@ -137,24 +138,24 @@ def value_problem(item: Item, value: Any) -> str | None:
     """Why `value` is not a valid answer value for `item`, or None."""
     kind = item.type
     if kind == "yes_no":
-        return None if value in ("yes", "no") else "must be \"yes\" or \"no\""
+        return None if value in ("yes", "no") else Message("answer.yes_or_no")
     if kind == "scale":
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= (item.max or 5):
-            return f"must be a whole number from 1 to {item.max}"
+            return Message("answer.whole_number", max=item.max)
         return None
     if kind in BANDED_TYPES:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            return "must be a number"
+            return Message("answer.number")
         if item.min is not None and value < item.min:
-            return f"must be at least {item.min:g}"
+            return Message("answer.at_least", min=f"{item.min:g}")
         if item.max is not None and value > item.max:
-            return f"must be at most {item.max:g}"
+            return Message("answer.at_most", max=f"{item.max:g}")
         return None
     if kind == "choice":
         keys = [o.key for o in item.options]
-        return None if value in keys else f"must be one of {', '.join(keys)}"
+        return None if value in keys else Message("answer.one_of", choices=", ".join(keys))
     if kind == "text":
         if not isinstance(value, str) or len(value) > MAX_TEXT:
-            return f"must be text of at most {MAX_TEXT} characters"
+            return Message("answer.text_too_long", max=MAX_TEXT)
         return None
-    return "photo items carry attachments only, no value"
+    return Message("answer.photo_no_value")

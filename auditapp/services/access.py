@@ -14,7 +14,7 @@ from ..models import Attachment, Audit, Dealer, Dispute, Region, User, manager_r
 
 def require_role(user: User, *roles: str) -> None:
     if user.role not in roles:
-        raise Forbidden(f"not allowed for role {user.role}")
+        raise Forbidden("access.role_not_allowed", role=user.role)
 
 
 def sees_shopper(user: User) -> bool:
@@ -66,7 +66,7 @@ def can_see_audit(user: User, audit: Audit) -> bool:
 
 def ensure_audit_visible(user: User, audit: Audit | None) -> Audit:
     if audit is None or not can_see_audit(user, audit):
-        raise NotFound("no such audit")
+        raise NotFound("access.no_such_audit")
     return audit
 
 
@@ -101,7 +101,7 @@ def sees_flags(user: User) -> bool:
 def ensure_dealer_results_visible(user: User, dealer: Dealer | None) -> Dealer:
     """A dealer's scorecard: the dealer itself, its region's managers, the agency."""
     if dealer is None:
-        raise NotFound("no such dealer")
+        raise NotFound("access.no_such_dealer")
     if user.role in STAFF:
         return dealer
     if user.role == "dealer" and user.dealer_id == dealer.id:
@@ -109,15 +109,15 @@ def ensure_dealer_results_visible(user: User, dealer: Dealer | None) -> Dealer:
     if user.role == "manager" and dealer.region_id in region_ids(user):
         return dealer
     if user.role in ("dealer", "manager"):
-        raise NotFound("no such dealer")
-    raise Forbidden(f"not allowed for role {user.role}")
+        raise NotFound("access.no_such_dealer")
+    raise Forbidden("access.role_not_allowed", role=user.role)
 
 
 def ensure_region_results_visible(user: User, region: Region | None) -> Region:
     """Region leaderboards and reports: the region's managers and the agency."""
     require_role(user, "admin", "qa", "manager")
     if region is None or (user.role == "manager" and region.id not in region_ids(user)):
-        raise NotFound("no such region")
+        raise NotFound("access.no_such_region")
     return region
 
 
@@ -138,6 +138,6 @@ def ensure_may_decide_dispute(user: User, dispute: Dispute) -> None:
     the dealer's region (a manager of another region does not see the dispute at all)."""
     if dispute.status == "escalated":
         if user.role != "manager":
-            raise Forbidden("an escalated dispute is decided by a manager of the dealer's region")
+            raise Forbidden("access.escalation_decided_by_manager")
         return
     require_role(user, *STAFF)

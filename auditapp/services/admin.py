@@ -8,17 +8,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import Conflict, InvalidInput, NotFound
+from ..messages import Message
 from ..models import Dealer, Region, User, Wave
 from .users import apply_scope, set_password
 
 T = TypeVar("T", Region, Dealer, Wave)
-LABELS = {Region: "region", Dealer: "dealer", Wave: "wave"}
+# Message keys of the refusals, per kind of object.
+NOT_FOUND = {Region: "access.no_such_region", Dealer: "access.no_such_dealer", Wave: "admin.no_such_wave"}
+CODE_EXISTS = {Region: "admin.region_code_exists", Dealer: "admin.dealer_code_exists", Wave: "admin.wave_code_exists"}
 
 
 def get_or_404(session: Session, model: type[T], ident: int) -> T:
     obj = session.get(model, ident)
     if obj is None:
-        raise NotFound(f"no such {LABELS.get(model, model.__name__.lower())}")
+        raise NotFound(NOT_FOUND[model])
     return obj
 
 
@@ -27,17 +30,17 @@ def _unique_code(session: Session, model: type[T], code: str, own_id: int | None
     if own_id is not None:
         query = query.where(model.id != own_id)
     if session.scalar(query):
-        raise Conflict(f"a {LABELS[model]} with this code exists", {"code": [f"'{code}' is taken"]})
+        raise Conflict(CODE_EXISTS[model], {"code": [Message("admin.code_taken", code=code)]})
 
 
 def _check_dealer(session: Session, data: dict[str, Any]) -> None:
     if "region_id" in data and session.get(Region, data["region_id"]) is None:
-        raise InvalidInput("unknown region", {"region_id": [f"no region {data['region_id']}"]})
+        raise InvalidInput("ref.unknown_region", {"region_id": [Message("ref.no_region", id=data["region_id"])]})
     if data.get("timezone"):
         try:
             ZoneInfo(data["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput("unknown time zone", {"timezone": ["an IANA zone like Asia/Shanghai"]}) from None
+            raise InvalidInput("admin.unknown_timezone", {"timezone": [Message("admin.timezone_hint")]}) from None
 
 
 def create(session: Session, model: type[T], data: dict[str, Any]) -> T:
@@ -59,7 +62,7 @@ def update(session: Session, model: type[T], ident: int, data: dict[str, Any]) -
     if model is Wave:
         starts, ends = data.get("starts_on", obj.starts_on), data.get("ends_on", obj.ends_on)
         if ends < starts:
-            raise InvalidInput("invalid period", {"ends_on": ["must not be before starts_on"]})
+            raise InvalidInput("admin.invalid_period", {"ends_on": [Message("field.not_before", other="starts_on")]})
     for name, value in data.items():
         setattr(obj, name, value)
     session.flush()
@@ -80,7 +83,7 @@ def list_users(session: Session, role: str | None = None) -> list[User]:
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound("user.no_such_user")
     return user
 
 
@@ -95,8 +98,7 @@ def _keep_an_admin(session: Session, leaving: User) -> None:
     admins = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))
                              .order_by(User.id).with_for_update()).all()
     if not set(admins) - {leaving.id}:
-        raise Conflict("the last active admin cannot be deactivated or demoted: make another user admin first",
-                       {"user_id": [f"user {leaving.id} is the only active admin"]})
+        raise Conflict("user.last_admin", {"user_id": [Message("user.only_active_admin", user_id=leaving.id)]})
 
 
 def update_user(session: Session, user_id: int, data: dict[str, Any]) -> User:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
+from ..messages import Message
 from ..models import Audit, Dealer, User, Wave
 from .checklists import get_version
 from .events import record_event
@@ -19,18 +20,18 @@ def assign(session: Session, actor: User, *, dealer_id: int, wave_id: int, check
     problems: dict[str, list[str]] = {}
     dealer = session.get(Dealer, dealer_id)
     if dealer is None:
-        problems["dealer_id"] = [f"no dealer {dealer_id}"]
+        problems["dealer_id"] = [Message("ref.no_dealer", id=dealer_id)]
     if session.get(Wave, wave_id) is None:
-        problems["wave_id"] = [f"no wave {wave_id}"]
+        problems["wave_id"] = [Message("ref.no_wave", id=wave_id)]
     shopper = session.get(User, shopper_id)
     if shopper is None or shopper.role != "shopper" or not shopper.active:
-        problems["shopper_id"] = [f"user {shopper_id} is not an active shopper"]
+        problems["shopper_id"] = [Message("assignment.not_active_shopper", id=shopper_id)]
     try:
         version = get_version(session, checklist["key"], checklist["version"])
     except NotFound as exc:
         problems["checklist"] = [exc.message]
     if problems:
-        raise InvalidInput("cannot assign this audit", problems)
+        raise InvalidInput("assignment.cannot_assign", problems)
     _check_rotation(session, shopper_id, dealer_id, visit_window_start, visit_window_end, rotation_days)
     audit = Audit(id=uuid.uuid4(), dealer_id=dealer_id, wave_id=wave_id, checklist_version_id=version.id,
                   shopper_id=shopper_id, visit_window_start=visit_window_start,
@@ -51,6 +52,6 @@ def _check_rotation(session: Session, shopper_id: int, dealer_id: int, start: da
         .order_by(Audit.visit_window_start).limit(1))
     if clash is not None:
         raise Conflict(
-            f"this shopper already has a visit to this dealer within {rotation_days} days "
-            f"({clash.visit_window_start.isoformat()} to {clash.visit_window_end.isoformat()})",
-            {"shopper_id": [f"rotation rule: at least {rotation_days} days between visits to the same dealer"]})
+            "assignment.rotation_clash",
+            {"shopper_id": [Message("assignment.rotation_rule", days=rotation_days)]},
+            days=rotation_days, start=clash.visit_window_start.isoformat(), end=clash.visit_window_end.isoformat())

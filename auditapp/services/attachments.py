@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from ..messages import Message
 from ..models import Attachment, User
 from . import access, photos
 from .audits import get_audit
@@ -86,8 +87,9 @@ class FileStore:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
-                        raise PayloadTooLarge(f"the file is larger than the limit of {_size(max_bytes)}",
-                                              {"file": [f"at most {max_bytes} bytes"]})
+                        raise PayloadTooLarge("attachment.file_too_large",
+                                              {"file": [Message("attachment.at_most_bytes", max=max_bytes)]},
+                                              limit=_size(max_bytes))
                     if len(head) < HEAD:
                         head += chunk[:HEAD - len(head)]
                     digest.update(chunk)
@@ -141,12 +143,12 @@ def upload(session: Session, user: User, audit_id: uuid.UUID, *, stream: BinaryI
     received = store.receive(stream, max_bytes)
     try:
         if received.sha256 != declared:
-            raise InvalidInput("the file does not match its SHA-256: the upload was damaged or the hash is wrong",
-                               {"sha256": [f"declared {declared}, received {received.sha256}"]})
+            raise InvalidInput("attachment.sha256_mismatch", {"sha256": [Message(
+                "attachment.sha256_declared_received", declared=declared, received=received.sha256)]})
         content_type = sniff_type(received.head)
         if content_type is None:
-            raise UnsupportedMediaType("only JPEG, PNG, HEIC, PDF and M4A files are accepted (checked from the "
-                                       "file's content, not its name)", {"file": ["unsupported file type"]})
+            raise UnsupportedMediaType("attachment.unsupported_type",
+                                       {"file": [Message("attachment.unsupported_type_field")]})
         existing = _find(session, audit.id, declared)
         if existing is not None:
             store.discard(received)
@@ -198,7 +200,7 @@ def find_for_download(session: Session, user: User, audit_id: uuid.UUID, sha256:
     sha = sha256.lower()
     attachment = _find(session, audit.id, sha) if SHA256_HEX.match(sha) else None
     if attachment is None or not access.can_see_attachment(user, audit, attachment):
-        raise NotFound("no such attachment on this audit")
+        raise NotFound("attachment.no_such_attachment")
     original = _stored(store, audit.id, sha)
     if access.receives_original(user, attachment) or attachment.content_type not in photos.IMAGE_FORMATS:
         return Download(sha, attachment.content_type, path=original)
@@ -214,7 +216,7 @@ def _stored(store: FileStore, audit_id: uuid.UUID, sha: str) -> Path:
     path = store.path_of(sha)
     if not path.is_file():
         log.error("file %s of an attachment of audit %s is missing from %s", sha, audit_id, store.root)
-        raise NotFound("the file of this attachment is missing from storage")
+        raise NotFound("attachment.file_missing")
     return path
 
 
@@ -223,5 +225,5 @@ def _find(session: Session, audit_id: uuid.UUID, sha256: str) -> Attachment | No
 
 
 def _size(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+    return f"{n / (1024 * 1024):g} MiB" if n >= 1024 * 1024 else Message("attachment.bytes", n=n)
 

@@ -17,7 +17,7 @@ def find_audits(session: Session, user: User, *, status: str | None = None, wave
     where = [audit_filter(user)]
     if flag is not None:
         if not sees_flags(user):
-            raise Forbidden("filtering by quality flag is for QA and admin")
+            raise Forbidden("access.flag_filter_for_qa")
         where.append(Audit.id.in_(select(AuditFlag.audit_id).where(AuditFlag.code == flag)))
     if status:
         where.append(Audit.status == status)

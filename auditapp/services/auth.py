@@ -76,7 +76,7 @@ def login(session: Session, *, email: str, password: str, address: str, policy: 
                  tuple_(LoginThrottle.email, LoginThrottle.address).in_(keys)))
              if t.locked_until and t.locked_until > now and t.last_failure_at > forgotten]
     if waits:
-        raise TooManyRequests("too many failed logins: try again later",
+        raise TooManyRequests("auth.too_many_failures",
                               retry_after=math.ceil((max(waits) - now).total_seconds()))
     user = session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
@@ -84,7 +84,7 @@ def login(session: Session, *, email: str, password: str, address: str, policy: 
         _count_failure(session, email, address, policy.free_failures, now, policy)
         if user is None:
             _count_failure(session, ANY_UNKNOWN_EMAIL, address, policy.address_free_failures, now, policy)
-        raise Unauthorized("wrong email or password")
+        raise Unauthorized("auth.wrong_credentials")
     session.execute(delete(LoginThrottle).where(
         (LoginThrottle.email == email) & (LoginThrottle.address == address)
         | (LoginThrottle.last_failure_at < forgotten)))

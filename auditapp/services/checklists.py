@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..checklists import Checklist, checklist_from_document
 from ..errors import Conflict, NotFound
+from ..messages import Message
 from ..models import ChecklistVersion
 
 
@@ -27,8 +28,8 @@ def store_checklists(session: Session, checklists: Iterable[Checklist]) -> list[
                if (c.key, c.version) in existing and existing[(c.key, c.version)].content_hash != c.content_hash]
     if changed:
         raise Conflict(
-            "published checklist versions are immutable: give the edited checklist a new version",
-            {f"{c.key} v{c.version}": ["differs from the version already loaded"] for c in changed})
+            "checklist.published_immutable",
+            {f"{c.key} v{c.version}": [Message("checklist.differs_from_loaded")] for c in changed})
     results = []
     for checklist in checklists:
         if (checklist.key, checklist.version) in existing:
@@ -59,7 +60,7 @@ def get_version(session: Session, key: str, version: int) -> ChecklistVersion:
     row = session.scalar(select(ChecklistVersion).where(
         ChecklistVersion.key == key, ChecklistVersion.version == version))
     if row is None:
-        raise NotFound(f"checklist {key} v{version} is not loaded")
+        raise NotFound("checklist.not_loaded", key=key, version=version)
     return row
 
 

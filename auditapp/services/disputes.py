@@ -15,6 +15,7 @@ from ..checklists.answers import value_problem, visible_items
 from ..checklists.model import Item
 from ..constants import OPEN_DISPUTE_STATUSES, UPHELD_OUTCOMES
 from ..errors import Conflict, InvalidInput, NotFound
+from ..messages import Message
 from ..models import Attachment, Audit, Dispute, User, utcnow
 from ..workdays import deadline
 from . import access
@@ -64,38 +65,36 @@ def file_dispute(session: Session, user: User, audit_id: Any, *, item_key: str, 
     checklist = checklist_of(audit.checklist_version)
     item = checklist.items.get(item_key)
     if item is None:
-        raise InvalidInput("no such item on this audit's checklist", {"item": [f"unknown item '{item_key}'"]})
+        raise InvalidInput("dispute.no_such_item", {"item": [Message("dispute.unknown_item", item=item_key)]})
     if not item.disputable:
-        raise InvalidInput("this item cannot be disputed: it is a subjective or record-only item",
-                           {"item": [f"'{item_key}' is not disputable"]})
+        raise InvalidInput("dispute.item_not_disputable",
+                           {"item": [Message("dispute.item_not_disputable_field", item=item_key)]})
     end = filing_deadline(audit, policy)
     if now >= end:
-        raise Conflict(f"the dispute window closed on {end.strftime('%Y-%m-%d %H:%M %Z')} "
-                       f"({policy.window_days} working days after publication)",
-                       {"audit": ["dispute window closed"]})
+        raise Conflict("dispute.window_closed", {"audit": [Message("dispute.window_closed_field")]},
+                       deadline=end.strftime('%Y-%m-%d %H:%M %Z'), days=policy.window_days)
     answers = answers_of(session, audit)
     if item_key not in visible_items(checklist, answers):
-        raise InvalidInput("this item did not apply to the visit (hidden by an earlier answer)",
-                           {"item": [f"'{item_key}' was not shown to the shopper"]})
+        raise InvalidInput("dispute.item_hidden", {"item": [Message("dispute.item_not_shown", item=item_key)]})
     if requested_outcome == "not_applicable" and not item.na_allowed:
-        raise InvalidInput("this item cannot be N/A: request 'pass' instead",
-                           {"requested_outcome": ["not_applicable is not allowed for this item"]})
+        raise InvalidInput("dispute.na_not_allowed",
+                           {"requested_outcome": [Message("dispute.na_not_allowed_field")]})
     current = latest_versions(session, [audit.id])[audit.id].score
     if requested_outcome == "pass" and current["ratios"].get(item_key) == 1:
-        raise InvalidInput("this item already passes in the current score", {"item": ["already passes"]})
+        raise InvalidInput("dispute.already_passes", {"item": [Message("dispute.already_passes_field")]})
     if requested_outcome == "not_applicable" and item_key in current["excluded"]:
-        raise InvalidInput("this item already does not count in the current score", {"item": ["already excluded"]})
+        raise InvalidInput("dispute.already_excluded", {"item": [Message("dispute.already_excluded_field")]})
     evidence = list(dict.fromkeys(evidence))
     if evidence:
         uploaded = set(session.scalars(select(Attachment.sha256).where(
             Attachment.audit_id == audit.id, Attachment.sha256.in_(evidence))))
         missing = [h for h in evidence if h not in uploaded]
         if missing:
-            raise InvalidInput("upload the evidence to the audit first (POST /api/v1/audits/{id}/attachments)",
-                               {"evidence": [f"not uploaded: {h}" for h in missing]})
+            raise InvalidInput("dispute.upload_evidence_first",
+                               {"evidence": [Message("dispute.evidence_not_uploaded", sha256=h) for h in missing]})
     if session.scalar(select(Dispute.id).where(Dispute.audit_id == audit.id, Dispute.item_key == item_key,
                                                Dispute.status.in_(OPEN_DISPUTE_STATUSES))):
-        raise Conflict("this item already has an open dispute", {"item": ["already under dispute"]})
+        raise Conflict("dispute.already_open", {"item": [Message("dispute.already_open_field")]})
     dispute = Dispute(audit_id=audit.id, dealer_id=audit.dealer_id, item_key=item_key, status="open",
                       claim=claim, requested_outcome=requested_outcome, evidence=evidence, filed_by_id=user.id,
                       filed_at=now)
@@ -114,7 +113,7 @@ def get_dispute(session: Session, user: User, dispute_id: int, *, for_update: bo
         query = query.with_for_update(of=Dispute).execution_options(populate_existing=True)
     dispute = session.scalar(query)
     if dispute is None or not access.can_see_dispute(user, dispute):
-        raise NotFound("no such dispute")
+        raise NotFound("dispute.no_such_dispute")
     return dispute
 
 
@@ -142,7 +141,7 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
     now = now or utcnow()
     dispute = get_dispute(session, user, dispute_id, for_update=True)
     if not dispute.is_open:
-        raise Conflict(f"this dispute was already decided ({dispute.status})", {"status": [dispute.status]})
+        raise Conflict("dispute.already_decided", {"status": [dispute.status]}, status=dispute.status)
     access.ensure_may_decide_dispute(user, dispute)
     audit = dispute.audit
     item = checklist_of(audit.checklist_version).items[dispute.item_key]
@@ -151,10 +150,11 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
         override = passing_answer(item) if dispute.requested_outcome == "pass" else {"na": True}
     elif outcome == "partially_upheld":
         if value is None:
-            raise InvalidInput("a partial decision sets the new value", {"value": ["required when partially upheld"]})
+            raise InvalidInput("dispute.partial_needs_value",
+                               {"value": [Message("dispute.partial_needs_value_field")]})
         problem = value_problem(item, value)
         if problem:
-            raise InvalidInput("the new value is not a valid answer for this item", {"value": [problem]})
+            raise InvalidInput("dispute.invalid_value", {"value": [problem]})
         override = {"value": value}
     before = _snapshot(dispute)
     stage = "final" if dispute.status == "escalated" else "qa"
@@ -168,7 +168,7 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict("another reviewer decided this dispute at the same time; reload it") from None
+        raise Conflict("dispute.decided_concurrently") from None
     if override is not None:
         overrides = {d.item_key: d.override for d in session.scalars(select(Dispute).where(
             Dispute.audit_id == audit.id, Dispute.status.in_(UPHELD_OUTCOMES),
@@ -188,15 +188,15 @@ def escalate(session: Session, user: User, dispute_id: int, *, note: str, policy
     access.require_role(user, "dealer")
     dispute = get_dispute(session, user, dispute_id, for_update=True)
     if dispute.escalated_at is not None:
-        raise Conflict("a dispute can be escalated once; the manager's decision is final", {"status": [dispute.status]})
+        raise Conflict("dispute.escalated_once", {"status": [dispute.status]})
     if dispute.status != "rejected":
-        raise Conflict(f"only a rejected dispute can be escalated; this one is {dispute.status}",
-                       {"status": [dispute.status]})
+        raise Conflict("dispute.only_rejected_escalated", {"status": [dispute.status]}, status=dispute.status)
     assert dispute.qa_decided_at is not None
     end = deadline(dispute.qa_decided_at, policy.window_days, dispute.audit.dealer.timezone, policy.holidays)
     if now >= end:
-        raise Conflict(f"the escalation window closed on {end.strftime('%Y-%m-%d %H:%M %Z')}",
-                       {"status": ["escalation window closed"]})
+        raise Conflict("dispute.escalation_window_closed",
+                       {"status": [Message("dispute.escalation_window_closed_field")]},
+                       deadline=end.strftime('%Y-%m-%d %H:%M %Z'))
     before = _snapshot(dispute)
     dispute.status = "escalated"
     dispute.escalated_at = now
@@ -204,7 +204,7 @@ def escalate(session: Session, user: User, dispute_id: int, *, note: str, policy
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict("the dispute changed at the same time; reload it") from None
+        raise Conflict("dispute.changed_concurrently") from None
     _event(session, dispute, user, "dispute_escalated", before, note)
     session.flush()
     return dispute

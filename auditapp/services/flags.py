@@ -2,8 +2,9 @@
 
 The rules are pure functions over plain values; `gather_facts` reads what they need from the database
 with a fixed number of queries, whatever the number of answers, photos or comments. Each flag has a
-stable `code` (one of FLAG_CODES, what QA's list filters by), an English `message` and the same text in
-both languages under `messages` {zh, en}, and a `detail` with the figures behind it.
+stable `code` (one of FLAG_CODES, what QA's list filters by), its text in both languages under `messages`
+{zh, en} (from the message catalogue, auditapp/messages.py; the API answers `message` in the client's
+language), and a `detail` with the figures behind it.
 
 The limits that are product rules rather than settings are defined here, once:
 - comments: a shopper's own comment repeated in another of their audits counts from OWN_COMMENT_MIN_WIDTH
@@ -31,6 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from ..messages import Message
 from ..models import Answer, Attachment, Audit, AuditEvent, AuditFlag
 from .checklists import checklist_of
 
@@ -50,14 +52,19 @@ FLAG_CODES = ("short_visit", "far_checkin", "outside_window", "late_submission",
 
 class Flag(TypedDict):
     code: str
-    message: str  # English, as `messages["en"]`
+    message: str  # as stored, English (`messages["en"]`); the API sends the negotiated language
     messages: dict[str, str]  # {"zh": ..., "en": ...}
     detail: dict[str, Any]
 
 
-def _flag(code: str, en: str, zh: str, detail: dict[str, Any]) -> Flag:
+def _flag(code: str, message: Message, detail: dict[str, Any]) -> Flag:
     assert code in FLAG_CODES
-    return {"code": code, "message": en, "messages": {"zh": zh, "en": en}, "detail": detail}
+    texts = message.texts()
+    return {"code": code, "message": texts["en"], "messages": texts, "detail": detail}
+
+
+def _duration(seconds: float) -> dict[str, str]:
+    return {"zh": duration_text_zh(seconds), "en": duration_text(seconds)}
 
 
 @dataclass(frozen=True)
@@ -169,8 +176,7 @@ def short_visit(started_at: datetime, ended_at: datetime, min_minutes: float) ->
     if seconds >= min_minutes * 60:
         return None
     return _flag("short_visit",
-                 f"The visit lasted {duration_text(seconds)}; the checklist requires at least {min_minutes:g} min.",
-                 f"到店时长{duration_text_zh(seconds)}，检查表要求至少{min_minutes:g}分钟。",
+                 Message("flag.short_visit", duration=_duration(seconds), min_minutes=f"{min_minutes:g}"),
                  {"minutes": round(seconds / 60, 2), "min_minutes": min_minutes})
 
 
@@ -181,12 +187,10 @@ def far_checkin(checkin: tuple[float, float] | None, dealer: tuple[float, float]
     distance = haversine_m(checkin, dealer)
     if distance <= radius_m:
         return None
-    accuracy = f" (GPS accuracy ±{accuracy_m:.0f} m)" if accuracy_m is not None else ""
-    accuracy_zh = f"（GPS精度±{accuracy_m:.0f}米）" if accuracy_m is not None else ""
+    accuracy = Message("flag.far_checkin.accuracy", accuracy=f"{accuracy_m:.0f}") if accuracy_m is not None else ""
     return _flag("far_checkin",
-                 f"The check-in was {distance_text(distance)} from the dealer{accuracy}; "
-                 f"the allowed radius is {radius_m:g} m.",
-                 f"签到位置距经销商{distance_text(distance)}{accuracy_zh}，允许半径为{radius_m:g}米。",
+                 Message("flag.far_checkin", distance=distance_text(distance), accuracy=accuracy,
+                         radius=f"{radius_m:g}"),
                  {"distance_m": round(distance, 1), "radius_m": radius_m, "accuracy_m": accuracy_m,
                   "checkin": {"latitude": checkin[0], "longitude": checkin[1]},
                   "dealer": {"latitude": dealer[0], "longitude": dealer[1]}})
@@ -205,10 +209,8 @@ def outside_window(started_at: datetime, ended_at: datetime, window: tuple[date,
     if window[0] <= first and last <= window[1]:
         return None
     return _flag("outside_window",
-                 f"The visit took place on {first.isoformat()} (local time), outside its assigned window "
-                 f"{window[0].isoformat()} to {window[1].isoformat()}.",
-                 f"到访日期为{first.isoformat()}（当地时间），不在指定的到访时段"
-                 f"{window[0].isoformat()}至{window[1].isoformat()}内。",
+                 Message("flag.outside_window", date=first.isoformat(), start=window[0].isoformat(),
+                         end=window[1].isoformat()),
                  {"visit_date": first.isoformat(), "visit_end_date": last.isoformat(),
                   "window_start": window[0].isoformat(), "window_end": window[1].isoformat(), "timezone": zone})
 
@@ -219,8 +221,7 @@ def late_submission(visit_ended_at: datetime, submitted_at: datetime, limit_hour
     if hours <= limit_hours:
         return None
     return _flag("late_submission",
-                 f"Submitted {duration_text(seconds)} after the visit ended; the limit is {limit_hours:g} h.",
-                 f"到访结束{duration_text_zh(seconds)}后才提交，期限为{limit_hours:g}小时。",
+                 Message("flag.late_submission", duration=_duration(seconds), limit_hours=f"{limit_hours:g}"),
                  {"hours": round(hours, 2), "limit_hours": limit_hours,
                   "visit_ended_at": visit_ended_at.isoformat(), "submitted_at": submitted_at.isoformat()})
 
@@ -230,11 +231,9 @@ def clock_skew(device_time: datetime, received_at: datetime, limit_minutes: floa
     skew = seconds / 60
     if abs(skew) <= limit_minutes:
         return None
-    direction, direction_zh = ("ahead of", "快") if skew > 0 else ("behind", "慢")
     return _flag("clock_skew",
-                 f"The phone's clock was {duration_text(seconds)} {direction} the server's at submission; "
-                 f"the limit is {limit_minutes:g} min.",
-                 f"提交时手机时钟比服务器{direction_zh}{duration_text_zh(seconds)}，允许误差为{limit_minutes:g}分钟。",
+                 Message("flag.clock_skew_ahead" if skew > 0 else "flag.clock_skew_behind",
+                         duration=_duration(seconds), limit_minutes=f"{limit_minutes:g}"),
                  {"skew_minutes": round(skew, 2), "limit_minutes": limit_minutes,
                   "device_time": device_time.isoformat(), "received_at": received_at.isoformat()})
 
@@ -244,13 +243,11 @@ def duplicate_photos(shared: Mapping[str, tuple[Sequence[str], Sequence[str]]]) 
         return None
     photos = [{"sha256": sha, "items": sorted(items), "other_audits": sorted(others)}
               for sha, (items, others) in sorted(shared.items())]
-    described = "; ".join(f"{p['sha256'][:12]}… ({', '.join(p['items'])}) in audit {', '.join(p['other_audits'])}"
-                          for p in photos)
-    described_zh = "；".join(f"{p['sha256'][:12]}…（{', '.join(p['items'])}）见于稽核 {', '.join(p['other_audits'])}"
-                             for p in photos)
-    noun = "photo also appears" if len(photos) == 1 else "photos also appear"
-    return _flag("duplicate_photo", f"{len(photos)} {noun} in another audit: {described}.",
-                 f"{len(photos)}张照片也出现在其他稽核中：{described_zh}。", {"photos": photos})
+    described = [Message("flag.duplicate_photo.photo", sha=p["sha256"][:12], items=", ".join(p["items"]),
+                         audits=", ".join(p["other_audits"])) for p in photos]
+    return _flag("duplicate_photo", Message("flag.duplicate_photo_one" if len(photos) == 1
+                                            else "flag.duplicate_photo_many", count=len(photos), photos=described),
+                 {"photos": photos})
 
 
 def photo_time_mismatch(started_at: datetime, ended_at: datetime,
@@ -265,13 +262,11 @@ def photo_time_mismatch(started_at: datetime, ended_at: datetime,
         return None
     photos = [{"sha256": sha, "items": items, "captured_at": taken.isoformat(), "minutes_outside": minutes}
               for sha, items, taken, minutes in outside]
-    described = "; ".join(f"{sha[:12]}… ({', '.join(items)}) {minutes:g} min" for sha, items, _, minutes in outside)
-    described_zh = "；".join(f"{sha[:12]}…（{', '.join(items)}）{minutes:g}分钟" for sha, items, _, minutes in outside)
+    described = [Message("flag.photo_time_mismatch.photo", sha=sha[:12], items=", ".join(items), minutes=f"{minutes:g}")
+                 for sha, items, _, minutes in outside]
     tolerance = PHOTO_TIME_TOLERANCE.total_seconds() / 60
     return _flag("photo_time_mismatch",
-                 f"{len(photos)} photo(s) taken outside the visit (capture time from EXIF, {tolerance:g} min "
-                 f"allowed either side): {described}.",
-                 f"{len(photos)}张照片的拍摄时间（EXIF）不在到访时间内（前后允许{tolerance:g}分钟）：{described_zh}。",
+                 Message("flag.photo_time_mismatch", count=len(photos), tolerance=f"{tolerance:g}", photos=described),
                  {"photos": photos, "tolerance_minutes": tolerance,
                   "visit_started_at": started_at.isoformat(), "visit_ended_at": ended_at.isoformat()})
 
@@ -283,18 +278,17 @@ def identical_comments(shared: Mapping[str, tuple[Sequence[str], Sequence[str]]]
     if not comments:
         return None
 
-    def where(c: dict[str, Any], own: str, others: str, sep: str) -> str:
-        parts = [f"{own} {', '.join(c['own_audits'])}"] if c["own_audits"] else []
-        if c["other_shoppers_audits"]:
-            parts.append(f"{others} {', '.join(c['other_shoppers_audits'])}")
-        return sep.join(parts)
+    def described(c: dict[str, Any]) -> Message:
+        own, others = ", ".join(c["own_audits"]), ", ".join(c["other_shoppers_audits"])
+        if own and others:
+            return Message("flag.identical_comment.both", item=c["item"], own=own, others=others)
+        if own:
+            return Message("flag.identical_comment.own", item=c["item"], audits=own)
+        return Message("flag.identical_comment.others", item=c["item"], audits=others)
 
-    described = "; ".join(f"{c['item']} ({where(c, 'this shopper in audit', 'another shopper in audit', ', ')})"
-                          for c in comments)
-    described_zh = "；".join(f"{c['item']}（{where(c, '本访客的稽核', '其他访客的稽核', '，')}）" for c in comments)
-    noun = "comment repeats" if len(comments) == 1 else "comments repeat"
-    return _flag("identical_comment", f"{len(comments)} {noun} text written in another audit: {described}.",
-                 f"{len(comments)}条评语与其他稽核中的文字相同：{described_zh}。",
+    return _flag("identical_comment", Message("flag.identical_comment_one" if len(comments) == 1
+                                              else "flag.identical_comment_many",
+                                              count=len(comments), comments=[described(c) for c in comments]),
                  {"comments": comments, "own_min_width": OWN_COMMENT_MIN_WIDTH,
                   "shared_min_width": SHARED_COMMENT_MIN_WIDTH})
 
@@ -322,14 +316,10 @@ def impossible_travel(started_at: datetime, ended_at: datetime, location: tuple[
                      "minutes_between": round(gap_s / 60, 1), "minutes_needed": round(needed_s / 60, 1)})
     if not legs:
         return None
-    described = "; ".join(f"audit {leg['other_audit']}: {leg['distance_km']:g} km in {leg['minutes_between']:g} min"
-                          for leg in legs)
-    described_zh = "；".join(f"稽核 {leg['other_audit']}：{leg['minutes_between']:g}分钟内相距{leg['distance_km']:g}公里"
-                             for leg in legs)
+    described = [Message("flag.impossible_travel.leg", audit=leg["other_audit"], km=f"{leg['distance_km']:g}",
+                         minutes=f"{leg['minutes_between']:g}") for leg in legs]
     return _flag("impossible_travel",
-                 f"The shopper could not have travelled between consecutive visits at up to "
-                 f"{MAX_TRAVEL_SPEED_KMH:g} km/h: {described}.",
-                 f"访客相邻两次到访之间的行程以最高{MAX_TRAVEL_SPEED_KMH:g}公里/小时也无法完成：{described_zh}。",
+                 Message("flag.impossible_travel", speed=f"{MAX_TRAVEL_SPEED_KMH:g}", legs=described),
                  {"legs": legs, "max_speed_kmh": MAX_TRAVEL_SPEED_KMH})
 
 

@@ -23,6 +23,7 @@ import pillow_heif
 from PIL import ExifTags, Image, ImageCms, ImageOps
 
 from ..errors import UnsupportedMediaType
+from ..messages import Message
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,10 @@ def strip_file(path: Path, content_type: str) -> StrippedCopy:
 
 
 def _refuse(content_type: str, why: str) -> UnsupportedMediaType:
+    """`why` is a message key."""
     name = TYPE_NAMES[content_type]
-    return UnsupportedMediaType(f"the file starts like a {name} but is not a valid one ({why}): only complete "
-                                f"JPEG, PNG, HEIC, PDF and M4A files are accepted", {"file": [f"not a valid {name}"]})
+    return UnsupportedMediaType("photo.invalid_file", {"file": [Message("photo.not_valid_type", type=name)]},
+                                type=name, why=Message(why))
 
 
 class _opened:
@@ -101,7 +103,7 @@ class _opened:
         except Exception as error:  # noqa: BLE001
             # Any failure of a decoder on untrusted bytes means "not a valid image", whatever its class.
             log.info("refused an upload that does not decode as %s: %r", self.content_type, error)
-            raise _refuse(self.content_type, "it does not decode") from None
+            raise _refuse(self.content_type, "photo.does_not_decode") from None
         return self.image
 
     def __exit__(self, *exc: object) -> None:
@@ -214,9 +216,9 @@ def _check_pdf(path: Path) -> None:
         f.seek(max(0, size - PDF_TAIL))
         tail = f.read()
     if not PDF_HEADER.match(head):
-        raise _refuse("application/pdf", "no PDF version header")
+        raise _refuse("application/pdf", "photo.no_pdf_header")
     if b"%%EOF" not in tail:
-        raise _refuse("application/pdf", "no end-of-file marker: the document is truncated")
+        raise _refuse("application/pdf", "photo.no_pdf_eof")
 
 
 def _check_m4a(path: Path) -> None:
@@ -229,18 +231,18 @@ def _check_m4a(path: Path) -> None:
             f.seek(position)
             header = f.read(8)
             if len(header) < 8:
-                raise _refuse("audio/mp4", "a box header is cut short")
+                raise _refuse("audio/mp4", "photo.box_header_cut")
             length, kind = struct.unpack(">I4s", header)
             if length == 1:  # a 64-bit size follows the type
                 large = f.read(8)
                 if len(large) < 8:
-                    raise _refuse("audio/mp4", "a box header is cut short")
+                    raise _refuse("audio/mp4", "photo.box_header_cut")
                 length = struct.unpack(">Q", large)[0]
             elif length == 0:  # the box runs to the end of the file
                 length = size - position
             if length < 8 or position + length > size:
-                raise _refuse("audio/mp4", "a box runs past the end of the file")
+                raise _refuse("audio/mp4", "photo.box_past_end")
             kinds.append(kind)
             position += length
     if not kinds or kinds[0] != b"ftyp" or b"moov" not in kinds:
-        raise _refuse("audio/mp4", "no movie box")
+        raise _refuse("audio/mp4", "photo.no_movie_box")

@@ -81,7 +81,7 @@ def _versions(data: WaveData, dealer_ids: Iterable[int]) -> list[list[Any]]:
 
 def _program(data: WaveData) -> str:
     if data.program is None:
-        raise NotFound(f"wave {data.wave.code} has no audits: there is no report to make")
+        raise NotFound("reports.wave_has_no_audits", wave=data.wave.code)
     return data.program
 
 

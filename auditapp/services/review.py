@@ -10,16 +10,15 @@ from .events import record_event
 from .score_versions import store_score_version
 
 
-def _ensure_submitted(audit: Audit, action: str) -> None:
+def _ensure_submitted(audit: Audit, refusal: str) -> None:
     if audit.status != "submitted":
-        raise Conflict(f"only a submitted audit can be {action}; this one is {audit.status}",
-                       {"status": [audit.status]})
+        raise Conflict(refusal, {"status": [audit.status]}, status=audit.status)
 
 
 def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = None) -> Audit:
     """Approved audits are published at once: counted in scores and visible to the dealer."""
     require_role(reviewer, "qa", "admin")
-    _ensure_submitted(audit, "approved")
+    _ensure_submitted(audit, "review.not_submitted_approve")
     before = {"status": audit.status}
     now = utcnow()
     audit.status = "published"
@@ -35,7 +34,7 @@ def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = 
 
 def return_to_shopper(session: Session, reviewer: User, audit: Audit, notes: str) -> Audit:
     require_role(reviewer, "qa", "admin")
-    _ensure_submitted(audit, "returned")
+    _ensure_submitted(audit, "review.not_submitted_return")
     before = {"status": audit.status, "review_notes": audit.review_notes}
     audit.status = "returned"
     audit.review_notes = notes

@@ -19,6 +19,7 @@ from werkzeug.http import parse_etags, unquote_etag
 from ..checklists.answers import answer_problems
 from ..errors import (Conflict, DomainError, InvalidInput, PreconditionFailed, PreconditionRequired, ServiceUnavailable,
                       from_database_error)
+from ..messages import Message
 from ..models import Answer, Attachment, Audit, IdempotencyRecord, User
 from . import access
 from .audits import get_audit
@@ -28,6 +29,9 @@ from .flags import FlagLimits, comment_digest, compute_flags, flag_codes, gather
 
 # Statuses in which the shopper may still change answers (and add evidence).
 EDITABLE_STATUSES = ("assigned", "in_progress", "returned")
+# How a refused edit names the audit's status (message keys).
+LOCKED_STATUS_TEXTS = {"submitted": "shopper.status_submitted", "approved": "shopper.status_approved",
+                       "published": "shopper.status_published"}
 
 Answers = Mapping[str, Any]
 
@@ -59,9 +63,9 @@ class Outcome:
 
 def ensure_editable(audit: Audit) -> None:
     if audit.status not in EDITABLE_STATUSES:
-        reason = "already submitted" if audit.status == "submitted" else audit.status
-        raise Conflict(f"the audit is {reason}: its answers and evidence can no longer be changed",
-                       {"status": [audit.status]})
+        reason = Message(LOCKED_STATUS_TEXTS[audit.status]) if audit.status in LOCKED_STATUS_TEXTS \
+            else Message("shopper.status_other", status=audit.status)
+        raise Conflict("shopper.audit_locked", {"status": [audit.status]}, status=reason)
 
 
 def save_draft(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answers: Answers,
@@ -75,7 +79,7 @@ def save_draft(session: Session, request: ShopperRequest, audit_id: uuid.UUID, a
     problems = answer_problems(checklist_of(audit.checklist_version), answers, complete=False,
                                known_attachments=_uploaded(session, audit, answers))
     if problems:
-        raise InvalidInput("some answers are invalid: see errors", {"answers": problems})
+        raise InvalidInput("shopper.invalid_answers", {"answers": problems})
     _replace_answers(session, audit, answers)
     if audit.status == "assigned":
         audit.status = "in_progress"
@@ -97,15 +101,14 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
         IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key))
     if record is not None:
         if record.request_hash != request_hash:
-            raise Conflict("this Idempotency-Key was already used with a different request: make a new key "
-                           "for a new submission", {"Idempotency-Key": [key]})
+            raise Conflict("shopper.idempotency_key_reused", {"Idempotency-Key": [key]})
         return Outcome(record.status_code, record.response, replayed=True)
     ensure_editable(audit)
     checklist = checklist_of(audit.checklist_version)
     problems = answer_problems(checklist, answers, complete=True,
                                known_attachments=_uploaded(session, audit, answers))
     if problems:
-        raise InvalidInput("the audit cannot be submitted: see errors", {"answers": problems})
+        raise InvalidInput("shopper.cannot_submit", {"answers": problems})
 
     checkin = _checkin_for_channel(checklist.channel, visit)
     before = audit.status
@@ -170,8 +173,7 @@ def _sync_one(session: Session, request: ShopperRequest, entry: SyncEntry) -> Sy
                 audit = save_draft(session, request, entry.audit_id, entry.answers, entry.if_match)
                 return SyncResult(audit_id, 200, request.view.body(audit), request.view.etag(audit))
             if entry.visit is None:
-                raise InvalidInput("invalid input: see errors",
-                                   {"json": {"visit": ["Missing data for required field."]}})
+                raise InvalidInput("request.invalid_input", {"json": {"visit": [Message("input.required")]}})
             outcome = submit(session, request, entry.audit_id, entry.answers, entry.visit, entry.idempotency_key)
             return SyncResult(audit_id, outcome.status, outcome.body, outcome.body.get("etag"))
     except DomainError as error:
@@ -190,25 +192,23 @@ def _sync_one(session: Session, request: ShopperRequest, entry: SyncEntry) -> Sy
 
 def parse_idempotency_key(raw: str | None) -> str:
     if raw is None or not raw.strip():
-        raise PreconditionRequired("send an Idempotency-Key header: a UUID the phone makes once per submission "
-                                   "and repeats on every retry")
+        raise PreconditionRequired("shopper.idempotency_key_required")
     try:
         return str(uuid.UUID(raw.strip()))
     except ValueError:
-        raise DomainError("the Idempotency-Key must be a UUID", {"Idempotency-Key": ["not a UUID"]}) from None
+        raise DomainError("shopper.idempotency_key_not_uuid",
+                          {"Idempotency-Key": [Message("shopper.not_a_uuid")]}) from None
 
 
 def _check_if_match(if_match: str | None, current: str) -> None:
     if if_match is None or not if_match.strip():
-        raise PreconditionRequired("send If-Match with the ETag of the draft you edited (the audit's 'etag', "
-                                   "also the ETag header of the last save)")
+        raise PreconditionRequired("shopper.if_match_required")
     tags = parse_etags(if_match)
     # "*" would overwrite whatever another device saved: exactly what If-Match is here to prevent.
     if tags.star_tag:
-        raise PreconditionRequired("If-Match: * is not accepted: send the ETag of the draft you edited")
+        raise PreconditionRequired("shopper.if_match_star")
     if not tags.contains(unquote_etag(current)[0]):
-        raise PreconditionFailed("the draft was changed since you loaded it (stale ETag): reload it, merge "
-                                 "your changes and save again", {"If-Match": [f"current ETag is {current}"]})
+        raise PreconditionFailed("shopper.stale_etag", {"If-Match": [Message("shopper.current_etag", etag=current)]})
 
 
 def _checkin_for_channel(channel: str, visit: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -217,8 +217,8 @@ def _checkin_for_channel(channel: str, visit: Mapping[str, Any]) -> Mapping[str,
         return None
     checkin = visit.get("checkin")
     if checkin is None:
-        raise InvalidInput("a visit is submitted with its GPS check-in",
-                           {"visit": {"checkin": ["required for a visit (the checklist's channel is visit)"]}})
+        raise InvalidInput("shopper.checkin_required",
+                           {"visit": {"checkin": [Message("shopper.checkin_required_field")]}})
     return checkin
 
 

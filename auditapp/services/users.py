@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput
+from ..messages import Message
 from ..constants import ROLES
 from ..models import Dealer, Region, User
 from .passwords import hash_password
@@ -20,7 +21,8 @@ def normalise_email(email: str) -> str:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password too short", {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
+        raise InvalidInput("user.password_too_short",
+                           {"password": [Message("user.password_min_length", min=MIN_PASSWORD_LENGTH)]})
 
 
 def set_password(user: User, password: str) -> None:
@@ -38,12 +40,12 @@ def create_user(session: Session, *, email: str, password: str, role: str, displ
                 dealer_id: int | None = None, region_ids: Iterable[int] = ()) -> User:
     email = normalise_email(email)
     if role not in ROLES:
-        raise InvalidInput("unknown role", {"role": [f"one of {', '.join(ROLES)}"]})
+        raise InvalidInput("user.unknown_role", {"role": [Message("ref.one_of", choices=", ".join(ROLES))]})
     if "@" not in email:
-        raise InvalidInput("invalid email", {"email": ["not an email address"]})
+        raise InvalidInput("user.invalid_email", {"email": [Message("user.not_an_email")]})
     check_password_rules(password)
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
-        raise Conflict("a user with this email exists", {"email": ["already registered"]})
+        raise Conflict("user.email_exists", {"email": [Message("user.email_registered")]})
     user = User(email=email, password_hash=hash_password(password), role=role, display_name=display_name)
     apply_scope(session, user, dealer_id=dealer_id, region_ids=list(region_ids))
     session.add(user)
@@ -55,21 +57,25 @@ def apply_scope(session: Session, user: User, *, dealer_id: int | None, region_i
     """A dealer user has exactly one dealer; a manager one or more regions; other roles neither."""
     if user.role == "dealer":
         if dealer_id is None:
-            raise InvalidInput("a dealer user needs a dealer", {"dealer_id": ["required for role dealer"]})
+            raise InvalidInput("user.dealer_needs_dealer",
+                               {"dealer_id": [Message("user.required_for_role", role="dealer")]})
         if session.get(Dealer, dealer_id) is None:
-            raise InvalidInput("unknown dealer", {"dealer_id": [f"no dealer {dealer_id}"]})
+            raise InvalidInput("user.unknown_dealer", {"dealer_id": [Message("ref.no_dealer", id=dealer_id)]})
     elif dealer_id is not None:
-        raise InvalidInput("only dealer users have a dealer", {"dealer_id": [f"not allowed for role {user.role}"]})
+        raise InvalidInput("user.only_dealers_have_dealer",
+                           {"dealer_id": [Message("user.not_allowed_for_role", role=user.role)]})
     user.dealer_id = dealer_id
     if user.role == "manager":
         if not region_ids:
-            raise InvalidInput("a manager needs at least one region", {"region_ids": ["required for role manager"]})
+            raise InvalidInput("user.manager_needs_region",
+                               {"region_ids": [Message("user.required_for_role", role="manager")]})
         regions = list(session.scalars(select(Region).where(Region.id.in_(region_ids))))
         missing = sorted(set(region_ids) - {r.id for r in regions})
         if missing:
-            raise InvalidInput("unknown region", {"region_ids": [f"no region {m}" for m in missing]})
+            raise InvalidInput("ref.unknown_region", {"region_ids": [Message("ref.no_region", id=m) for m in missing]})
         user.regions = regions
     elif region_ids:
-        raise InvalidInput("only managers have regions", {"region_ids": [f"not allowed for role {user.role}"]})
+        raise InvalidInput("user.only_managers_have_regions",
+                           {"region_ids": [Message("user.not_allowed_for_role", role=user.role)]})
     else:
         user.regions = []

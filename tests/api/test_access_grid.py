@@ -295,7 +295,7 @@ def test_access(client, world, endpoint: Endpoint, role: str, scope: str):
         expected = own if scope == "own" else other
     assert response.status_code == expected, response.get_json() if response.is_json else response.status
     if expected >= 400:
-        assert set(response.get_json()) == {"code", "status", "message", "errors"}
+        assert set(response.get_json()) == {"code", "status", "error", "message", "errors"}
 
 
 def test_every_endpoint_is_in_the_grid(app):

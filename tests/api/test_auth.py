@@ -67,7 +67,7 @@ def test_wrong_passwords_make_the_pair_wait_exponentially_then_the_right_one_cle
     assert _fail_times(client, user.email, 3) == [401] * 3
     refused = _login(client, user.email, PASSWORD)
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "2"
-    assert refused.json == {"code": 429, "status": "Too Many Requests",
+    assert refused.json == {"code": 429, "status": "Too Many Requests", "error": "auth.too_many_failures",
                             "message": "too many failed logins: try again later", "errors": {}}
     clock.advance(1.5)
     assert _login(client, user.email, PASSWORD).headers["Retry-After"] == "1"  # refused: nothing counted

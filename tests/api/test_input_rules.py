@@ -17,7 +17,7 @@ from auditapp.api import fields as api_fields
 from auditapp.api import schemas
 from auditapp.models import Answer, Audit, Dealer, Region, Wave
 
-STANDARD_KEYS = {"code", "status", "message", "errors"}
+STANDARD_KEYS = {"code", "status", "error", "message", "errors"}
 LONE_SURROGATE = "\ud800"
 HUGE = int("9" * 400)
 

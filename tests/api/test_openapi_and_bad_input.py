@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from auditapp.models import Region
 
-STANDARD_KEYS = {"code", "status", "message", "errors"}
+STANDARD_KEYS = {"code", "status", "error", "message", "errors"}
 
 
 def test_openapi_document_is_valid_and_lists_the_contract(client):

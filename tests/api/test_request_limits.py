@@ -13,7 +13,7 @@ from auditapp import create_app
 from auditapp.limits import JSON_MAX_DEPTH, MAX_HEADER_FIELD_BYTES
 from auditapp.models import Region
 
-STANDARD_KEYS = {"code", "status", "message", "errors"}
+STANDARD_KEYS = {"code", "status", "error", "message", "errors"}
 
 
 @pytest.fixture

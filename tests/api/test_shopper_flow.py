@@ -279,7 +279,7 @@ def test_an_answer_that_is_not_an_object_is_422_on_submit_naming_the_item(client
     answers = complete_answers(quote, **{item: bad})
     r = submit(client, headers, audit, {"answers": answers, "visit": visit()}, str(uuid.uuid4()))
     assert r.status_code == 422, r.json
-    assert set(r.json) == {"code", "status", "message", "errors"}
+    assert set(r.json) == {"code", "status", "error", "message", "errors"}
     assert list(r.json["errors"]["answers"]) == [item]
     assert "object" in r.json["errors"]["answers"][item][0]
     assert reload(db_session, audit).status == "assigned"
@@ -420,7 +420,7 @@ def test_sync_answers_each_entry_as_its_single_request_would(client, headers, au
     assert results[4]["body"]["errors"] == {"json": {"visit": ["Missing data for required field."]}}
     assert results[6]["audit_id"] is None and "audit_id" in results[6]["body"]["errors"]["json"]
     assert "action" in results[7]["body"]["errors"]["json"]
-    assert all(set(x["body"]) == {"code", "status", "message", "errors"} for x in results[1:])
+    assert all(set(x["body"]) == {"code", "status", "error", "message", "errors"} for x in results[1:])
     assert idempotency_records(db_session, audit) == 1
     assert reload(db_session, drafted).status == "assigned"
 
@@ -446,7 +446,7 @@ def test_sync_rolls_back_an_entry_that_fails_after_writing_and_keeps_the_others(
 
     def body(audit: Audit) -> dict[str, Any]:
         if audit.id == failed.id:
-            raise Conflict("refused after its answers were written")
+            raise Conflict("request.concurrent_change")
         return {"id": str(audit.id)}
 
     request = ShopperRequest(user=shopper, received_at=now(), limits=FlagLimits(50, 24, 10),

@@ -74,11 +74,11 @@ def test_a_refused_request_writes_nothing_the_view_flushed(client, admin, db_ses
 
     def create_then_refuse(session, model, data):
         real_create(session, model, data)  # flushed: the row exists inside the transaction
-        raise Conflict("refused after the write")
+        raise Conflict("request.concurrent_change")
 
     monkeypatch.setattr(admin_service, "create", create_then_refuse)
     r = client.post("/api/v1/regions", headers=admin, json={"code": "GONE", "name_zh": "无", "name_en": "Gone"})
-    assert r.status_code == 409 and r.json["message"] == "refused after the write"
+    assert r.status_code == 409 and r.json["error"] == "request.concurrent_change"
     assert regions(db_session) == before
 
 
@@ -92,7 +92,7 @@ def test_a_crashing_request_writes_nothing(client, admin, db_session, monkeypatc
 
     monkeypatch.setattr(admin_service, "create", create_then_crash)
     r = client.post("/api/v1/regions", headers=admin, json={"code": "GONE", "name_zh": "无", "name_en": "Gone"})
-    assert r.status_code == 500 and set(r.json) == {"code", "status", "message", "errors"}
+    assert r.status_code == 500 and set(r.json) == {"code", "status", "error", "message", "errors"}
     assert regions(db_session) == before
 
 
@@ -169,7 +169,7 @@ def test_commit_despite_error_keeps_the_changes_of_a_refused_view(app, db_sessio
             db_session.flush()
             if keep:
                 transactions.commit_despite_error()
-            raise Unauthorized("wrong password")
+            raise Unauthorized("auth.wrong_credentials")
         return transactions.transactional(view)
 
     for code, keep in (("KEPT", True), ("DROPPED", False)):

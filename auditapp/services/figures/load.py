@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from ...errors import InvalidInput, NotFound
+from ...messages import Message
 from ...models import Audit, ChecklistVersion, Dealer, Dispute, Region, ScoreVersion, Wave
 from ...scoring import item_info_from_checklist, with_knockout_cost
 from ..checklists import checklist_of
@@ -120,7 +121,7 @@ def wave_programs(session: Session, wave: Wave) -> list[str]:
 def _find_wave(session: Session, wave_code: str) -> Wave:
     wave = session.scalar(select(Wave).where(Wave.code == wave_code))
     if wave is None:
-        raise NotFound(f"no wave {wave_code!r}")
+        raise NotFound("figures.no_wave", wave=wave_code)
     return wave
 
 
@@ -129,13 +130,17 @@ def _chosen_program(wave: Wave, programs: list[str], program: str | None) -> str
     listed = ", ".join(programs)
     if program is None:
         if len(programs) > 1:
-            raise InvalidInput(f"wave {wave.code} ran several programs ({listed}): choose one with program=",
-                               {"program": [f"required: one of {listed}"]})
+            raise InvalidInput("figures.several_programs",
+                               {"program": [Message("figures.program_required", programs=listed)]},
+                               wave=wave.code, programs=listed)
         return programs[0] if programs else None
     if program not in programs:
-        runs = f"its programs: {listed}" if programs else "it has no audits yet"
-        raise InvalidInput(f"wave {wave.code} ran no program {program!r} ({runs})",
-                           {"program": [f"must be one of {listed}" if programs else "the wave has no audits"]})
+        if programs:
+            raise InvalidInput("figures.no_such_program",
+                               {"program": [Message("figures.program_one_of", programs=listed)]},
+                               wave=wave.code, program=program, programs=listed)
+        raise InvalidInput("figures.no_such_program_empty", {"program": [Message("figures.wave_has_no_audits")]},
+                           wave=wave.code, program=program)
     return program
 
 
