@@ -251,7 +251,7 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "fully_met_all": ("{n} 次均完全达标", "fully met in all {n}"),
     "region_fully_met": ("区域完全达标", "Region fully met"),
     "nation_fully_met": ("全国完全达标", "Nation fully met"),
-    "share_k_of_n": ("{pct}%（{k}/{n}）", "{pct}% ({k}/{n})"),
+    "share_k_of_n": ("{pct}% ({k}/{n})", "{pct}% ({k}/{n})"),
     "visits_title": ("逐次暗访", "Visit by visit"),
     "visits_sub": ("按暗访日期（经销店当地时间）编号；申诉截止为可提出申诉的最后一天",
                    "numbered by visit date (the dealer's local time); file by = the last day a dispute may be filed"),

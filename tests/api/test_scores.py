@@ -236,14 +236,16 @@ def test_strengths_are_items_fully_met_every_visit_where_the_region_is_weak(
     for dealer, answers in ((best, PERFECT), (poor, POOR), (mixed, MIXED), (other, MIXED)):
         for _ in range(2):
             make_published_audit(answers, dealer=dealer, wave=wave, checklist_version=version)
+    once = make_dealer(region=region)  # one perfect visit: too few to call anything a strength
+    make_published_audit(PERFECT, dealer=once, wave=wave, checklist_version=version)
     qa = auth_for(make_user("qa"))
     card = client.get(f"/api/v1/dealers/{best.id}/scorecard?wave=2026-ST", headers=qa).json
-    # greet_seconds fully met (10 s) in 2 of the region's 6 scored visits (POOR hides it, MIXED's 45 s is
-    # partial): 33% < 50%, so a strength of the dealer that met it every time. written_quote: 6 of 8 met,
-    # greeted: 6 of 8, pressure: 4 of 8 (50% is not weak).
+    # greet_seconds fully met (10 s) in 3 of the region's 7 scored visits (POOR hides it, MIXED's 45 s is
+    # partial): 43% < 50%, so a strength of the dealer that met it every time. written_quote: 7 of 9 met,
+    # greeted: 7 of 9, pressure: 5 of 9 (not weak).
     assert [s["item"] for s in card["strengths"]] == ["greet_seconds"]
     strength = card["strengths"][0]
     assert (strength["fully_met"], strength["n"]) == (2, 2)
-    assert strength["region"]["fully_met_share"] == pytest.approx(2 / 6)
-    mixed_card = client.get(f"/api/v1/dealers/{mixed.id}/scorecard?wave=2026-ST", headers=qa).json
-    assert mixed_card["strengths"] == []
+    assert strength["region"]["fully_met_share"] == pytest.approx(3 / 7)
+    for dealer in (mixed, once):
+        assert client.get(f"/api/v1/dealers/{dealer.id}/scorecard?wave=2026-ST", headers=qa).json["strengths"] == []

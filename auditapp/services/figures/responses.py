@@ -26,6 +26,7 @@ OBSERVATION_CHARS = 160
 # the region is weak, i.e. fewer than half of the region's scored visits of the item (the dealer's
 # included, as in the printed region figures) fully met it. A share, not a points threshold: a strength
 # must be something other dealers of the region visibly do not manage, whatever the item's weight.
+# As with ranks, a dealer needs MIN_RANKED_AUDITS visits of the item: one good visit is no strength.
 WEAK_REGION_FULLY_MET_SHARE = 0.5
 MAX_STRENGTHS = 5
 
@@ -156,7 +157,8 @@ def _strengths(data: WaveData, dealer_gaps: dict[str, ItemGap], region_gaps: dic
     for key, own in dealer_gaps.items():
         region = region_gaps.get(key)
         share = _met_share(region) if region else None
-        if own.n == 0 or own.fully_met != own.n or share is None or share >= WEAK_REGION_FULLY_MET_SHARE:
+        if (own.n < max(1, data.min_ranked) or own.fully_met != own.n or share is None
+                or share >= WEAK_REGION_FULLY_MET_SHARE):
             continue
         nation = nation_gaps.get(key)
         rows.append({"item": key, "info": dict(data.item_info.get(key, {"text": {"zh": key, "en": key}})),
