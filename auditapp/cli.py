@@ -314,6 +314,7 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
     from .models import Wave
     from .reports.batch import RenderJob, render_all
     from .reports.fonts import RECIPE_VERSION
+    from .services.disputes import DisputePolicy
     from .services.figures import load_wave, wave_programs
     from .services.reports import UnsafeFileName, pdf_path, rendered, store_rendering, templates_digest, wave_sources
 
@@ -327,7 +328,8 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
         _fail(f"no wave {wave_code!r}")
     # Every program of the wave: one set of reports each, never a mix (DESIGN 2).
     sources = [source for program in wave_programs(db.session, wave)
-               for source in wave_sources(load_wave(db.session, wave_code, config["MIN_RANKED_AUDITS"], program),
+               for source in wave_sources(load_wave(db.session, wave_code, config["MIN_RANKED_AUDITS"], program,
+                                                    dispute_policy=DisputePolicy.from_config(config)),
                                           langs=langs, templates=templates)]
     if not sources:
         _fail(f"wave {wave_code} has no published audit: nothing to render")

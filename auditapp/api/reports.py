@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from ..extensions import db
 from ..models import Dealer, Region
 from ..services import access
+from ..services.disputes import DisputePolicy
 from ..services.reports import ReportSource, dealer_source, pdf_path, region_source, rendered, store_rendering
 from ..services.figures import WaveData, WaveFigures, load_wave
 from .auth import allow, current_user
@@ -37,7 +38,8 @@ def _pdf(source_for: Callable[[WaveData, WaveFigures, str], ReportSource], args:
     """The stored rendering when nothing changed since; otherwise render, keep it, and send it."""
     config = current_app.config
     wave = args["wave"]
-    data = load_wave(db.session, wave, config["MIN_RANKED_AUDITS"], args.get("program"))
+    data = load_wave(db.session, wave, config["MIN_RANKED_AUDITS"], args.get("program"),
+                     dispute_policy=DisputePolicy.from_config(config))
     renderer, templates = _renderer()
     source = source_for(data, WaveFigures(data), templates)
     stored = rendered(db.session, [source], config["REPORT_DIR"]).get(source.key)

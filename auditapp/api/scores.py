@@ -13,6 +13,7 @@ from ..services import access
 from ..services.audits import get_audit
 from ..services.checklists import checklist_of
 from ..services.score_versions import latest_versions, original_overalls, score_payload
+from ..services.disputes import DisputePolicy
 from ..services.figures import dealer_scorecard, load_wave, region_leaderboard
 from ..errors import NotFound
 from .auth import allow, current_user
@@ -44,7 +45,8 @@ class DealerScorecard(MethodView):
     def get(self, args, dealer_id: int):
         """A dealer's wave score with interval, rank, MOT and dimension profile, worst gaps and trend."""
         dealer = access.ensure_dealer_results_visible(current_user(), db.session.get(Dealer, dealer_id))
-        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
+        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"),
+                         dispute_policy=DisputePolicy.from_config(current_app.config))
         return dealer_scorecard(data, dealer)
 
 

@@ -226,6 +226,47 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     # movers with their intervals (DESIGN 4)
     "change_interval": ("变化的 90% 置信区间", "90% interval of the change"),
     "no_clear_change": ("无明显变化（区间含 0）", "no clear change (interval includes 0)"),
+    # dealer scorecard: ranks, small samples, actionable gaps, strengths, visits, footer (DESIGN 4, 9)
+    "rank_in_nation": ("全国排名", "Rank in nation"),
+    "rank_plausibly": ("共 {of} 家中第 {rank} 名，可能为第 {best}–{worst} 名", "{rank} of {of}, plausibly {best}–{worst}"),
+    "rank_exact": ("第 {rank} 名 / 共 {of} 家", "{rank} of {of}"),
+    "insufficient_score": ("样本不足（n = {n} < {min}）：无置信区间，不参与排名",
+                           "insufficient sample (n = {n} < {min}): no interval, not ranked"),
+    "standard": ("达标标准", "Standard"),
+    "observed": ("暗访员观察", "Shoppers observed"),
+    "action": ("改进措施", "Action"),
+    "owner": ("责任岗位", "Owner"),
+    "met_h": ("完全 / 部分 / 未达标", "Fully / partly / not met"),
+    "met_counts": ("{full} / {part} / {none}", "{full} / {part} / {none}"),
+    "lost_ko_part": ("含否决 {ko}", "incl. KO {ko}"),
+    "gaps_footnote": (
+        "失分 = 未达标失分 + 否决项损失（标注“否决”）；各项合计 = 100 − 平均得分。达标次数按暗访计：部分达标不计为未达标。",
+        "Points lost = points the item itself lost + what its knock-out cost (marked KO); together they add up to "
+        "100 − the mean score. Met counts are per visit: partial credit is not counted as not met.",
+    ),
+    "strengths_title": ("优势项", "Strengths"),
+    "strengths_sub": ("本店每次暗访均完全达标、而区域内完全达标的暗访不足一半的检查项",
+                      "items fully met in every visit here, where fewer than half of the region's visits fully met them"),
+    "no_strengths": ("本波次无此类优势项", "No item meets this test in this wave"),
+    "fully_met_all": ("{n} 次均完全达标", "fully met in all {n}"),
+    "region_fully_met": ("区域完全达标", "Region fully met"),
+    "nation_fully_met": ("全国完全达标", "Nation fully met"),
+    "share_k_of_n": ("{pct}% ({k}/{n})", "{pct}% ({k}/{n})"),
+    "visits_title": ("逐次暗访", "Visit by visit"),
+    "visits_sub": ("按暗访日期（经销店当地时间）编号；申诉截止为可提出申诉的最后一天",
+                   "numbered by visit date (the dealer's local time); file by = the last day a dispute may be filed"),
+    "visit_h": ("暗访", "Visit"),
+    "mot_no": ("M{k}", "M{k}"),
+    "dispute_h": ("申诉 · 截止日期", "Dispute · deadline"),
+    "file_by_date": ("申诉截止 {date}", "file by {date}"),
+    "visit_dispute_none": ("无", "none"),
+    "visit_dispute_open": ("申诉中", "under dispute"),
+    "visit_dispute_escalated": ("申诉中（已上诉）", "under dispute (escalated)"),
+    "visit_dispute_decided": ("已裁定", "decided"),
+    "rendered_on": ("生成日期 {date}", "Rendered {date}"),
+    "score_versions": ("所含得分版本：{versions}", "Score versions: {versions}"),
+    "visit_version": ("暗访 {k} v{v}", "visit {k} v{v}"),
+    "visit_version_revised": ("暗访 {k} v{v}（已修订）", "visit {k} v{v} (revised)"),
 }
 
 # Phrases a line must not split, per label and language: Chinese words (a line may otherwise break
@@ -246,6 +287,9 @@ KEEP_TOGETHER: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "ko_headline_one": (("{points} 分", "暗访 {visit}"), ("{points} points", "visit {visit}")),
     "ko_headline_many": (("{points} 分",), ("{points} points",)),
     "ko_headline_part": (("暗访 {visit}", "{points} 分"), ("visit {visit}",)),
+    "rank_plausibly": (("共 {of} 家中", "第 {rank} 名", "可能为", "第 {best}–{worst} 名"), ("{rank} of {of}", "plausibly {best}–{worst}")),
+    "met_h": (("完全", "部分", "未达标"), ()),
+    "insufficient_score": (("样本不足", "n = {n} < {min}", "无置信区间", "不参与排名"), ("n = {n} < {min}", "not ranked")),
 }
 
 def _side(values: Mapping[str, Any], lang: str) -> dict[str, Any]:

@@ -25,11 +25,13 @@ from __future__ import annotations
 import logging
 import mimetypes
 import threading
+from datetime import datetime
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import CSS, HTML
@@ -159,6 +161,7 @@ class ReportRenderer:
             DEALER_SERIES=charts.DEALER_SERIES,
             REGION_SERIES=charts.REGION_SERIES,
             band_of=charts.band_of,
+            today=_today,
         )
         self.env.filters.update(
             n1=charts.fmt,
@@ -220,6 +223,11 @@ class ReportRenderer:
 
     def region_report_pdf(self, data: Mapping[str, Any], lang: str) -> bytes:
         return self.pdf_from_html(self.region_report_html(data, lang), lang)
+
+
+def _today(timezone: str) -> str:
+    """The rendering day in a time zone (a scorecard's footer dates it in the dealer's)."""
+    return datetime.now(ZoneInfo(timezone)).date().isoformat()
 
 
 def _clip(value: float | None, lo: float = 0.0, hi: float = 100.0) -> float | None:

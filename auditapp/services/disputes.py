@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -17,7 +17,7 @@ from ..constants import OPEN_DISPUTE_STATUSES, UPHELD_OUTCOMES
 from ..errors import Conflict, InvalidInput, NotFound
 from ..messages import Message
 from ..models import Attachment, Audit, Dispute, User, utcnow
-from ..workdays import deadline
+from ..workdays import deadline, parse_holidays
 from . import access
 from .checklists import checklist_of
 from .events import record_event
@@ -30,10 +30,20 @@ class DisputePolicy:
     decision_days: int
     holidays: frozenset[date]
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DisputePolicy:
+        return cls(window_days=config["DISPUTE_WINDOW_DAYS"], decision_days=config["DECISION_DAYS"],
+                   holidays=parse_holidays(config["PUBLIC_HOLIDAYS"]))
+
+
+def filing_window_end(published_at: datetime, timezone: str, policy: DisputePolicy) -> datetime:
+    """When the dealer's window to dispute a published audit closes (local midnight after its last day)."""
+    return deadline(published_at, policy.window_days, timezone, policy.holidays)
+
 
 def filing_deadline(audit: Audit, policy: DisputePolicy) -> datetime:
     assert audit.published_at is not None
-    return deadline(audit.published_at, policy.window_days, audit.dealer.timezone, policy.holidays)
+    return filing_window_end(audit.published_at, audit.dealer.timezone, policy)
 
 
 def decision_deadline(dispute: Dispute, policy: DisputePolicy) -> datetime:

@@ -187,3 +187,65 @@ def test_visit_dates_are_the_dealers_local_dates(client, make_dealer, make_wave,
     make_published_audit(PERFECT, dealer=dealer, wave=wave, visited=datetime(2026, 8, 2, 23, 30, tzinfo=timezone.utc))
     card = client.get(f"/api/v1/dealers/{dealer.id}/scorecard?wave=2026-TZ", headers=auth_for(make_user("qa"))).json
     assert card["audits"][0]["visited_on"] == "2026-08-03"
+
+
+def test_scorecard_numbers_visits_by_date_explains_knockouts_and_quotes_shoppers_anonymously(
+        client, make_dealer, make_wave, make_checklist_version, make_published_audit, make_user, auth_for):
+    from datetime import datetime, timezone
+
+    dealer = make_dealer()  # Asia/Shanghai
+    wave = make_wave(code="2026-KO")
+    version = make_checklist_version()
+    shopper = make_user("shopper")
+    # Made in the reverse order of the visits: numbering follows the visit date, not creation or ids.
+    poor = {**POOR, "greeted": {"value": "no", "comment": "  Nobody came over;\n I waited at the desk. "}}
+    make_published_audit(poor, dealer=dealer, wave=wave, checklist_version=version, shopper=shopper,
+                         visited=datetime(2026, 8, 5, 2, 0, tzinfo=timezone.utc))  # Wednesday
+    make_published_audit(PERFECT, dealer=dealer, wave=wave, checklist_version=version, shopper=shopper,
+                         visited=datetime(2026, 8, 3, 2, 0, tzinfo=timezone.utc))  # Monday
+    r = client.get(f"/api/v1/dealers/{dealer.id}/scorecard?wave=2026-KO", headers=auth_for(make_user("qa")))
+    assert r.status_code == 200, r.json
+    card = r.json
+    visits = card["audits"]
+    assert [(v["visit_number"], v["visited_on"]) for v in visits] == [(1, "2026-08-03"), (2, "2026-08-05")]
+    # POOR: greeting knocked out (its raw score was 0 already, so the knock-out itself cost nothing).
+    assert visits[1]["sections"] == {"greeting": 0.0, "negotiation": 25.0}
+    assert [(k["item"], k["scope"], k["cost"]) for k in visits[1]["knockouts"]] == [("greeted", "section", 0.0)]
+    assert card["knockout_summary"] == [{"item": "greeted", "item_text": {"zh": "有人问候", "en": "Greeted"},
+                                         "scope": "section", "points": 0.0, "visit_number": 2}]
+    assert {s["key"]: s["knockouts"] for s in card["sections"]} == {"greeting": 1, "negotiation": 0}
+    # Filing window: 5 working days after the local publication day (default policy, no holidays).
+    assert [v["dispute_deadline"] for v in visits] == ["2026-08-10", "2026-08-12"]
+    assert [v["dispute_status"] for v in visits] == ["none", "none"]
+    greeted = next(g for g in card["gaps"] if g["item"] == "greeted")
+    assert greeted["knockout"] and greeted["observed"] == ["Nobody came over; I waited at the desk."]
+    assert (greeted["fully_met"], greeted["partly_met"], greeted["not_met"]) == (1, 0, 1)
+    text = str(card)
+    assert shopper.email not in text and "shopper" not in text  # neither who visited nor a shopper key
+    # n = 2 ≥ MIN_RANKED_AUDITS: ranked in the region and the nation (alone: 1 of 1).
+    assert card["rank"]["rank"] == card["nation_rank"]["rank"] == 1
+
+
+def test_strengths_are_items_fully_met_every_visit_where_the_region_is_weak(
+        client, make_region, make_dealer, make_wave, make_checklist_version, make_published_audit, make_user,
+        auth_for):
+    region = make_region()
+    best, poor, mixed, other = (make_dealer(region=region) for _ in range(4))
+    wave = make_wave(code="2026-ST")
+    version = make_checklist_version()
+    for dealer, answers in ((best, PERFECT), (poor, POOR), (mixed, MIXED), (other, MIXED)):
+        for _ in range(2):
+            make_published_audit(answers, dealer=dealer, wave=wave, checklist_version=version)
+    once = make_dealer(region=region)  # one perfect visit: too few to call anything a strength
+    make_published_audit(PERFECT, dealer=once, wave=wave, checklist_version=version)
+    qa = auth_for(make_user("qa"))
+    card = client.get(f"/api/v1/dealers/{best.id}/scorecard?wave=2026-ST", headers=qa).json
+    # greet_seconds fully met (10 s) in 3 of the region's 7 scored visits (POOR hides it, MIXED's 45 s is
+    # partial): 43% < 50%, so a strength of the dealer that met it every time. written_quote: 7 of 9 met,
+    # greeted: 7 of 9, pressure: 5 of 9 (not weak).
+    assert [s["item"] for s in card["strengths"]] == ["greet_seconds"]
+    strength = card["strengths"][0]
+    assert (strength["fully_met"], strength["n"]) == (2, 2)
+    assert strength["region"]["fully_met_share"] == pytest.approx(3 / 7)
+    for dealer in (mixed, once):
+        assert client.get(f"/api/v1/dealers/{dealer.id}/scorecard?wave=2026-ST", headers=qa).json["strengths"] == []

@@ -119,14 +119,16 @@ def test_demo_scorecards_show_the_independently_computed_figures(app, db_session
     items = {i["key"]: i for d in documents.values() for s in d["sections"] for i in s["items"]}
     wave = db_session.scalar(select(Wave).where(Wave.code == WAVE))
     dealers = db_session.scalars(select(Dealer).order_by(Dealer.code)).all()
-    checked = 0
+    checked = knocked_out = 0
     for dealer in dealers:
         audits = db_session.scalars(select(Audit).where(Audit.dealer_id == dealer.id, Audit.wave_id == wave.id,
                                                         Audit.status == "published")).all()
         # One scorecard per dealer, wave and program: audits of different checklists are never averaged.
         for program in sorted({a.checklist_version.key for a in audits}):
             scores = []
-            for audit in (a for a in audits if a.checklist_version.key == program):
+            # Visits are numbered 1..n by visit time, as the scorecard numbers them.
+            for audit in sorted((a for a in audits if a.checklist_version.key == program),
+                                key=lambda a: a.visit_started_at):
                 rows = db_session.scalars(select(Answer).where(Answer.audit_id == audit.id)).all()
                 answers = {a.item_key: ({"na": True} if a.na else {"value": a.value} if a.value is not None else {})
                            for a in rows}
@@ -153,10 +155,25 @@ def test_demo_scorecards_show_the_independently_computed_figures(app, db_session
                 found = flat.find(squash(items[key]["text"]["en"])[:24], position + 1)
                 assert found > position, (dealer.code, program, key, gaps)
                 position = found
+            # The headline says what each knock-out cost: K of its audit / n, the part of the mean it took.
+            parts = [(visit, scores[visit - 1]["knockout_cost"][key] / len(scores))
+                     for visit in range(1, len(scores) + 1) for key in scores[visit - 1]["knockouts"]]
+            if len(parts) == 1:
+                visit, points = parts[0]
+                assert squash(f"{headline:.1f}: {points:.1f} points lost to one knock-out") in flat, (dealer.code,)
+                assert squash(f"visit {visit})") in flat
+            elif parts:
+                total = sum(round(points, 1) for _, points in parts)
+                assert squash(f"{headline:.1f}: {total:.1f} points lost to {len(parts)} knock-outs") in flat, (
+                    dealer.code, program, parts)
+                for visit, points in parts:
+                    assert squash(f"visit {visit}: {points:.1f}") in flat, (dealer.code, program, visit, points)
+            knocked_out += bool(parts)
             for name in SHOPPERS:
                 assert name not in text
             checked += 1
     assert checked >= 5
+    assert knocked_out >= 1  # the small demo has knock-outs (deterministic seed): the check above ran
 
 
 def test_rendering_again_skips_unchanged_reports_and_keeps_each_with_its_score_versions(app, db_session, demo,

@@ -102,12 +102,12 @@ def test_dealer_scorecard_text(dealer_pdfs: dict[str, bytes], scorecard_data: di
     title = LABELS["dealer_scorecard"]
     for label in texts_for(lang, {"zh": title[0], "en": title[1]}):
         assert flat(label) in text
-    # interval clipped to 0–100 for display; rank with its plausible range
+    # interval clipped to 0–100 for display; ranks in region and nation with their plausible ranges
     assert "0.0–100.0" in text
     if lang != "zh":
-        assert flat("rank 3 of 3 (plausible 1–3)") in text
+        assert flat("3 of 3, plausibly 1–3") in text and flat("12 of 30, plausibly 1–30") in text
     if lang != "en":
-        assert flat("第 3 名 / 共 3 家（可能区间 第 1–3 名）") in text
+        assert flat("共 3 家中第 3 名，可能为第 1–3 名") in text and flat("共 30 家中第 12 名，可能为第 1–30 名") in text
     # gap items in the table's order (a knock-out first), each in the report's language(s)
     gaps = scorecard_data["gaps"]
     assert gaps[0]["knockout"] and not gaps[1]["knockout"]
@@ -158,18 +158,18 @@ def test_single_visit_dealer_is_not_ranked(renderer: ReportRenderer, scorecard_d
         assert "90.4" in text or "90.5" in text
         if lang == "en":
             assert flat("insufficient sample (n < 2): not ranked") in text
-            assert flat("n = 1: no interval") in text
+            assert flat("insufficient sample (n = 1 < 2): no interval, not ranked") in text
             assert "rankof" not in text
             assert "notscored" in text
         else:
             assert flat("样本不足（n < 2）：不参与排名") in text
-            assert flat("n = 1：无置信区间") in text
+            assert flat("样本不足（n = 1 < 2）：无置信区间，不参与排名") in text
 
 
 @needs_poppler
 def test_revised_audit_shows_its_original_score(dealer_pdfs: dict[str, bytes], tmp_path: Path) -> None:
     text = flat(pdf_text(dealer_pdfs["en"], tmp_path, "revised"))
-    assert "revisedoriginal61.2" in text  # audit list: "revised" with the original score beside it
+    assert "revisedoriginal61.2" in text  # visit table: "revised" with the original score beside it
     assert "61.2" in text and "66.6" in text and "+5.3" in text  # revisions table: before, after, change
 
 
@@ -349,7 +349,7 @@ def test_dispute_claim_is_printed_literally(renderer: ReportRenderer, scorecard_
 
 def test_scorecard_without_disputes_says_so(renderer: ReportRenderer, scorecard_data: dict[str, Any]) -> None:
     for audit in scorecard_data["audits"]:
-        audit.update(under_dispute=False, items_under_dispute=[])
+        audit.update(under_dispute=False, items_under_dispute=[], dispute_status="none")
     scorecard_data["disputes"] = []
     html = renderer.dealer_scorecard_html(scorecard_data, "en")
     assert LABELS["no_disputes"][1] in html

@@ -100,6 +100,10 @@ class WaveFigures:
                 entries.append((dealer_id, WaveScore(mean=None, n=0)))
         return leaderboard(entries, self.data.min_ranked)
 
+    def national_leaderboard(self) -> Leaderboard:
+        """Every dealer of the nation with published audits of the program, ranked as a region's are."""
+        return leaderboard([(d, self.dealer_scores[d]) for d in self.dealer_ids], self.data.min_ranked)
+
     def had_previous(self, dealer_id: int) -> bool:
         """Whether the dealer has published audits of the program in the previous wave."""
         return dealer_id in self._previous_overalls

@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from ...errors import InvalidInput, NotFound
+from ...checklists import OWNER_TEXT
 from ...messages import Message
-from ...models import Audit, ChecklistVersion, Dealer, Dispute, Region, ScoreVersion, Wave
+from ...models import Answer, Audit, ChecklistVersion, Dealer, Dispute, Region, ScoreVersion, Wave
 from ...scoring import item_info_from_checklist, with_knockout_cost
 from ..checklists import checklist_of
+from ..disputes import DisputePolicy
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ class WaveData:
     earlier_audits: list[EarlierAudit]
     min_ranked: int
     disputes: list[DisputeRecord] = field(default_factory=list)
+    # The shoppers' comments on items of these audits, by (audit, item): what a failed item looked like.
+    comments: dict[tuple[uuid.UUID, str], str] = field(default_factory=dict)
+    # The dispute rules the wave is read under (filing deadlines); None: no deadlines given.
+    dispute_policy: DisputePolicy | None = None
     _by_dealer: dict[int, list[AuditRecord]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -150,8 +156,9 @@ def resolve_program(session: Session, wave_code: str, program: str | None) -> tu
     return wave, _chosen_program(wave, wave_programs(session, wave), program)
 
 
-def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | None = None) -> WaveData:
-    """Nine queries at most, whatever the number of dealers, audits, disputes and earlier waves.
+def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | None = None, *,
+              dispute_policy: DisputePolicy | None = None) -> WaveData:
+    """Ten queries at most, whatever the number of dealers, audits, disputes and earlier waves.
 
     `program` (a checklist key) is required when the wave ran more than one (InvalidInput otherwise).
     """
@@ -206,6 +213,15 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
         item_info.update(item_info_from_checklist(checklist))
         section_titles.update({s.key: s.title.to_dict() for s in checklist.sections})
         program_title = checklist.title.to_dict()
+        # What a gap row needs to say what to do (DESIGN 4): the pass standard, who fixes it, the remedy.
+        for item in checklist.items.values():
+            if item.key in item_info:
+                item_info[item.key].update(
+                    standard=item.help.to_dict() if item.help else None,
+                    action=item.action.to_dict() if item.action else None,
+                    owner=item.owner,
+                    owner_text=dict(zip(("zh", "en"), OWNER_TEXT[item.owner])) if item.owner else None,
+                    critical=item.critical)
     disputes = [DisputeRecord(d.id, d.audit_id, d.dealer_id, shopper_id, d.item_key, d.status, d.claim,
                               d.requested_outcome, d.final_reason or d.qa_reason, d.filed_at,
                               d.final_decided_at or d.qa_decided_at, d.escalated_at is not None,
@@ -216,6 +232,13 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
                     .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
                     .where(Audit.wave_id == wave.id, Audit.status == "published", ChecklistVersion.key == key)
                     .order_by(Dispute.filed_at, Dispute.id))] if audits else []
+    comments = {(row.audit_id, row.item_key): row.comment for row in session.execute(
+        select(Answer.audit_id, Answer.item_key, Answer.comment)
+        .join(Audit, Audit.id == Answer.audit_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
+        .where(Audit.wave_id == wave.id, Audit.status == "published", ChecklistVersion.key == key,
+               Answer.comment.is_not(None), Answer.comment != ""))} if audits else {}
     return WaveData(wave=wave, program=key, program_title=program_title, audits=audits, dealers=dealers,
                     regions=regions, item_info=item_info, section_titles=section_titles, earlier_waves=waves,
-                    earlier_audits=earlier, min_ranked=min_ranked, disputes=disputes)
+                    earlier_audits=earlier, min_ranked=min_ranked, disputes=disputes, comments=comments,
+                    dispute_policy=dispute_policy)

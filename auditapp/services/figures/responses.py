@@ -6,15 +6,29 @@ the one-decimal `printed` values and their difference are given too (DESIGN 4).
 """
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from ...checklists import DIMENSION_TEXT
+from ...constants import OPEN_DISPUTE_STATUSES
 from ...models import Dealer, Region, Wave
-from ...scoring import GapRow, KeyMean, drives, printed, worst_gaps
+from ...scoring import GapRow, ItemGap, KeyMean, Leaderboard, drives, printed, worst_gaps
+from ..disputes import filing_window_end
 from .aggregate import TrendPoint, WaveFigures
-from .load import DisputeRecord, WaveData
+from .load import AuditRecord, DisputeRecord, WaveData
+
+# What the shoppers observed, per gap row: a few distinct comments, each cut to a line or two.
+MAX_OBSERVATIONS = 3
+OBSERVATION_CHARS = 160
+# Strengths (DESIGN 9): items the dealer fully met in every one of its visits (scored in each) where
+# the region is weak, i.e. fewer than half of the region's scored visits of the item (the dealer's
+# included, as in the printed region figures) fully met it. A share, not a points threshold: a strength
+# must be something other dealers of the region visibly do not manage, whatever the item's weight.
+# As with ranks, a dealer needs MIN_RANKED_AUDITS visits of the item: one good visit is no strength.
+WEAK_REGION_FULLY_MET_SHARE = 0.5
+MAX_STRENGTHS = 5
 
 
 def band_of(score: float | None) -> str | None:
@@ -80,37 +94,142 @@ def _change(figures: WaveFigures, dealer_id: int) -> dict[str, Any] | None:
     return {"previous_wave": figures.previous_wave.code, **change.to_dict()}
 
 
+def _rank(board: Leaderboard, dealer_id: int, codes: dict[int, str]) -> dict[str, Any] | None:
+    ranked = next((r for r in board.ranked if r.dealer_id == dealer_id), None)
+    if ranked is None:
+        return None
+    return {"rank": ranked.rank, "of": len(board.ranked), "best": ranked.best, "worst": ranked.worst,
+            "range_spans_ranks": ranked.range_spans_ranks,
+            "not_significantly_different_from": [codes[d] for d in ranked.overlaps]}
+
+
+def _visits(audits: list[AuditRecord]) -> list[AuditRecord]:
+    """The dealer's visits in the order they are numbered 1..n: by visit time (so by local date)."""
+    return sorted(audits, key=lambda a: (a.visited_at is None, a.visited_at or a.published_at or a.revised_at,
+                                         str(a.audit_id)))
+
+
+def _item_text(data: WaveData, key: str) -> dict[str, str]:
+    return data.item_info.get(key, {}).get("text", {"zh": key, "en": key})
+
+
+def _knockout_summary(data: WaveData, visits: list[AuditRecord], n: int) -> list[dict[str, Any]]:
+    """Each failed knock-out with the part of the dealer's mean it took: its audit's K / n (DESIGN 4),
+    so that mean = 100 − Σ L/n − Σ K/n reads off the headline."""
+    rows = []
+    for number, audit in enumerate(visits, start=1):
+        if audit.score["overall"] is None:
+            continue
+        cost = audit.score.get("knockout_cost", {})
+        for knockout in audit.score["knockouts"]:
+            rows.append({"item": knockout["item"], "item_text": _item_text(data, knockout["item"]),
+                         "scope": knockout["scope"], "section": knockout["section"],
+                         "cost": cost.get(knockout["item"], 0.0), "points": cost.get(knockout["item"], 0.0) / n,
+                         "visit_number": number})
+    return rows
+
+
+def _observation(comment: str) -> str:
+    text = re.sub(r"\s+", " ", comment).strip()
+    return text if len(text) <= OBSERVATION_CHARS else text[:OBSERVATION_CHARS - 1].rstrip() + "…"
+
+
+def _observed(data: WaveData, visits: list[AuditRecord], item: str) -> list[str]:
+    """What the shoppers wrote on the visits where the item failed: text only, never who wrote it."""
+    seen: dict[str, str] = {}
+    for audit in visits:
+        if item in audit.score["failed"]:
+            comment = data.comments.get((audit.audit_id, item))
+            if comment and comment.strip():
+                text = _observation(comment)
+                seen.setdefault(text.casefold(), text)
+    return list(seen.values())[:MAX_OBSERVATIONS]
+
+
+def _met_share(gap: ItemGap) -> float | None:
+    scored = gap.fully_met + gap.partly_met + gap.not_met
+    return gap.fully_met / scored if scored else None
+
+
+def _strengths(data: WaveData, dealer_gaps: dict[str, ItemGap], region_gaps: dict[str, ItemGap],
+               nation_gaps: dict[str, ItemGap]) -> list[dict[str, Any]]:
+    rows = []
+    for key, own in dealer_gaps.items():
+        region = region_gaps.get(key)
+        share = _met_share(region) if region else None
+        if (own.n < max(1, data.min_ranked) or own.fully_met != own.n or share is None
+                or share >= WEAK_REGION_FULLY_MET_SHARE):
+            continue
+        nation = nation_gaps.get(key)
+        rows.append({"item": key, "info": dict(data.item_info.get(key, {"text": {"zh": key, "en": key}})),
+                     "fully_met": own.fully_met, "n": own.n,
+                     "region": {**region.to_dict(), "fully_met_share": share},
+                     "nation": {**nation.to_dict(), "fully_met_share": _met_share(nation)} if nation else None})
+    rows.sort(key=lambda r: (r["region"]["fully_met_share"], -r["region"]["mean_points_lost_total"], r["item"]))
+    return rows[:MAX_STRENGTHS]
+
+
+def _dispute_status(disputes: list[DisputeRecord]) -> str:
+    """A visit's disputes in one word: the most pressing state among them."""
+    if any(d.status == "escalated" for d in disputes):
+        return "escalated"
+    if any(d.status in OPEN_DISPUTE_STATUSES for d in disputes):
+        return "open"
+    return "decided" if disputes else "none"
+
+
+def _filing_last_day(data: WaveData, audit: AuditRecord, dealer: Dealer, zone: ZoneInfo) -> str | None:
+    """The last local day on which the dealer may dispute the visit (the window ends at midnight after it)."""
+    if data.dispute_policy is None or audit.published_at is None:
+        return None
+    end = filing_window_end(audit.published_at, dealer.timezone, data.dispute_policy)
+    return (end - timedelta(microseconds=1)).astimezone(zone).date().isoformat()
+
+
 def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None = None) -> dict[str, Any]:
     figures = figures or WaveFigures(data)
     region = data.regions[dealer.region_id]
     region_figures = figures.region(region.id)
     nation = figures.nation
     score = figures.dealer_score(dealer.id)
-    board = figures.leaderboard(region.id)
-    ranked = next((r for r in board.ranked if r.dealer_id == dealer.id), None)
-    rank = ({"rank": ranked.rank, "of": len(board.ranked), "best": ranked.best, "worst": ranked.worst,
-             "range_spans_ranks": ranked.range_spans_ranks,
-             "not_significantly_different_from": [data.dealers[d].code for d in ranked.overlaps]}
-            if ranked else None)
+    codes = {d: data.dealers[d].code for d in data.dealers}
     sections = list(data.section_titles)
     dimensions = [d for d in DIMENSION_TEXT if d in nation.dimensions]
     dimension_titles = {d: {"zh": zh, "en": en} for d, (zh, en) in DIMENSION_TEXT.items()}
-    gaps = worst_gaps(figures.dealer_gaps.get(dealer.id, {}), region_figures.gaps, nation.gaps,
+    dealer_gaps = figures.dealer_gaps.get(dealer.id, {})
+    gaps = worst_gaps(dealer_gaps, region_figures.gaps, nation.gaps,
                       figures.dealer_knockouts.get(dealer.id, []), data.item_info)
+    visits = _visits(data.dealer_audits(dealer.id))
     own_disputes = [d for d in data.disputes if d.dealer_id == dealer.id]
-    open_items = {}
+    open_items: dict[Any, list[str]] = {}
     for dispute in own_disputes:
-        if dispute.status in ("open", "escalated"):
+        if dispute.status in OPEN_DISPUTE_STATUSES:
             open_items.setdefault(dispute.audit_id, []).append(dispute.item_key)
     zone = ZoneInfo(dealer.timezone)
-    audits = [{"id": str(a.audit_id), "visited_on": _local_day(a.visited_at, zone),
+    cost_of = {(k["visit_number"], k["item"]): k["cost"] for k in _knockout_summary(data, visits, 1)}
+    audits = [{"id": str(a.audit_id), "visit_number": number, "visited_on": _local_day(a.visited_at, zone),
                "overall": a.score["overall"], "overall_raw": a.score["overall_raw"],
-               "knockouts": a.score["knockouts"], "version": a.version, "revised": a.version > 1,
+               "sections": {key: a.score["sections"].get(key) for key in sections},
+               "knockouts": [{**k, "item_text": _item_text(data, k["item"]),
+                              "cost": cost_of.get((number, k["item"]), 0.0)} for k in a.score["knockouts"]],
+               "version": a.version, "revised": a.version > 1,
                "original_overall": a.original_overall, "under_dispute": a.audit_id in open_items,
-               "items_under_dispute": open_items.get(a.audit_id, [])} for a in data.dealer_audits(dealer.id)]
+               "items_under_dispute": open_items.get(a.audit_id, []),
+               "dispute_status": _dispute_status([d for d in own_disputes if d.audit_id == a.audit_id]),
+               "dispute_deadline": _filing_last_day(data, a, dealer, zone)}
+              for number, a in enumerate(visits, start=1)]
+    knocked_out = {key: sum(any(k["scope"] == "section" and k["section"] == key for k in a["knockouts"])
+                            for a in audits) for key in sections}
+    section_rows = _comparison_rows(sections, data.section_titles, figures.dealer_sections.get(dealer.id, {}),
+                                    region_figures.sections, nation.sections)
+    for row in section_rows:
+        row["knockouts"] = knocked_out[row["key"]]
+    gap_rows = _gap_rows(gaps)
+    for row in gap_rows:
+        row["observed"] = _observed(data, visits, row["item"])
     by_version = {(d.audit_id, d.score_version): d for d in own_disputes if d.score_version}
     revisions = []
-    for row, a in zip(audits, data.dealer_audits(dealer.id)):
+    for row, a in zip(audits, visits):
         if row["revised"]:
             source = by_version.get((a.audit_id, a.version))
             revisions.append({**row, "reason": a.revision_reason, "revised_on": _local_day(a.revised_at, zone),
@@ -119,21 +238,25 @@ def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None
                                           "by": "manager" if source.final_outcome else "qa",
                                           "reason": source.final_reason or source.qa_reason} if source else None})
     return {
-        "dealer": _dealer_ref(dealer), "wave": _wave_ref(data.wave), "program": _program_ref(data),
+        "dealer": {**_dealer_ref(dealer), "timezone": dealer.timezone}, "wave": _wave_ref(data.wave),
+        "program": _program_ref(data),
         "score": {**score.to_dict(), "band": band_of(score.mean), "min_ranked": data.min_ranked,
                   "insufficient_sample": score.n < data.min_ranked, "spread": _spread(figures)},
-        "rank": rank,
+        "rank": _rank(figures.leaderboard(region.id), dealer.id, codes),
+        "nation_rank": _rank(figures.national_leaderboard(), dealer.id, codes),
+        "knockout_summary": [{k: row[k] for k in ("item", "item_text", "scope", "points", "visit_number")}
+                             for row in _knockout_summary(data, visits, score.n)] if score.n else [],
         "change": _change(figures, dealer.id),
         "change_too_few_visits": figures.previous_wave is not None and score.n > 0
         and figures.change(dealer.id) is None,
         "region": {**_region_ref(region), "mean": region_figures.mean, "printed": printed(region_figures.mean),
                    "dealers": region_figures.dealers},
         "nation": {"mean": nation.mean, "printed": printed(nation.mean), "dealers": nation.dealers},
-        "sections": _comparison_rows(sections, data.section_titles, figures.dealer_sections.get(dealer.id, {}),
-                                     region_figures.sections, nation.sections),
+        "sections": section_rows,
         "dimensions": _comparison_rows(dimensions, dimension_titles, figures.dealer_dimensions.get(dealer.id, {}),
                                        region_figures.dimensions, nation.dimensions),
-        "gaps": _gap_rows(gaps),
+        "gaps": gap_rows,
+        "strengths": _strengths(data, dealer_gaps, region_figures.gaps, nation.gaps),
         "trend": _trend(figures.trend(dealer.id, region.id)),
         "audits": audits,
         "revisions": revisions,
