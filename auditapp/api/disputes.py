@@ -17,7 +17,6 @@ from ..services.disputes import (DisputePolicy, decide, decision_deadline, escal
 from ..services.events import dispute_events
 from ..services.notifications import queue_dispute_mails
 from ..services.figures import dispute_statistics, load_wave
-from ..workdays import parse_holidays
 from .auth import allow, current_user
 from .schemas import (DisputeDecisionSchema, DisputeEscalateSchema, DisputeFileSchema, DisputeListArgsSchema,
                       DisputeSchema, DisputeStatsArgsSchema, EventSchema)
@@ -26,9 +25,7 @@ blp = Blueprint("disputes", __name__, url_prefix="/api/v1", description="Dealer 
 
 
 def policy() -> DisputePolicy:
-    config = current_app.config
-    return DisputePolicy(window_days=config["DISPUTE_WINDOW_DAYS"], decision_days=config["DECISION_DAYS"],
-                         holidays=parse_holidays(config["PUBLIC_HOLIDAYS"]))
+    return DisputePolicy.from_config(current_app.config)
 
 
 def present(dispute: Dispute) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -16,7 +16,7 @@ from ..checklists.model import Item
 from ..constants import OPEN_DISPUTE_STATUSES, UPHELD_OUTCOMES
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Attachment, Audit, Dispute, User, utcnow
-from ..workdays import deadline
+from ..workdays import deadline, parse_holidays
 from . import access
 from .checklists import checklist_of
 from .events import record_event
@@ -29,6 +29,11 @@ class DisputePolicy:
     decision_days: int
     holidays: frozenset[date]
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DisputePolicy:
+        return cls(window_days=config["DISPUTE_WINDOW_DAYS"], decision_days=config["DECISION_DAYS"],
+                   holidays=parse_holidays(config["PUBLIC_HOLIDAYS"]))
+
 
 def filing_deadline(audit: Audit, policy: DisputePolicy) -> datetime:
     assert audit.published_at is not None
@@ -36,8 +41,14 @@ def filing_deadline(audit: Audit, policy: DisputePolicy) -> datetime:
 
 
 def decision_deadline(dispute: Dispute, policy: DisputePolicy) -> datetime:
-    since = dispute.escalated_at if dispute.status == "escalated" else dispute.filed_at
-    return deadline(since, policy.decision_days, dispute.audit.dealer.timezone, policy.holidays)
+    return decision_due(dispute.status, dispute.filed_at, dispute.escalated_at, dispute.audit.dealer.timezone, policy)
+
+
+def decision_due(status: str, filed_at: datetime, escalated_at: datetime | None, timezone: str,
+                 policy: DisputePolicy) -> datetime:
+    """QA decides within the decision days of filing; the manager within those of the escalation."""
+    since = escalated_at if status == "escalated" and escalated_at is not None else filed_at
+    return deadline(since, policy.decision_days, timezone, policy.holidays)
 
 
 def is_overdue(dispute: Dispute, policy: DisputePolicy, now: datetime) -> bool:
