@@ -144,10 +144,11 @@ class WaveFigures:
 
 
 def not_met_at_dealer(gap: ItemGap | None) -> bool:
-    """An item is "not met at a dealer" when at least one of the dealer's visits in the wave scored it
-    r = 0 (not even partly met). One visit is enough: a standard most dealers miss outright now and then
-    is not one dealer's bad day. Partial credit (0 < r < 1) is not "not met"."""
-    return gap is not None and gap.not_met > 0
+    """An item is "not met at a dealer" when its mean ratio there is 0: every one of the dealer's visits
+    that scored it scored r = 0 (fully_met = partly_met = 0). A dealer that met it, even in part, on one
+    visit can do it (an execution gap, 3); one that never did may not know the standard. Counting any
+    single r = 0 visit instead would flag most items of a region of three-visit dealers by chance."""
+    return gap is not None and gap.not_met > 0 and gap.fully_met == 0 and gap.partly_met == 0
 
 
 def widespread_not_met(dealer_gaps: Mapping[int, Mapping[str, ItemGap]]) -> dict[str, list[int]]:

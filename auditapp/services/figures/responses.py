@@ -389,7 +389,8 @@ def _open_disputes(data: WaveData, dealer_ids: Iterable[int], policy: DisputePol
             info = data.item_info.get(dispute.item_key, {})
             overdue.append({"dealer": _dealer_ref(dealer), "item": dispute.item_key,
                             "item_text": info.get("text", {"zh": dispute.item_key, "en": dispute.item_key}),
-                            "status": dispute.status, "filed_on": _local_day(dispute.filed_at, zone),
+                            "status": dispute.status, "escalated": dispute.escalated,
+                            "filed_on": _local_day(dispute.filed_at, zone),
                             # the deadline is the end of this local day
                             "due_on": (due.astimezone(zone) - timedelta(days=1)).date().isoformat()})
     overdue.sort(key=lambda r: (r["due_on"], r["dealer"]["code"], r["item"]))
