@@ -258,6 +258,7 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
         "count). When more than half of the dealers do not meet it, the standard or the training is at fault "
         "(five-gap model, gaps 1–2), not one dealer's execution: the program fixes it for all.",
     ),
+    "note_not_met_short": ("未达标：该店本波次每次暗访该项均为 0 分。", "Not met at a dealer: 0 on every visit of the dealer in this wave."),
     "overdue_title": ("超过裁定期限的申诉", "Disputes past their decision deadline"),
     "filed_on_h": ("提出日期", "Filed"),
     "due_on_h": ("应裁定日期", "Decide by"),
