@@ -247,7 +247,8 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "visit_cost_h": ("该次暗访失分", "Cost to the visit"),
     "no_breaches": ("本波次无整次否决项", "No audit knock-out in this wave"),
     "standard_title": ("标准或培训问题", "Standard or training issues"),
-    "standard_sub": ("超过半数经销商未达标的检查项", "items not met at more than half of the dealers"),
+    "standard_sub": ("超过半数经销商未达标（该店每次暗访均为 0 分）的检查项",
+                     "items not met (0 on every visit of the dealer) at more than half of the dealers"),
     "standard_tag": ("差距 1–2", "gap 1–2"),
     "dealers_not_met_h": ("未达标经销商", "Dealers not meeting it"),
     "no_standard_issues": ("无：没有超过半数经销商未达标的检查项", "None: no item is not met at more than half of the dealers"),
@@ -258,7 +259,6 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
         "count). When more than half of the dealers do not meet it, the standard or the training is at fault "
         "(five-gap model, gaps 1–2), not one dealer's execution: the program fixes it for all.",
     ),
-    "note_not_met_short": ("未达标：该店本波次每次暗访该项均为 0 分。", "Not met at a dealer: 0 on every visit of the dealer in this wave."),
     "overdue_title": ("超过裁定期限的申诉", "Disputes past their decision deadline"),
     "filed_on_h": ("提出日期", "Filed"),
     "due_on_h": ("应裁定日期", "Decide by"),
