@@ -311,7 +311,7 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
     from tqdm import tqdm
 
     from .limits import CODE_RULE, is_code
-    from .models import Wave
+    from .models import Wave, utcnow
     from .reports.batch import RenderJob, render_all
     from .reports.fonts import RECIPE_VERSION
     from .services.disputes import DisputePolicy
@@ -327,10 +327,11 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
     if wave is None:
         _fail(f"no wave {wave_code!r}")
     # Every program of the wave: one set of reports each, never a mix (DESIGN 2).
+    policy, now = DisputePolicy.from_config(config), utcnow()
     sources = [source for program in wave_programs(db.session, wave)
                for source in wave_sources(load_wave(db.session, wave_code, config["MIN_RANKED_AUDITS"], program,
-                                                    dispute_policy=DisputePolicy.from_config(config)),
-                                          langs=langs, templates=templates)]
+                                                    dispute_policy=policy),
+                                          langs=langs, templates=templates, policy=policy, now=now)]
     if not sources:
         _fail(f"wave {wave_code} has no published audit: nothing to render")
     try:  # before rendering anything: a stored code that cannot name a file stops the run

@@ -38,6 +38,7 @@ from auditapp.models import Answer, Audit, ChecklistVersion, Dealer, Region, Use
 from auditapp.reports.fonts import ensure_report_fonts  # noqa: E402
 from auditapp.reports.render import ReportRenderer  # noqa: E402
 from auditapp.services.checklists import store_checklists  # noqa: E402
+from auditapp.services.disputes import DisputePolicy  # noqa: E402
 from auditapp.services.score_versions import store_score_version  # noqa: E402
 from auditapp.services.figures import WaveFigures, dealer_scorecard, load_wave, region_leaderboard  # noqa: E402
 from timing import measure  # noqa: E402 - bench/timing.py, beside this script
@@ -106,10 +107,11 @@ def seed_wave(db_path: Path, seed: int = 7, dealers_per_region: int = 5) -> tupl
                         store_score_version(session, audit, None, "dispute upheld",
                                             overrides={"greet_seconds": {"value": 20}})
         session.commit()
-        data = load_wave(session, "2026-Q3", 2)
+        policy = DisputePolicy(window_days=5, decision_days=5, holidays=frozenset())
+        data = load_wave(session, "2026-Q3", 2, dispute_policy=policy)
         figures = WaveFigures(data)
         scorecard = dealer_scorecard(data, dealers[0], figures)
-        region = region_leaderboard(data, regions[0], figures)
+        region = region_leaderboard(data, regions[0], figures, policy=policy, now=datetime.now(timezone.utc))
         db.session.remove()
         db.engine.dispose()
     # Plain JSON-able dicts, as a worker would hand them to the renderer.

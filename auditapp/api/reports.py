@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..extensions import db
-from ..models import Dealer, Region
+from ..models import Dealer, Region, utcnow
 from ..services import access
 from ..services.disputes import DisputePolicy
 from ..services.reports import ReportSource, dealer_source, pdf_path, region_source, rendered, store_rendering
@@ -72,5 +72,7 @@ class RegionReportPdf(MethodView):
     def get(self, args, region_id: int):
         """The region's report for a wave and program as a PDF (lang zh, en or both)."""
         region = access.ensure_region_results_visible(current_user(), db.session.get(Region, region_id))
-        return _pdf(lambda data, figures, version: region_source(data, figures, region, args["lang"], version),
+        policy = DisputePolicy.from_config(current_app.config)
+        return _pdf(lambda data, figures, version: region_source(data, figures, region, args["lang"], version,
+                                                                 policy=policy, now=utcnow()),
                     args, f"region-report-{region.code}")

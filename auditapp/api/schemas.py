@@ -389,14 +389,22 @@ class LeaderboardSchema(Schema):
     score = fields.Dict()
     nation = fields.Dict()
     trend = fields.List(fields.Dict())
+    region_rank = fields.Dict(allow_none=True, metadata={"description": "Rank among the regions of the wave's program"})
+    regions = fields.List(fields.Dict(), metadata={"description": "Every region of the wave's program: score, "
+                                                                  "dealers, rank, change since the previous wave"})
     ranked = fields.List(fields.Dict())
     insufficient_sample = fields.List(fields.Dict())
     min_ranked = Int()
     gaps = fields.List(fields.Dict())
+    breaches = fields.List(fields.Dict(), metadata={"description": "Audit-scope knock-outs by dealer and local visit date"})
+    standard_issues = fields.List(fields.Dict(), metadata={
+        "description": "Items not met (mean ratio 0) at more than half of the region's dealers"})
+    section_titles = fields.Dict()
     sections = fields.List(fields.Dict())
     dimensions = fields.List(fields.Dict())
     movers = fields.List(fields.Dict())
     movers_too_few_visits = fields.List(fields.Dict())
+    open_disputes = fields.Dict(metadata={"description": "Disputes awaiting a decision; the overdue ones listed"})
     disputes = fields.Dict()
 
 

@@ -8,9 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..extensions import db
-from ..models import Dealer, Region
+from ..models import Dealer, Region, utcnow
 from ..services import access
 from ..services.audits import get_audit
+from ..services.disputes import DisputePolicy
 from ..services.checklists import checklist_of
 from ..services.score_versions import latest_versions, original_overalls, score_payload
 from ..services.disputes import DisputePolicy
@@ -59,4 +60,4 @@ class RegionLeaderboard(MethodView):
         """The region's dealers ranked by wave score with rank ranges, the insufficient-sample list, region gaps."""
         region = access.ensure_region_results_visible(current_user(), db.session.get(Region, region_id))
         data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
-        return region_leaderboard(data, region)
+        return region_leaderboard(data, region, policy=DisputePolicy.from_config(current_app.config), now=utcnow())

@@ -267,6 +267,55 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "score_versions": ("所含得分版本：{versions}", "Score versions: {versions}"),
     "visit_version": ("暗访 {k} v{v}", "visit {k} v{v}"),
     "visit_version_revised": ("暗访 {k} v{v}（已修订）", "visit {k} v{v} (revised)"),
+    # region report, page 1: the manager's first questions (DESIGN 9)
+    "since_wave": ("较 {wave}（{score}）", "since {wave} ({score})"),
+    "no_previous_wave": ("本项目无更早波次", "no earlier wave of this program"),
+    "rank_among_regions": ("区域排名", "Rank among regions"),
+    "disputes_waiting_title": ("待裁定申诉", "Disputes awaiting decision"),
+    "disputes_escalated_n": ("其中 {n} 项已上诉", "{n} escalated"),
+    "disputes_overdue_n": ("{n} 项超过裁定期限", "{n} past the decision deadline"),
+    "regions_title": ("各区域对比", "All regions compared"),
+    "dealers_h": ("经销商", "Dealers"),
+    "change_h": ("变化", "Change"),
+    "change_since": ("变化：与 {wave} 相比（两次显示值之差）", "Change: since {wave} (difference of the printed scores)"),
+    "region_trend_title": ("区域得分趋势", "Region score trend"),
+    "top_gaps_title": ("失分最多的三项及责任岗位", "The 3 worst gaps and who owns them"),
+    "owner_h": ("责任岗位", "Owner"),
+    "of_which_ko": ("其中否决项", "Of which knock-out"),
+    "breaches_title": ("合规违规", "Compliance breaches"),
+    "breaches_sub": ("整次否决项，按经销商和暗访日期", "audit knock-outs, by dealer and visit date"),
+    "visit_date_h": ("暗访日期", "Visit date"),
+    "visit_cost_h": ("该次暗访失分", "Cost to the visit"),
+    "no_breaches": ("本波次无整次否决项", "No audit knock-out in this wave"),
+    "standard_title": ("标准或培训问题", "Standard or training issues"),
+    "standard_sub": ("超过半数经销商未达标（该店每次暗访均为 0 分）的检查项",
+                     "items not met (0 on every visit of the dealer) at more than half of the dealers"),
+    "standard_tag": ("差距 1–2", "gap 1–2"),
+    "dealers_not_met_h": ("未达标经销商", "Dealers not meeting it"),
+    "no_standard_issues": ("无：没有超过半数经销商未达标的检查项", "None: no item is not met at more than half of the dealers"),
+    "note_not_met": (
+        "“未达标”指该经销商本波次所有暗访中该项均为 0 分（部分做到不算未达标）。超过半数经销商未达标时，问题在于标准本身或培训"
+        "（五差距模型的差距 1–2），而不是个别经销商的执行，应由项目统一纠正。",
+        "\"Not met at a dealer\": the item scored 0 on every visit of the dealer in this wave (partly met does not "
+        "count). When more than half of the dealers do not meet it, the standard or the training is at fault "
+        "(five-gap model, gaps 1–2), not one dealer's execution: the program fixes it for all.",
+    ),
+    "overdue_title": ("超过裁定期限的申诉", "Disputes past their decision deadline"),
+    "filed_on_h": ("提出日期", "Filed"),
+    "due_on_h": ("应裁定日期", "Decide by"),
+    # region report, later pages
+    "rank_certain": ("确定", "certain"),
+    "ko_audit": ("整次否决", "Visit KO"),
+    "ko_audit_legend": ("整次否决项使该次暗访记 0 分（次数）", "visit zeroed by an audit knock-out (visits)"),
+    "met_counts_h": ("达标 / 部分 / 未达标", "Met / partly / not"),
+    "note_movers": (
+        "仅比较两个波次均有至少 2 次暗访的经销商；须线为变化的 90% 置信区间，含 0 的为“无明显变化”（灰色）。",
+        "Only dealers with at least 2 visits in both waves are compared; the whisker is the change's 90% "
+        "interval, and a change whose interval includes 0 is \"no clear change\" (grey).",
+    ),
+    "no_comparable_movers": ("没有两个波次均有至少 2 次暗访的经销商", "No dealer has 2 or more visits in both waves"),
+    "too_few_title": ("暗访次数不足，无法比较", "Too few visits to compare"),
+    "too_few_sub": ("任一波次少于 2 次暗访", "fewer than 2 visits in either wave"),
 }
 
 # Phrases a line must not split, per label and language: Chinese words (a line may otherwise break
@@ -290,6 +339,10 @@ KEEP_TOGETHER: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "rank_plausibly": (("共 {of} 家中", "第 {rank} 名", "可能为", "第 {best}–{worst} 名"), ("{rank} of {of}", "plausibly {best}–{worst}")),
     "met_h": (("完全", "部分", "未达标"), ()),
     "insufficient_score": (("样本不足", "n = {n} < {min}", "无置信区间", "不参与排名"), ("n = {n} < {min}", "not ranked")),
+    "since_wave": (("较 {wave}",), ("{wave} ({score})",)),
+    "disputes_escalated_n": (("已上诉",), ()),
+    "disputes_overdue_n": (("裁定期限",), ()),
+    "standard_tag": (("差距 1–2",), ("gap 1–2",)),
 }
 
 def _side(values: Mapping[str, Any], lang: str) -> dict[str, Any]:

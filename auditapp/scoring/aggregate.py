@@ -382,7 +382,8 @@ def worst_gaps(dealer_gaps: Mapping[str, ItemGap], region_gaps: Mapping[str, Ite
 def item_info_from_checklist(checklist: Checklist) -> dict[str, dict[str, Any]]:
     """The `item_info` of `worst_gaps` from a checklist version (the latest one, by convention)."""
     return {item.key: {"text": item.text.to_dict(), "section": section.key, "section_title": section.title.to_dict(),
-                       "dimension": item.dimension}
+                       "dimension": item.dimension, "owner": item.owner, "gap": item.gap,
+                       "action": item.action.to_dict() if item.action else None}
             for section in checklist.sections for item in section.items}
 
 

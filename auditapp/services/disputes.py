@@ -47,8 +47,14 @@ def filing_deadline(audit: Audit, policy: DisputePolicy) -> datetime:
 
 
 def decision_deadline(dispute: Dispute, policy: DisputePolicy) -> datetime:
-    since = dispute.escalated_at if dispute.status == "escalated" else dispute.filed_at
-    return deadline(since, policy.decision_days, dispute.audit.dealer.timezone, policy.holidays)
+    return decision_due(dispute.status, dispute.filed_at, dispute.escalated_at, dispute.audit.dealer.timezone, policy)
+
+
+def decision_due(status: str, filed_at: datetime, escalated_at: datetime | None, timezone: str,
+                 policy: DisputePolicy) -> datetime:
+    """QA decides within the decision days of filing; the manager within those of the escalation."""
+    since = escalated_at if status == "escalated" and escalated_at is not None else filed_at
+    return deadline(since, policy.decision_days, timezone, policy.holidays)
 
 
 def is_overdue(dispute: Dispute, policy: DisputePolicy, now: datetime) -> bool:

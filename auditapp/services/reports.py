@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -18,6 +19,7 @@ from ..constants import REPORT_LANGUAGES
 from ..limits import CODE_RULE, is_code
 from ..errors import NotFound
 from ..models import Dealer, Region, ReportFile
+from .disputes import DisputePolicy
 from .figures import WaveData, WaveFigures, dealer_scorecard, region_leaderboard
 
 
@@ -92,17 +94,18 @@ def dealer_source(data: WaveData, figures: WaveFigures, dealer: Dealer, lang: st
                         _versions(data, [dealer.id]), _digest("dealer_scorecard", lang, card, templates))
 
 
-def region_source(data: WaveData, figures: WaveFigures, region: Region, lang: str, templates: str) -> ReportSource:
-    board = region_leaderboard(data, region, figures)
+def region_source(data: WaveData, figures: WaveFigures, region: Region, lang: str, templates: str, *,
+                  policy: DisputePolicy, now: datetime) -> ReportSource:
+    board = region_leaderboard(data, region, figures, policy=policy, now=now)
     return ReportSource("region_report", data.wave.id, _program(data), None, region, lang, board,
                         _versions(data, data.dealer_ids_in(region.id)),
                         _digest("region_report", lang, board, templates))
 
 
-def wave_sources(data: WaveData, *, langs: Iterable[str], templates: str,
+def wave_sources(data: WaveData, *, langs: Iterable[str], templates: str, policy: DisputePolicy, now: datetime,
                  region_ids: Iterable[int] | None = None) -> list[ReportSource]:
     """Every region report and dealer scorecard of the wave's program `data` (dealers with published
-    audits of it)."""
+    audits of it); `policy` and `now` decide which open disputes the region reports list as overdue."""
     figures = WaveFigures(data)
     wanted = set(region_ids) if region_ids is not None else None
     langs = list(langs)
@@ -111,7 +114,8 @@ def wave_sources(data: WaveData, *, langs: Iterable[str], templates: str,
         if wanted is not None and region_id not in wanted:
             continue
         region = data.regions[region_id]
-        sources.extend(region_source(data, figures, region, lang, templates) for lang in langs)
+        sources.extend(region_source(data, figures, region, lang, templates, policy=policy, now=now)
+                       for lang in langs)
         for dealer_id in data.dealer_ids_in(region_id):
             sources.extend(dealer_source(data, figures, data.dealers[dealer_id], lang, templates) for lang in langs)
     return sources

@@ -97,9 +97,21 @@ def test_heat_map_marks_knocked_out_sections(renderer: ReportRenderer, region_da
 
 
 def test_heat_map_without_knockouts_has_no_mark(renderer: ReportRenderer, region_data: dict[str, Any]) -> None:
-    region_data["ranked"][0]["section_knockouts"] = {}
+    for row in region_data["ranked"] + region_data["insufficient_sample"]:
+        row.update(section_knockouts={}, audit_knockouts=0)
     html = renderer.region_report_html(region_data, "en")
     assert " ko\"" not in html and LABELS["ko_section_legend"][1] not in html
+    assert LABELS["ko_audit_legend"][1] not in html
+
+
+def test_heat_map_marks_visits_zeroed_by_an_audit_knockout_on_the_overall(renderer: ReportRenderer,
+                                                                        region_data: dict[str, Any]) -> None:
+    zeroed = [row for row in region_data["ranked"] if row["audit_knockouts"]]
+    assert [row["dealer"]["code"] for row in zeroed] == ["EA001"]
+    html = renderer.region_report_html(region_data, "en")
+    cells = re.findall(r'<td class="overall cell-\w+ ko">(.*?)</td>', html, flags=re.S)
+    assert [re.sub(r"<[^>]+>", " ", c).split() for c in cells] == [["48.6", "Visit", "KO", "×1"]]
+    assert LABELS["ko_audit_legend"][1] in html
 
 
 def test_mot_chart_of_the_scorecard_marks_knocked_out_sections(renderer: ReportRenderer,

@@ -300,7 +300,8 @@ def test_worst_gaps_rows():
     assert first == {
         "item": "q",
         "info": {"text": {"zh": "q中", "en": "q en"}, "section": "negotiation",
-                 "section_title": {"zh": "报价", "en": "Negotiation"}, "dimension": "reliability"},
+                 "section_title": {"zh": "报价", "en": "Negotiation"}, "dimension": "reliability",
+                 "owner": None, "gap": 3, "action": None},
         "knockout": True, "mean_points_lost": approx(50 / 3), "mean_knockout_cost": 0.0,
         "mean_points_lost_total": approx(50 / 3), "failed": 1, "n": 3, "fully_met": 2, "partly_met": 0, "not_met": 1,
         # region: (50/3 + 0)/2 = 25/3, 1 of 4; nation: (50/3 + 0 + 0)/3 = 50/9, 1 of 5

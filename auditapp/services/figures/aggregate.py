@@ -4,6 +4,7 @@ The arithmetic is the pure `scoring.aggregate`; this module applies it to a `Wav
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ...models import Wave
@@ -113,6 +114,16 @@ class WaveFigures:
         return wave_change(self._previous_overalls.get(dealer_id, []), self._overalls.get(dealer_id, []),
                            self.change_spread)
 
+    def earlier_region_means(self, wave_id: int) -> dict[int, float | None]:
+        """Each region's mean in an earlier wave of the program: the mean of its dealers' means there
+        (each dealer once, as in this wave), for the regions with published audits of the program then."""
+        per_dealer = self.data.earlier_overalls(wave_id)
+        region_of = {a.dealer_id: a.region_id for a in self.data.earlier_audits if a.wave_id == wave_id}
+        dealer_means: dict[int, list[float | None]] = {}
+        for dealer_id, overalls in per_dealer.items():
+            dealer_means.setdefault(region_of[dealer_id], []).append(dealer_wave_score(overalls).mean)
+        return {region_id: region_wave_score(means) for region_id, means in dealer_means.items()}
+
     def trend(self, dealer_id: int | None, region_id: int) -> list[TrendPoint]:
         """The program's earlier waves in which the dealer (or, for a region trend, the region) has
         published audits, then this wave; with the region's and the nation's means of each."""
@@ -135,3 +146,26 @@ class WaveFigures:
                                  region=self.region(region_id).mean, nation=self.nation.mean))
         return points
 
+
+def not_met_at_dealer(gap: ItemGap | None) -> bool:
+    """An item is "not met at a dealer" when its mean ratio there is 0: every one of the dealer's visits
+    that scored it scored r = 0 (fully_met = partly_met = 0). A dealer that met it, even in part, on one
+    visit can do it (an execution gap, 3); one that never did may not know the standard. Counting any
+    single r = 0 visit instead would flag most items of a region of three-visit dealers by chance."""
+    return gap is not None and gap.not_met > 0 and gap.fully_met == 0 and gap.partly_met == 0
+
+
+def widespread_not_met(dealer_gaps: Mapping[int, Mapping[str, ItemGap]]) -> dict[str, list[int]]:
+    """Items not met at more than half of the scope's dealers (those with published audits, each once),
+    with those dealers: a standard or training issue (five-gap model, gaps 1–2), not one dealer's
+    execution (DESIGN 9). A dealer where the item was never scored counts in the denominator."""
+    dealers = len(dealer_gaps)
+    keys: dict[str, None] = {}
+    for gaps in dealer_gaps.values():
+        keys.update(dict.fromkeys(gaps))
+    out = {}
+    for key in keys:
+        missing = sorted(d for d, gaps in dealer_gaps.items() if not_met_at_dealer(gaps.get(key)))
+        if 2 * len(missing) > dealers:
+            out[key] = missing
+    return out

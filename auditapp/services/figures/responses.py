@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from ...checklists import DIMENSION_TEXT
+from ...checklists import DIMENSION_TEXT, OWNER_TEXT
 from ...constants import OPEN_DISPUTE_STATUSES
 from ...models import Dealer, Region, Wave
-from ...scoring import GapRow, ItemGap, KeyMean, Leaderboard, drives, printed, worst_gaps
-from ..disputes import filing_window_end
-from .aggregate import TrendPoint, WaveFigures
+from ...scoring import GapRow, ItemGap, KeyMean, Leaderboard, drives, printed, printed_difference, worst_gaps
+from ..disputes import DisputePolicy, decision_due, filing_window_end
+from .aggregate import TrendPoint, WaveFigures, widespread_not_met
 from .load import AuditRecord, DisputeRecord, WaveData
 
 # What the shoppers observed, per gap row: a few distinct comments, each cut to a line or two.
@@ -63,6 +63,11 @@ def _comparison_rows(keys: list[str], titles: dict[str, dict[str, str]], own: di
              "region": _key_mean(region, key), "nation": _key_mean(nation, key)} for key in keys]
 
 
+def _owner_title(owner: str | None) -> dict[str, str] | None:
+    """The service-blueprint role that fixes an item, in both languages (None: no owner named)."""
+    return dict(zip(("zh", "en"), OWNER_TEXT[owner])) if owner in OWNER_TEXT else None
+
+
 def _program_ref(data: WaveData) -> dict[str, Any]:
     return {"key": data.program, "title": data.program_title}
 
@@ -76,6 +81,7 @@ def _gap_rows(rows: Iterable[GapRow]) -> list[dict[str, Any]]:
     for row in rows:
         data = row.to_dict()
         data["dimension_title"] = dict(zip(("zh", "en"), DIMENSION_TEXT.get(row.info.get("dimension"), ("", ""))))
+        data["owner_title"] = _owner_title(row.info.get("owner"))
         out.append(data)
     return out
 
@@ -328,7 +334,12 @@ def dispute_statistics(data: WaveData, dealer_ids: Iterable[int], *, with_shoppe
     return out
 
 
-def region_leaderboard(data: WaveData, region: Region, figures: WaveFigures | None = None) -> dict[str, Any]:
+def region_leaderboard(data: WaveData, region: Region, figures: WaveFigures | None = None, *,
+                       policy: DisputePolicy, now: datetime) -> dict[str, Any]:
+    """The region report's data and the API leaderboard (one and the same, DESIGN 9).
+
+    `policy` and `now` decide which open disputes are past their decision deadline.
+    """
     figures = figures or WaveFigures(data)
     own = figures.region(region.id)
     board = figures.leaderboard(region.id)
@@ -340,6 +351,7 @@ def region_leaderboard(data: WaveData, region: Region, figures: WaveFigures | No
         if "overlaps" in row:
             row["overlaps"] = [codes[d] for d in row["overlaps"]]
         row["sections"] = {k: v.mean for k, v in figures.dealer_sections.get(dealer.id, {}).items()}
+        row.update(_knockout_marks(data.dealer_audits(dealer.id)))
         return row
 
     gaps = _gap_rows(worst_gaps(own.gaps, None, figures.nation.gaps, own.knockouts, data.item_info))
@@ -350,21 +362,31 @@ def region_leaderboard(data: WaveData, region: Region, figures: WaveFigures | No
                           if drives(figures.dealer_gaps[d].get(gap["item"]), scope_gap)),
                          key=lambda t: (-t[0], t[1]))
         gap["drivers"] = [{"dealer": _dealer_ref(data.dealers[d]),
-                           **figures.dealer_gaps[d][gap["item"]].to_dict()} for _, _, d in drivers[:3]]
+                           **_printed_lost(figures.dealer_gaps[d][gap["item"]].to_dict())} for _, _, d in drivers[:3]]
+        _printed_lost(gap)
     movers, too_few = _movers(data, region.id, figures)
     sections = list(data.section_titles)
     dimension_titles = {d: {"zh": zh, "en": en} for d, (zh, en) in DIMENSION_TEXT.items()}
     dimensions = [d for d in DIMENSION_TEXT if d in figures.nation.dimensions]
+    regions = _region_comparison(data, figures)
+    own_row = next((r for r in regions if r["region"]["id"] == region.id), None)
     return {
         "region": {**_region_ref(region)}, "wave": _wave_ref(data.wave), "program": _program_ref(data),
         "score": {"mean": own.mean, "printed": printed(own.mean), "band": band_of(own.mean),
-                  "dealers": own.dealers, "audits": own.audits, "spread": _spread(figures)},
-        "nation": {"mean": figures.nation.mean, "printed": printed(figures.nation.mean)},
-        "trend": _trend(figures.trend(None, region.id)),
+                  "dealers": own.dealers, "audits": own.audits, "spread": _spread(figures),
+                  "vs_nation": printed_difference(own.mean, figures.nation.mean)},
+        "nation": {"mean": figures.nation.mean, "printed": printed(figures.nation.mean),
+                   "dealers": figures.nation.dealers},
+        "trend": _region_trend(data, figures, region.id),
+        "region_rank": {"rank": own_row["rank"], "of": sum(r["rank"] is not None for r in regions)}
+        if own_row and own_row["rank"] is not None else None,
+        "regions": regions,
         "ranked": [dealer_row(r.to_dict()) for r in board.ranked],
         "insufficient_sample": [dealer_row(u.to_dict()) for u in board.insufficient],
         "min_ranked": data.min_ranked,
         "gaps": gaps,
+        "breaches": _breaches(data, region_dealers),
+        "standard_issues": _standard_issues(data, figures, region_dealers),
         "section_titles": {k: data.section_titles[k] for k in sections},
         "sections": _comparison_rows(sections, data.section_titles, own.sections, own.sections,
                                      figures.nation.sections),
@@ -372,8 +394,129 @@ def region_leaderboard(data: WaveData, region: Region, figures: WaveFigures | No
                                        figures.nation.dimensions),
         "movers": movers,
         "movers_too_few_visits": too_few,
+        "open_disputes": _open_disputes(data, region_dealers, policy, now),
         "disputes": dispute_statistics(data, region_dealers, with_shoppers=False),
     }
+
+
+def _printed_lost(row: dict[str, Any]) -> dict[str, Any]:
+    """Points lost as printed: the total, its raw part, and the knock-out part as their printed
+    difference, so that raw + knock-out adds up to the total on the page (DESIGN 4)."""
+    total, raw = printed(row["mean_points_lost_total"]), printed(row["mean_points_lost"])
+    row.update(lost_printed=total, raw_printed=raw, knockout_printed=printed_difference(total, raw))
+    return row
+
+
+def _knockout_marks(audits: Iterable[AuditRecord]) -> dict[str, Any]:
+    """For the heat map: per section, the visits in which a section knock-out zeroed it; and the visits
+    an audit knock-out zeroed."""
+    sections: dict[str, int] = {}
+    zeroed = 0
+    for audit in audits:
+        knocked = {k["section"] for k in audit.score["knockouts"] if k["scope"] == "section"}
+        for key in knocked:
+            sections[key] = sections.get(key, 0) + 1
+        zeroed += any(k["scope"] == "audit" for k in audit.score["knockouts"])
+    return {"section_knockouts": sections, "audit_knockouts": zeroed}
+
+
+def _region_comparison(data: WaveData, figures: WaveFigures) -> list[dict[str, Any]]:
+    """Every region of the wave's program: score (ranked on the printed value, equal printed scores
+    share a rank), dealers, visits and the change since the program's previous wave (printed difference)."""
+    previous = figures.earlier_region_means(figures.previous_wave.id) if figures.previous_wave else {}
+    shown = {r: printed(figures.regions[r].mean) for r in figures.region_ids}
+    rows = []
+    for region_id in figures.region_ids:
+        scope, value, before = figures.regions[region_id], shown[region_id], previous.get(region_id)
+        rows.append({
+            "region": _region_ref(data.regions[region_id]), "mean": scope.mean, "printed": value,
+            "band": band_of(scope.mean), "dealers": scope.dealers, "audits": scope.audits,
+            "rank": None if value is None else 1 + sum(v is not None and v > value for v in shown.values()),
+            "previous_wave": figures.previous_wave.code if figures.previous_wave else None,
+            "previous": before, "previous_printed": printed(before),
+            "change": printed_difference(scope.mean, before)})
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["region"]["code"]))
+    return rows
+
+
+def _region_trend(data: WaveData, figures: WaveFigures, region_id: int) -> list[dict[str, Any]]:
+    """The region's score in the program's earlier waves (where it had published audits) and this one,
+    with its dealers counted, the nation's mean, and the printed change from the wave before."""
+    rows = []
+    for point in figures.trend(None, region_id):
+        if point.wave.id == data.wave.id:
+            dealers = figures.region(region_id).dealers
+        else:
+            dealers = len({a.dealer_id for a in data.earlier_audits
+                           if a.wave_id == point.wave.id and a.region_id == region_id})
+        rows.append({"wave": _wave_ref(point.wave), "score": point.region, "printed": printed(point.region),
+                     "n": None, "dealers": dealers, "region": point.region, "region_printed": printed(point.region),
+                     "nation": point.nation, "nation_printed": printed(point.nation),
+                     "change": printed_difference(point.region, rows[-1]["score"]) if rows else None})
+    return rows
+
+
+def _breaches(data: WaveData, dealer_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """Compliance breaches: the audit-scope knock-outs of the region's visits, by dealer and the visit's
+    local date (never the shopper, never an audit id), with what each cost the visit's score."""
+    rows = []
+    for dealer_id in sorted(dealer_ids, key=lambda d: data.dealers[d].code):
+        dealer = data.dealers[dealer_id]
+        zone = ZoneInfo(dealer.timezone)
+        for audit in data.dealer_audits(dealer_id):
+            for knockout in audit.score["knockouts"]:
+                if knockout["scope"] != "audit":
+                    continue
+                key = knockout["item"]
+                info = data.item_info.get(key, {})
+                cost = audit.score.get("knockout_cost", {}).get(key)
+                rows.append({"dealer": _dealer_ref(dealer), "visited_on": _local_day(audit.visited_at, zone),
+                             "item": key, "item_text": info.get("text", {"zh": key, "en": key}),
+                             "owner": info.get("owner"), "owner_title": _owner_title(info.get("owner")),
+                             "knockout_cost": cost, "knockout_cost_printed": printed(cost)})
+    rows.sort(key=lambda r: (r["dealer"]["code"], r["visited_on"] or "", r["item"]))
+    return rows
+
+
+def _standard_issues(data: WaveData, figures: WaveFigures, dealer_ids: list[int]) -> list[dict[str, Any]]:
+    """Items not met at more than half of the region's dealers (`widespread_not_met`): a standard or
+    training issue for the program (five-gap model, gaps 1–2), most widespread first."""
+    flagged = widespread_not_met({d: figures.dealer_gaps[d] for d in dealer_ids})
+    rows = []
+    for key, missing in flagged.items():
+        info = data.item_info.get(key, {})
+        rows.append({"item": key, "item_text": info.get("text", {"zh": key, "en": key}),
+                     "section_title": info.get("section_title", {"zh": "", "en": ""}),
+                     "owner": info.get("owner"), "owner_title": _owner_title(info.get("owner")),
+                     "action": info.get("action"),
+                     "dealers_not_met": len(missing), "dealers": len(dealer_ids),
+                     "dealer_codes": sorted(data.dealers[d].code for d in missing)})
+    rows.sort(key=lambda r: (-r["dealers_not_met"], r["item"]))
+    return rows
+
+
+def _open_disputes(data: WaveData, dealer_ids: Iterable[int], policy: DisputePolicy,
+                   now: datetime) -> dict[str, Any]:
+    """Disputes of the region waiting for a decision (QA's, or the manager's after an escalation), and
+    those past their decision deadline, listed oldest first."""
+    wanted = set(dealer_ids)
+    waiting = [d for d in data.disputes if d.dealer_id in wanted and d.status in OPEN_DISPUTE_STATUSES]
+    overdue = []
+    for dispute in waiting:
+        dealer = data.dealers[dispute.dealer_id]
+        due = decision_due(dispute.status, dispute.filed_at, dispute.escalated_at, dealer.timezone, policy)
+        if now > due:
+            zone = ZoneInfo(dealer.timezone)
+            info = data.item_info.get(dispute.item_key, {})
+            overdue.append({"dealer": _dealer_ref(dealer), "item": dispute.item_key,
+                            "item_text": info.get("text", {"zh": dispute.item_key, "en": dispute.item_key}),
+                            "status": dispute.status, "escalated": dispute.escalated,
+                            "filed_on": _local_day(dispute.filed_at, zone),
+                            # the deadline is the end of this local day
+                            "due_on": (due.astimezone(zone) - timedelta(days=1)).date().isoformat()})
+    overdue.sort(key=lambda r: (r["due_on"], r["dealer"]["code"], r["item"]))
+    return {"open": sum(d.status == "open" for d in waiting), "escalated": sum(d.status == "escalated" for d in waiting),
+            "waiting": len(waiting), "overdue": len(overdue), "overdue_list": overdue}
 
 
 def _movers(data: WaveData, region_id: int, figures: WaveFigures) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
