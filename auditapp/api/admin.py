@@ -27,6 +27,7 @@ def _collection(path: str, model, schema, label: str) -> None:
 
         @blp.arguments(schema)
         @blp.response(201, schema)
+        @blp.alt_response(409, description=f"A {label.lower()} with this code exists already")
         def post(self, data):
             obj = admin.create(db.session, model, data)
             db.session.commit()
@@ -40,6 +41,7 @@ def _collection(path: str, model, schema, label: str) -> None:
 
         @blp.arguments(update_schema(partial=True))
         @blp.response(200, schema)
+        @blp.alt_response(409, description=f"A {label.lower()} with this code exists already")
         def patch(self, data, ident: int):
             obj = admin.update(db.session, model, ident, data)
             db.session.commit()
@@ -67,6 +69,7 @@ class Users(MethodView):
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
+    @blp.alt_response(409, description="A user with this email exists already")
     def post(self, data):
         """Create a user with a role and its scope (dealer for dealer users, regions for managers)."""
         user = create_user(db.session, **data)

@@ -147,6 +147,7 @@ class DisputeEvents(MethodView):
 class DisputeStats(MethodView):
     @blp.arguments(DisputeStatsArgsSchema, location="query")
     @blp.response(200)
+    @blp.alt_response(404, description="No such wave")
     def get(self, args):
         """Dispute and uphold rates per dealer and per item (and, for the agency, per shopper) in a wave."""
         user = current_user()
