@@ -39,7 +39,7 @@ def present(dispute: Dispute) -> dict[str, Any]:
     item = checklist_of(dispute.audit.checklist_version).items.get(dispute.item_key)
 
     def decision(outcome, reason, at):
-        return {"outcome": outcome, "reason": reason, "at": at.isoformat()} if outcome else None
+        return {"outcome": outcome, "reason": reason, "at": at} if outcome else None
 
     return {
         "id": dispute.id, "audit_id": str(dispute.audit_id), "dealer_id": dispute.dealer_id,
@@ -48,7 +48,7 @@ def present(dispute: Dispute) -> dict[str, Any]:
         "evidence": dispute.evidence, "filed_at": dispute.filed_at,
         "filing_deadline": filing_deadline(dispute.audit, rules),
         "qa_decision": decision(dispute.qa_outcome, dispute.qa_reason, dispute.qa_decided_at),
-        "escalation": {"at": dispute.escalated_at.isoformat(), "note": dispute.escalation_note}
+        "escalation": {"at": dispute.escalated_at, "note": dispute.escalation_note}
         if dispute.escalated_at else None,
         "final_decision": decision(dispute.final_outcome, dispute.final_reason, dispute.final_decided_at),
         "override": dispute.override, "score_version": dispute.score_version,

@@ -28,8 +28,7 @@ def present_audit(audit: Audit, user: User, *, answers: dict[str, Any] | None = 
     if access.sees_shopper(user):
         out.update(shopper_id=audit.shopper_id, shopper_name=audit.shopper.display_name, flags=audit.flags or [])
     if audit.visit_started_at is not None:
-        visit: dict[str, Any] = {"started_at": audit.visit_started_at.isoformat(),
-                                 "ended_at": audit.visit_ended_at.isoformat() if audit.visit_ended_at else None}
+        visit: dict[str, Any] = {"started_at": audit.visit_started_at, "ended_at": audit.visit_ended_at}
         if access.sees_plan(user):
             visit["checkin"] = {"latitude": audit.checkin_latitude, "longitude": audit.checkin_longitude,
                                 "accuracy_m": audit.checkin_accuracy_m}
