@@ -22,7 +22,7 @@ from ..services.scorecards import dispute_statistics, load_wave
 from ..workdays import parse_holidays
 from .auth import allow, current_user
 from .schemas import (DisputeDecisionSchema, DisputeEscalateSchema, DisputeFileSchema, DisputeListArgsSchema,
-                      DisputeSchema, DisputeStatsArgsSchema, EventSchema)
+                      DisputeSchema, DisputeStatsArgsSchema, DisputeStatsSchema, EventSchema)
 
 blp = Blueprint("disputes", __name__, url_prefix="/api/v1", description="Dealer disputes and their decisions.")
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class DisputeEvents(MethodView):
 @allow("admin", "qa", "manager")
 class DisputeStats(MethodView):
     @blp.arguments(DisputeStatsArgsSchema, location="query")
-    @blp.response(200)
+    @blp.response(200, DisputeStatsSchema)
     @blp.alt_response(404, description="No such wave")
     def get(self, args):
         """Dispute and uphold rates per dealer and per item (and, for the agency, per shopper) in a wave."""

@@ -385,41 +385,269 @@ class PdfArgsSchema(Schema):
     lang = Text(load_default="both", validate=validate.OneOf(("zh", "en", "both")))
 
 
-class ScorecardSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
+# Figures: dealer scorecards, region leaderboards and dispute statistics (services/scorecards.py). Days are
+# the dealer's local dates as text (YYYY-MM-DD); means and intervals are 0-100, null without a scored audit.
 
-    dealer = fields.Dict()
-    wave = fields.Dict()
-    score = fields.Dict()
-    rank = fields.Dict(allow_none=True)
-    region = fields.Dict()
-    nation = fields.Dict()
-    sections = fields.List(fields.Dict())
-    dimensions = fields.List(fields.Dict())
-    gaps = fields.List(fields.Dict())
-    trend = fields.List(fields.Dict())
-    audits = fields.List(fields.Dict())
-    revisions = fields.List(fields.Dict())
-    disputes = fields.List(fields.Dict())
+def _day_text(**kwargs) -> Text:
+    return Text(metadata={"format": "date", **kwargs.pop("metadata", {})}, **kwargs)
+
+
+def _score(description: str | None = None, **kwargs) -> fields.Float:
+    return fields.Float(allow_none=True, required=True,
+                        metadata={"description": description} if description else {}, **kwargs)
+
+
+class DealerRefSchema(Schema):
+    id = Int(required=True)
+    code = Text(required=True)
+    name = fields.Nested(TextSchema, required=True)
+    region_id = Int(required=True)
+
+
+class RegionRefSchema(Schema):
+    id = Int(required=True)
+    code = Text(required=True)
+    name = fields.Nested(TextSchema, required=True)
+
+
+class WaveRefSchema(Schema):
+    id = Int(required=True)
+    code = Text(required=True)
+    title = fields.Nested(TextSchema, required=True)
+    starts_on = _day_text(required=True)
+    ends_on = _day_text(required=True)
+
+
+BAND = validate.OneOf(("green", "amber", "red"))
+
+
+class IntervalFields(Schema):
+    """A wave score: the mean of the published audits' overalls with its confidence interval (DESIGN 4)."""
+    mean = _score("Mean overall")
+    n = Int(required=True, metadata={"description": "Scored audits"})
+    lo = _score("Lower end of the confidence interval (null below two audits)")
+    hi = _score("Upper end of the confidence interval")
+
+
+class DealerWaveScoreSchema(IntervalFields):
+    band = Text(allow_none=True, required=True, validate=BAND)
+    min_ranked = Int(required=True)
+    insufficient_sample = fields.Boolean(required=True, metadata={"description": "Too few audits to be ranked"})
+
+
+class RankSchema(Schema):
+    rank = Int(required=True)
+    of = Int(required=True)
+    best = Int(required=True, metadata={"description": "Best rank the interval allows"})
+    worst = Int(required=True, metadata={"description": "Worst rank the interval allows"})
+    not_significantly_different_from = fields.List(Text(), required=True, metadata={"description": "Dealer codes"})
+
+
+class ScopeMeanSchema(Schema):
+    mean = _score()
+    dealers = Int(required=True)
+
+
+class ScorecardRegionSchema(RegionRefSchema):
+    mean = _score()
+    dealers = Int(required=True)
+
+
+class ComparisonRowSchema(Schema):
+    key = Text(required=True)
+    title = fields.Nested(TextSchema, required=True)
+    score = _score("The scope's own mean")
+    n = Int(required=True)
+    region = _score()
+    nation = _score()
+
+
+class ItemGapSchema(Schema):
+    mean_points_lost = fields.Float(required=True)
+    failed = Int(required=True)
+    n = Int(required=True)
+
+
+class GapDriverSchema(Schema):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+    mean_points_lost = fields.Float(required=True)
+
+
+class GapRowSchema(ItemGapSchema):
+    item = Text(required=True)
+    info = fields.Dict(keys=fields.String(), required=True, metadata={
+        "description": "The item's checklist facts: text, section, moment of truth, dimension, weight"})
+    knockout = fields.Boolean(required=True, metadata={"description": "A knock-out item failed in the scope"})
+    region = fields.Nested(ItemGapSchema, allow_none=True, required=True)
+    nation = fields.Nested(ItemGapSchema, allow_none=True, required=True)
+    dimension_title = fields.Nested(TextSchema, required=True)
+    drivers = fields.List(fields.Nested(GapDriverSchema), metadata={
+        "description": "Region leaderboards: the dealers losing most points on the item"})
+
+
+class TrendRowSchema(Schema):
+    wave = fields.Nested(WaveRefSchema, required=True)
+    score = _score()
+    n = Int(allow_none=True, required=True)
+    region = _score()
+    nation = _score()
+
+
+class ScorecardAuditSchema(Schema):
+    id = Text(required=True)
+    visited_on = _day_text(allow_none=True, required=True)
+    overall = _score()
+    overall_raw = _score()
+    knockouts = fields.List(fields.Nested(KnockoutSchema), required=True)
+    version = Int(required=True)
+    revised = fields.Boolean(required=True)
+    original_overall = _score()
+    under_dispute = fields.Boolean(required=True)
+    items_under_dispute = fields.List(Text(), required=True)
+
+
+class RevisionDisputeSchema(Schema):
+    id = Int(required=True)
+    item = Text(required=True)
+    outcome = Text(allow_none=True, required=True, validate=validate.OneOf(OUTCOMES))
+    by = Text(required=True, validate=validate.OneOf(("qa", "manager")))
+    reason = Text(allow_none=True, required=True)
+
+
+class RevisionSchema(ScorecardAuditSchema):
+    reason = Text(allow_none=True, required=True)
+    revised_on = _day_text(allow_none=True, required=True)
+    dispute = fields.Nested(RevisionDisputeSchema, allow_none=True, required=True)
+
+
+class RowDecisionSchema(Schema):
+    outcome = Text(required=True, validate=validate.OneOf(OUTCOMES))
+    reason = Text(allow_none=True, required=True)
+
+
+class RowEscalationSchema(Schema):
+    on = _day_text(allow_none=True, required=True)
+    note = Text(allow_none=True, required=True)
+
+
+class DisputeRowSchema(Schema):
+    id = Int(required=True)
+    audit_id = Text(required=True)
+    item = Text(required=True)
+    item_text = fields.Nested(TextSchema, required=True)
+    status = Text(required=True, validate=validate.OneOf(DISPUTE_STATUSES))
+    requested_outcome = Text(required=True)
+    claim = Text(required=True)
+    decision = Text(allow_none=True, required=True, metadata={"description": "The latest decision's reason"})
+    filed_on = _day_text(allow_none=True, required=True)
+    decided_on = _day_text(allow_none=True, required=True)
+    escalated = fields.Boolean(required=True)
+    qa_decision = fields.Nested(RowDecisionSchema, allow_none=True, required=True)
+    escalation = fields.Nested(RowEscalationSchema, allow_none=True, required=True)
+    final_decision = fields.Nested(RowDecisionSchema, allow_none=True, required=True)
+    new_value = answer_value("The value an upheld decision set")
+    score_version = Int(allow_none=True, required=True)
+
+
+class ScorecardSchema(Schema):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+    wave = fields.Nested(WaveRefSchema, required=True)
+    score = fields.Nested(DealerWaveScoreSchema, required=True)
+    rank = fields.Nested(RankSchema, allow_none=True, required=True, metadata={"description": "null when unranked"})
+    region = fields.Nested(ScorecardRegionSchema, required=True)
+    nation = fields.Nested(ScopeMeanSchema, required=True)
+    sections = fields.List(fields.Nested(ComparisonRowSchema), required=True)
+    dimensions = fields.List(fields.Nested(ComparisonRowSchema), required=True)
+    gaps = fields.List(fields.Nested(GapRowSchema), required=True)
+    trend = fields.List(fields.Nested(TrendRowSchema), required=True)
+    audits = fields.List(fields.Nested(ScorecardAuditSchema), required=True)
+    revisions = fields.List(fields.Nested(RevisionSchema), required=True)
+    disputes = fields.List(fields.Nested(DisputeRowSchema), required=True)
+
+
+class DisputeRatesFields(Schema):
+    audits = Int(required=True, metadata={"description": "Published audits"})
+    disputes = Int(required=True)
+    disputed_audits = Int(required=True)
+    dispute_rate = fields.Float(allow_none=True, required=True, metadata={
+        "description": "Share of the audits with at least one dispute"})
+    decided = Int(required=True)
+    upheld = Int(required=True, metadata={"description": "Upheld in full or in part"})
+    uphold_rate = fields.Float(allow_none=True, required=True, metadata={
+        "description": "Share of the decided disputes that were upheld"})
+    open = Int(required=True)
+
+
+class DealerDisputeRatesSchema(DisputeRatesFields):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+
+
+class ItemDisputeRatesSchema(DisputeRatesFields):
+    item = Text(required=True)
+    item_text = fields.Nested(TextSchema, required=True)
+
+
+class ShopperDisputeRatesSchema(DisputeRatesFields):
+    shopper_id = Int(required=True)
+
+
+class DisputeStatsSchema(Schema):
+    overall = fields.Nested(DisputeRatesFields, required=True)
+    dealers = fields.List(fields.Nested(DealerDisputeRatesSchema), required=True)
+    items = fields.List(fields.Nested(ItemDisputeRatesSchema), required=True)
+    shoppers = fields.List(fields.Nested(ShopperDisputeRatesSchema), metadata={
+        "description": "The agency only (QA, admin): disputes by the shopper of the audit"})
+
+
+class LeaderboardScoreSchema(Schema):
+    mean = _score()
+    band = Text(allow_none=True, required=True, validate=BAND)
+    dealers = Int(required=True)
+    audits = Int(required=True)
+
+
+class NationMeanSchema(Schema):
+    mean = _score()
+
+
+class LeaderboardDealerSchema(IntervalFields):
+    dealer_id = Int(required=True)
+    dealer = fields.Nested(DealerRefSchema, required=True)
+    band = Text(allow_none=True, required=True, validate=BAND)
+    sections = fields.Dict(keys=fields.String(), values=fields.Float(), required=True,
+                           metadata={"description": "Mean score by section key"})
+
+
+class RankedDealerSchema(LeaderboardDealerSchema):
+    rank = Int(required=True)
+    best = Int(required=True)
+    worst = Int(required=True)
+    overlaps = fields.List(Text(), required=True, metadata={
+        "description": "Codes of the dealers whose interval overlaps: not significantly different"})
+
+
+class MoverSchema(Schema):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+    previous = fields.Float(required=True)
+    current = fields.Float(required=True)
+    change = fields.Float(required=True)
+    previous_wave = Text(required=True)
 
 
 class LeaderboardSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    region = fields.Dict()
-    wave = fields.Dict()
-    score = fields.Dict()
-    nation = fields.Dict()
-    ranked = fields.List(fields.Dict())
-    insufficient_sample = fields.List(fields.Dict())
-    min_ranked = Int()
-    gaps = fields.List(fields.Dict())
-    sections = fields.List(fields.Dict())
-    dimensions = fields.List(fields.Dict())
-    movers = fields.List(fields.Dict())
-    disputes = fields.Dict()
+    region = fields.Nested(RegionRefSchema, required=True)
+    wave = fields.Nested(WaveRefSchema, required=True)
+    score = fields.Nested(LeaderboardScoreSchema, required=True)
+    nation = fields.Nested(NationMeanSchema, required=True)
+    ranked = fields.List(fields.Nested(RankedDealerSchema), required=True)
+    insufficient_sample = fields.List(fields.Nested(LeaderboardDealerSchema), required=True)
+    min_ranked = Int(required=True)
+    gaps = fields.List(fields.Nested(GapRowSchema), required=True)
+    section_titles = fields.Dict(keys=fields.String(), values=fields.Nested(TextSchema), required=True)
+    sections = fields.List(fields.Nested(ComparisonRowSchema), required=True)
+    dimensions = fields.List(fields.Nested(ComparisonRowSchema), required=True)
+    movers = fields.List(fields.Nested(MoverSchema), required=True)
+    disputes = fields.Nested(DisputeStatsSchema, required=True)
 
 
 # --- disputes -----------------------------------------------------------------------------------------
