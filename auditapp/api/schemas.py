@@ -171,10 +171,11 @@ class AnswerSchema(StrictSchema):
     attachments = fields.List(Text())
 
 
-def answer_value(description: str) -> FreeJson:
+def answer_value(description: str, *, nullable: bool = False) -> FreeJson:
     """An answer's value: text (yes/no, a choice's key, free text) or a number (scales, measured values);
     which one the item takes is checked against its checklist."""
-    return FreeJson(metadata={"description": description, "anyOf": [{"type": "string"}, {"type": "number"}]})
+    kinds = [{"type": kind, **({"nullable": True} if nullable else {})} for kind in ("string", "number")]
+    return FreeJson(metadata={"description": description, "anyOf": kinds})
 
 
 def answers_field() -> FreeObject:
@@ -545,7 +546,7 @@ class DisputeRowSchema(Schema):
     qa_decision = fields.Nested(RowDecisionSchema, allow_none=True, required=True)
     escalation = fields.Nested(RowEscalationSchema, allow_none=True, required=True)
     final_decision = fields.Nested(RowDecisionSchema, allow_none=True, required=True)
-    new_value = answer_value("The value an upheld decision set")
+    new_value = answer_value("The value an upheld decision set; null when it set none (or N/A)", nullable=True)
     score_version = Int(allow_none=True, required=True)
 
 
