@@ -295,7 +295,7 @@ def run_role(role: str, token: str, port: int, config: Path, report: Path, args:
         "--report", "junit", "--report-junit-path", str(report),
     ]
     print(f"\n=== {role}: schemathesis on http://127.0.0.1:{port} ===", flush=True)
-    exit_code = subprocess.call(command, cwd=ROOT)
+    exit_code = subprocess.call(command, cwd=report.parent)  # schemathesis keeps a cache in its working folder
     operations, failures, server_errors = summarise(report)
     return RoleResult(role, exit_code, time.monotonic() - began, operations, failures, server_errors)
 
@@ -324,8 +324,9 @@ def main() -> int:
                         help="sqlite (a temporary file) or a PostgreSQL URL whose public schema may be dropped")
     parser.add_argument("--roles", default=",".join(ROLES),
                         help="in this order: the admin last, as its requests may take tokens away")
-    parser.add_argument("--max-examples", type=int, default=15, help="test cases per operation and phase")
-    parser.add_argument("--phases", default="examples,coverage,fuzzing")
+    parser.add_argument("--max-examples", type=int, default=25,
+                        help="test cases per operation in the fuzzing phase (the coverage phase is fixed)")
+    parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
