@@ -19,6 +19,7 @@ import io
 import json
 import os
 import random
+import re
 import secrets
 import signal
 import socket
@@ -246,7 +247,7 @@ def start_server(url: str, instance: Path, port: int, log: Path) -> subprocess.P
     env = {**os.environ, **{f"AUDITAPP_{k}": v for k, v in app_config(url, instance).items()}}
     env.pop("DATABASE_URL", None)
     env["PYTHONPATH"] = str(ROOT)
-    options = [o for o in gunicorn_options("127.0.0.1", port, 2) if o != "--access-logfile" and o != "-"]
+    options = [o if o != "-" else str(log.with_suffix(".access")) for o in gunicorn_options("127.0.0.1", port, 2)]
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", *options, "auditapp:create_app()"], cwd=ROOT,
                               env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -300,6 +301,23 @@ def run_role(role: str, token: str, port: int, config: Path, report: Path, args:
     return RoleResult(role, exit_code, time.monotonic() - began, operations, failures, server_errors)
 
 
+ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>[^ ?]*)[^"]*" (?P<status>\d{3}) ')
+
+
+def never_succeeded(document: dict, access_log: Path) -> list[str]:
+    """Operations of the document that no request reached with a 2xx: their code paths went untested."""
+    operations = {(method.upper(), template): re.compile(
+        "^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$")
+        for template, item in document["paths"].items() for method in item if method != "parameters"}
+    succeeded = set()
+    for line in access_log.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = ACCESS_LINE.search(line)
+        if match and match["status"].startswith("2"):
+            succeeded.update(key for key, pattern in operations.items()
+                             if key[0] == match["method"] and pattern.match(match["path"]))
+    return sorted(f"{method} {template}" for method, template in operations if (method, template) not in succeeded)
+
+
 SERVER_ERROR = "ST101"  # schemathesis's code of a failed not_a_server_error check
 
 
@@ -349,8 +367,11 @@ def main() -> int:
             for role in args.roles.split(","):
                 results.append(run_role(role, seeded.tokens[role], port, config, instance / f"{role}.xml",
                                         args))
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=10) as response:
+                document = json.load(response)
         finally:
             stop_server(server)
+        untested = never_succeeded(document, server_log.with_suffix(".access"))
         if any(r.server_errors for r in results):
             print("--- server log (tail) ---\n" + "\n".join(server_log.read_text().splitlines()[-80:]))
     kind = "SQLite" if database.startswith("sqlite") else "PostgreSQL"
@@ -359,6 +380,8 @@ def main() -> int:
     for r in results:
         verdict = "ok" if r.exit_code == 0 else "FAILED"
         print(f"{r.role:10} {verdict:8} {r.operations:>10} {r.failures:>8} {r.server_errors:>5} {r.seconds:>8.0f}")
+    if untested:
+        print("no 2xx answer, for any role, from: " + ", ".join(untested))
     failed = [r.role for r in results if r.exit_code != 0]
     print("contract check passed" if not failed else f"contract check FAILED for: {', '.join(failed)}")
     return 1 if failed else 0
