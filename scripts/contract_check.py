@@ -30,7 +30,7 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -86,7 +86,7 @@ def seed(url: str, instance: Path) -> Seeded:
     from auditapp.demo.answers import draw_answers
     from auditapp.extensions import db
     from auditapp.errors import DomainError
-    from auditapp.models import ApiToken, Attachment, Audit, Dealer, Dispute, Region, User, Wave, utcnow
+    from auditapp.models import ApiToken, Attachment, Audit, Dealer, Region, User, Wave, utcnow
     from auditapp.services import assignments, attachments, disputes, review, shopper as shopper_flow
     from auditapp.services.auth import token_hash
     from auditapp.services.checklists import checklist_of, get_version, store_checklists

@@ -54,7 +54,7 @@ class ErrorResponses(BasePlugin):
         view = self.app.view_functions.get(rule.endpoint)
         view_class = getattr(view, "view_class", None)
         text_parameters = any(type(converter).__name__ in ("UnicodeConverter", "PathConverter")
-                              for converter in rule._converters.values())  # noqa: SLF001
+                              for converter in rule._converters.values())
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             for status, response in list(responses.items()):
