@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from flask_smorest.error_handler import ErrorSchema
+from .error_docs import ErrorSchema
 
 from ..extensions import db
 from ..models import Dealer, Region, Wave
@@ -29,6 +29,7 @@ def _collection(path: str, model, schema, label: str) -> None:
 
         @blp.arguments(schema)
         @blp.response(201, schema)
+        @blp.alt_response(409, description=f"A {label.lower()} with this code exists already")
         def post(self, data):
             obj = admin.create(db.session, model, data)
             return obj
@@ -41,6 +42,7 @@ def _collection(path: str, model, schema, label: str) -> None:
 
         @blp.arguments(update_schema(partial=True))
         @blp.response(200, schema)
+        @blp.alt_response(409, description=f"A {label.lower()} with this code exists already")
         def patch(self, data, ident: int):
             obj = admin.update(db.session, model, ident, data)
             return obj
@@ -67,6 +69,7 @@ class Users(MethodView):
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
+    @blp.alt_response(409, description="A user with this email exists already")
     def post(self, data):
         """Create a user with a role and its scope (dealer for dealer users, regions for managers)."""
         user = create_user(db.session, **data)

@@ -39,6 +39,7 @@ class Audits(MethodView):
     @allow("admin", "qa")
     @blp.arguments(AssignSchema)
     @blp.response(201, AuditSchema)
+    @blp.alt_response(409, description="Rotation rule: the shopper visits this dealer within ROTATION_DAYS already")
     def post(self, data):
         """Assign an audit: dealer, wave, checklist version, shopper and visit window."""
         user = current_user()

@@ -6,7 +6,7 @@ from typing import Any, Callable, TypeVar
 from flask import Flask, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from flask_smorest.error_handler import ErrorSchema
+from .error_docs import ErrorSchema
 
 from ..database import read_only_transaction
 from ..errors import Unauthorized

@@ -19,7 +19,7 @@ from ..services.notifications import queue_dispute_mails
 from ..services.figures import dispute_statistics, load_wave
 from .auth import allow, current_user
 from .schemas import (DisputeDecisionSchema, DisputeEscalateSchema, DisputeFileSchema, DisputeListArgsSchema,
-                      DisputeSchema, DisputeStatsArgsSchema, EventSchema)
+                      DisputeSchema, DisputeStatsArgsSchema, DisputeStatsSchema, EventSchema)
 
 blp = Blueprint("disputes", __name__, url_prefix="/api/v1", description="Dealer disputes and their decisions.")
 
@@ -33,7 +33,7 @@ def present(dispute: Dispute) -> dict[str, Any]:
     item = checklist_of(dispute.audit.checklist_version).items.get(dispute.item_key)
 
     def decision(outcome, reason, at):
-        return {"outcome": outcome, "reason": reason, "at": at.isoformat()} if outcome else None
+        return {"outcome": outcome, "reason": reason, "at": at} if outcome else None
 
     return {
         "id": dispute.id, "audit_id": str(dispute.audit_id), "dealer_id": dispute.dealer_id,
@@ -42,7 +42,7 @@ def present(dispute: Dispute) -> dict[str, Any]:
         "evidence": dispute.evidence, "filed_at": dispute.filed_at,
         "filing_deadline": filing_deadline(dispute.audit, rules),
         "qa_decision": decision(dispute.qa_outcome, dispute.qa_reason, dispute.qa_decided_at),
-        "escalation": {"at": dispute.escalated_at.isoformat(), "note": dispute.escalation_note}
+        "escalation": {"at": dispute.escalated_at, "note": dispute.escalation_note}
         if dispute.escalated_at else None,
         "final_decision": decision(dispute.final_outcome, dispute.final_reason, dispute.final_decided_at),
         "override": dispute.override, "score_version": dispute.score_version,
@@ -132,7 +132,8 @@ class DisputeEvents(MethodView):
 @allow("admin", "qa", "manager")
 class DisputeStats(MethodView):
     @blp.arguments(DisputeStatsArgsSchema, location="query")
-    @blp.response(200)
+    @blp.response(200, DisputeStatsSchema)
+    @blp.alt_response(404, description="No such wave")
     def get(self, args):
         """Dispute and uphold rates per dealer and per item (and, for the agency, per shopper) in a wave."""
         user = current_user()

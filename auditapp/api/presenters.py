@@ -36,8 +36,7 @@ def present_audit(audit: Audit, user: User, *, answers: dict[str, Any] | None = 
         out.update(shopper_id=audit.shopper_id, shopper_name=audit.shopper.display_name,
                    flags=[flag_in(flag, language) for flag in audit.flags or []])
     if audit.visit_started_at is not None:
-        visit: dict[str, Any] = {"started_at": audit.visit_started_at.isoformat(),
-                                 "ended_at": audit.visit_ended_at.isoformat() if audit.visit_ended_at else None}
+        visit: dict[str, Any] = {"started_at": audit.visit_started_at, "ended_at": audit.visit_ended_at}
         if access.sees_plan(user):
             visit["checkin"] = {"latitude": audit.checkin_latitude, "longitude": audit.checkin_longitude,
                                 "accuracy_m": audit.checkin_accuracy_m}

@@ -29,22 +29,28 @@ class LoginSchema(StrictSchema):
 
 
 class TokenSchema(Schema):
-    access_token = Text()
-    token_type = Text()
-    expires_at = Moment()
-    role = Text()
+    access_token = Text(required=True)
+    token_type = Text(required=True, metadata={"description": "Always Bearer"})
+    expires_at = Moment(required=True)
+    role = Text(required=True, validate=validate.OneOf(ROLES))
+
+
+class _IdSchema(Schema):
+    id = Int()
+
+
+def region_ids_field() -> fields.Pluck:
+    return fields.Pluck(_IdSchema, "id", many=True, attribute="regions",
+                        metadata={"description": "The regions a manager sees (empty for other roles)"})
 
 
 class MeSchema(Schema):
     id = Int()
     email = Text()
     display_name = Text()
-    role = Text()
+    role = Text(validate=validate.OneOf(ROLES))
     dealer_id = Int(allow_none=True)
-    region_ids = fields.Method("_region_ids")
-
-    def _region_ids(self, user) -> list[int]:
-        return [r.id for r in user.regions]
+    region_ids = region_ids_field()
 
 
 # --- administration -----------------------------------------------------------------------------------
@@ -90,13 +96,10 @@ class UserSchema(Schema):
     id = Int()
     email = Text()
     display_name = Text()
-    role = Text()
+    role = Text(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
     dealer_id = Int(allow_none=True)
-    region_ids = fields.Method("_region_ids")
-
-    def _region_ids(self, user) -> list[int]:
-        return [r.id for r in user.regions]
+    region_ids = region_ids_field()
 
 
 class RevokedTokensSchema(Schema):
@@ -132,7 +135,8 @@ class ChecklistSummarySchema(Schema):
 
 
 class ChecklistDefinitionSchema(ChecklistSummarySchema):
-    definition = fields.Dict(metadata={"description": "The validated checklist document (DESIGN 3)"})
+    definition = fields.Dict(keys=fields.String(), metadata={
+        "description": "The validated checklist document (DESIGN 3): sections, items, dimensions, weights"})
 
 
 # --- audits -------------------------------------------------------------------------------------------
@@ -175,6 +179,13 @@ class AnswerSchema(StrictSchema):
     na = fields.Boolean()
     comment = Text(allow_none=True)
     attachments = fields.List(Text())
+
+
+def answer_value(description: str, *, nullable: bool = False) -> FreeJson:
+    """An answer's value: text (yes/no, a choice's key, free text) or a number (scales, measured values);
+    which one the item takes is checked against its checklist."""
+    kinds = [{"type": kind, **({"nullable": True} if nullable else {})} for kind in ("string", "number")]
+    return FreeJson(metadata={"description": description, "anyOf": kinds})
 
 
 def answers_field() -> FreeObject:
@@ -231,9 +242,11 @@ class SyncSchema(StrictSchema):
 
 
 class SyncResultSchema(Schema):
-    audit_id = Text(allow_none=True)
-    status = Int(metadata={"description": "The HTTP status the single request would have given"})
-    body = fields.Dict(metadata={"description": "Its body: the audit, or the standard error body"})
+    audit_id = Text(allow_none=True, metadata={"description": "null when the entry had no valid audit_id"})
+    status = Int(required=True, metadata={"description": "The HTTP status the single request would have given"})
+    body = fields.Dict(required=True, metadata={
+        "description": "Its body: the audit, or the standard error body",
+        "oneOf": [{"$ref": "#/components/schemas/Audit"}, {"$ref": "#/components/schemas/Error"}]})
     etag = Text(metadata={"description": "The audit's new ETag after a draft or submit"})
 
 
@@ -250,11 +263,11 @@ class ApproveSchema(StrictSchema):
 
 
 class AttachmentSchema(Schema):
-    sha256 = Text()
-    size = Int()
-    content_type = Text()
+    sha256 = Text(required=True)
+    size = Int(required=True)
+    content_type = Text(required=True)
     filename = Text(allow_none=True)
-    created = fields.Boolean(metadata={"description": "false when the same file was already uploaded"})
+    created = fields.Boolean(required=True, metadata={"description": "false when the same file was already uploaded"})
 
 
 class AttachmentUploadSchema(Schema):
@@ -268,32 +281,83 @@ class AttachmentUploadSchema(Schema):
 
 
 class FlagSchema(Schema):
-    code = Text(metadata={"description": "Stable: " + ", ".join(FLAG_CODES)})
-    message = Text(metadata={"description": "In the language negotiated by Accept-Language (as messages.zh or "
-                                            "messages.en)"})
-    messages = fields.Nested(TextSchema, metadata={"description": "The message in Chinese and English"})
-    detail = fields.Dict()
+    code = Text(required=True, metadata={"description": "Stable: " + ", ".join(FLAG_CODES)})
+    message = Text(required=True, metadata={"description": "In the language negotiated by Accept-Language (as "
+                                                           "messages.zh or messages.en)"})
+    messages = fields.Nested(TextSchema, required=True, metadata={"description": "The message in Chinese and English"})
+    detail = fields.Dict(keys=fields.String(), required=True,
+                         metadata={"description": "The measured values behind the flag (depend on the code)"})
+
+
+class AnswerOutSchema(Schema):
+    value = answer_value(description="Absent when N/A or not answered")
+    na = fields.Boolean()
+    comment = Text()
+    attachments = fields.List(Text(), metadata={"description": "SHA-256 of the evidence files"})
+
+
+class CheckinSchema(Schema):
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    accuracy_m = fields.Float(allow_none=True)
+
+
+class VisitSchema(Schema):
+    started_at = Moment(required=True)
+    ended_at = Moment(allow_none=True)
+    checkin = fields.Nested(CheckinSchema, metadata={"description": "For those who see the plan (QA, admin, "
+                                                                     "the shopper)"})
+
+
+class KnockoutSchema(Schema):
+    item = Text(required=True)
+    scope = Text(required=True, validate=validate.OneOf(("audit", "section")))
+    section = Text(allow_none=True)
+
+
+def _by_key(description: str, *, nullable: bool = False) -> fields.Dict:
+    return fields.Dict(keys=fields.String(), values=fields.Float(allow_none=nullable), required=True,
+                       metadata={"description": description})
+
+
+class ScoreSchema(Schema):
+    audit_id = Text(required=True)
+    version = Int(required=True, metadata={"description": "1 as approved; each upheld dispute adds one"})
+    overall = fields.Float(allow_none=True, required=True,
+                           metadata={"description": "0-100 after knock-outs; null when nothing was scored"})
+    overall_raw = fields.Float(allow_none=True, required=True, metadata={"description": "Before knock-outs"})
+    sections = _by_key("Score 0-100 by section key; null for a section with nothing scored", nullable=True)
+    dimensions = _by_key("Score 0-100 by SERVQUAL dimension")
+    knockouts = fields.List(fields.Nested(KnockoutSchema), required=True)
+    points_lost = _by_key("Points of the overall each item lost (DESIGN 4)")
+    knockout_cost = _by_key("Points of the overall each failed knock-out item cost (DESIGN 4): "
+                            "overall + Σ points_lost + Σ knockout_cost = 100")
+    revised = fields.Boolean(required=True)
+    original_overall = fields.Float(allow_none=True, required=True, metadata={"description": "Version 1's overall"})
+    computed_at = Moment(required=True)
 
 
 class AuditSchema(Schema):
     """An audit as the caller may see it: fields the role must not see are left out (DESIGN 7)."""
-    id = Text()
-    status = Text()
-    dealer_id = Int()
-    wave_id = Int()
-    checklist = fields.Nested(ChecklistRefSchema)
+    id = Text(required=True)
+    status = Text(required=True, validate=validate.OneOf(AUDIT_STATUSES))
+    dealer_id = Int(required=True)
+    wave_id = Int(required=True)
+    checklist = fields.Nested(ChecklistRefSchema, required=True)
     shopper_id = Int()
     shopper_name = Text()
     visit_window_start = Day()
     visit_window_end = Day()
-    visit = fields.Dict()
+    visit = fields.Nested(VisitSchema, metadata={"description": "Once the visit is submitted"})
     submitted_at = Moment(allow_none=True)
-    published_at = Moment(allow_none=True)
+    published_at = Moment(allow_none=True, required=True)
     review_notes = Text(allow_none=True)
     flags = fields.List(fields.Nested(FlagSchema))
     etag = Text()
-    answers = fields.Dict()
-    score = fields.Dict(allow_none=True)
+    answers = fields.Dict(keys=fields.String(), values=fields.Nested(AnswerOutSchema),
+                          metadata={"description": "Answers by item key (reading one audit)"})
+    score = fields.Nested(ScoreSchema, metadata={"description": "The latest score version, for those who "
+                                                                "may see scores"})
     revised = fields.Boolean()
     under_dispute = fields.Boolean()
     items_under_dispute = fields.List(Text())
@@ -307,13 +371,15 @@ class AuditPageSchema(Schema):
 
 
 class EventSchema(Schema):
-    id = Int()
-    at = Moment()
-    actor_id = Int(allow_none=True)
-    kind = Text()
-    before = fields.Dict(allow_none=True)
-    after = fields.Dict(allow_none=True)
-    note = Text(allow_none=True)
+    id = Int(required=True)
+    at = Moment(required=True)
+    actor_id = Int(allow_none=True, required=True, metadata={"description": "null for the system"})
+    kind = Text(required=True, metadata={"description": "e.g. assigned, submitted, approved, dispute_filed"})
+    before = fields.Dict(keys=fields.String(), allow_none=True, required=True,
+                         metadata={"description": "The changed fields before (depend on the kind)"})
+    after = fields.Dict(keys=fields.String(), allow_none=True, required=True,
+                        metadata={"description": "The changed fields after"})
+    note = Text(allow_none=True, required=True)
 
 
 # --- scores -------------------------------------------------------------------------------------------
@@ -337,27 +403,51 @@ class PdfArgsSchema(Schema):
     lang = Text(load_default="both", validate=validate.OneOf(REPORT_LANGUAGES))
 
 
-class ScoreSchema(Schema):
-    audit_id = Text()
-    version = Int()
-    overall = fields.Float(allow_none=True)
-    overall_raw = fields.Float(allow_none=True)
-    sections = fields.Dict()
-    dimensions = fields.Dict()
-    knockouts = fields.List(fields.Dict())
-    points_lost = fields.Dict()
-    knockout_cost = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={
-        "description": "Points of the overall each failed knock-out item cost (DESIGN 4): "
-                       "overall + Σ points_lost + Σ knockout_cost = 100"})
-    revised = fields.Boolean()
-    original_overall = fields.Float(allow_none=True)
-    computed_at = Moment()
+# Figures: dealer scorecards, region leaderboards (services/figures) and dispute statistics. The scorecard
+# and leaderboard are documented by their top-level keys; their nested rows are plain objects.
+
+class DealerRefSchema(Schema):
+    id = Int(required=True)
+    code = Text(required=True)
+    name = fields.Nested(TextSchema, required=True)
+    region_id = Int(required=True)
+
+
+class DisputeRatesFields(Schema):
+    audits = Int(required=True, metadata={"description": "Published audits"})
+    disputes = Int(required=True)
+    disputed_audits = Int(required=True)
+    dispute_rate = fields.Float(allow_none=True, required=True, metadata={
+        "description": "Share of the audits with at least one dispute"})
+    decided = Int(required=True)
+    upheld = Int(required=True, metadata={"description": "Upheld in full or in part"})
+    uphold_rate = fields.Float(allow_none=True, required=True, metadata={
+        "description": "Share of the decided disputes that were upheld"})
+    open = Int(required=True)
+
+
+class DealerDisputeRatesSchema(DisputeRatesFields):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+
+
+class ItemDisputeRatesSchema(DisputeRatesFields):
+    item = Text(required=True)
+    item_text = fields.Nested(TextSchema, required=True)
+
+
+class ShopperDisputeRatesSchema(DisputeRatesFields):
+    shopper_id = Int(required=True)
+
+
+class DisputeStatsSchema(Schema):
+    overall = fields.Nested(DisputeRatesFields, required=True)
+    dealers = fields.List(fields.Nested(DealerDisputeRatesSchema), required=True)
+    items = fields.List(fields.Nested(ItemDisputeRatesSchema), required=True)
+    shoppers = fields.List(fields.Nested(ShopperDisputeRatesSchema), metadata={
+        "description": "The agency only (QA, admin): disputes by the shopper of the audit"})
 
 
 class ScorecardSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
     dealer = fields.Dict()
     wave = fields.Dict()
     program = fields.Dict()
@@ -380,9 +470,6 @@ class ScorecardSchema(Schema):
 
 
 class LeaderboardSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
     region = fields.Dict()
     wave = fields.Dict()
     program = fields.Dict()
@@ -408,6 +495,8 @@ class LeaderboardSchema(Schema):
     disputes = fields.Dict()
 
 
+
+
 # --- disputes -----------------------------------------------------------------------------------------
 
 class DisputeFileSchema(StrictSchema):
@@ -422,7 +511,7 @@ class DisputeFileSchema(StrictSchema):
 class DisputeDecisionSchema(StrictSchema):
     outcome = Text(required=True, validate=validate.OneOf(DISPUTE_OUTCOMES))
     reason = Text(required=True, validate=validate.Length(min=5, max=4000))
-    value = FreeJson(metadata={"description": "The new answer value (partially_upheld only)"})
+    value = answer_value(description="The new answer value (partially_upheld only)")
 
 
 class DisputeEscalateSchema(StrictSchema):
@@ -439,25 +528,44 @@ class DisputeListArgsSchema(Schema):
     overdue = fields.Boolean(metadata={"description": "Only disputes past their decision deadline"})
 
 
+class DecisionSchema(Schema):
+    outcome = Text(required=True, validate=validate.OneOf(DISPUTE_OUTCOMES))
+    reason = Text(required=True)
+    at = Moment(required=True)
+
+
+class EscalationSchema(Schema):
+    at = Moment(required=True)
+    note = Text(required=True)
+
+
+class OverrideSchema(Schema):
+    value = answer_value(description="The value the item is scored with")
+    na = fields.Boolean(metadata={"description": "true: the item does not count"})
+
+
 class DisputeSchema(Schema):
-    id = Int()
-    audit_id = Text()
-    dealer_id = Int()
-    item = Text()
-    item_text = fields.Dict()
-    status = Text()
-    claim = Text()
-    requested_outcome = Text()
-    evidence = fields.List(Text())
-    filed_at = Moment()
-    filing_deadline = Moment()
-    qa_decision = fields.Dict(allow_none=True)
-    escalation = fields.Dict(allow_none=True)
-    final_decision = fields.Dict(allow_none=True)
-    override = fields.Dict(allow_none=True)
-    score_version = Int(allow_none=True)
-    decision_due = Moment(allow_none=True)
-    overdue = fields.Boolean()
+    id = Int(required=True)
+    audit_id = Text(required=True)
+    dealer_id = Int(required=True)
+    item = Text(required=True)
+    item_text = fields.Nested(TextSchema, required=True)
+    status = Text(required=True, validate=validate.OneOf(DISPUTE_STATUSES))
+    claim = Text(required=True)
+    requested_outcome = Text(required=True, validate=validate.OneOf(("pass", "not_applicable")))
+    evidence = fields.List(Text(), required=True)
+    filed_at = Moment(required=True)
+    filing_deadline = Moment(required=True)
+    qa_decision = fields.Nested(DecisionSchema, allow_none=True, required=True)
+    escalation = fields.Nested(EscalationSchema, allow_none=True, required=True)
+    final_decision = fields.Nested(DecisionSchema, allow_none=True, required=True,
+                                   metadata={"description": "The manager's decision of an escalated dispute"})
+    override = fields.Nested(OverrideSchema, allow_none=True, required=True,
+                             metadata={"description": "What an upheld decision scores the item with"})
+    score_version = Int(allow_none=True, required=True,
+                        metadata={"description": "The score version an upheld decision made"})
+    decision_due = Moment(allow_none=True, required=True, metadata={"description": "null once decided"})
+    overdue = fields.Boolean(required=True)
 
 
 class DisputeStatsArgsSchema(WaveArgsSchema):

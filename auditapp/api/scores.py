@@ -11,7 +11,6 @@ from ..extensions import db
 from ..models import Dealer, Region, utcnow
 from ..services import access
 from ..services.audits import get_audit
-from ..services.disputes import DisputePolicy
 from ..services.checklists import checklist_of
 from ..services.score_versions import latest_versions, original_overalls, score_payload
 from ..services.disputes import DisputePolicy

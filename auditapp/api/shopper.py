@@ -171,6 +171,7 @@ class Attachments(MethodView):
     @blp.arguments(AttachmentUploadSchema, location="form_and_files")
     @blp.response(201, AttachmentSchema)
     @blp.alt_response(200, schema=AttachmentSchema, description="The same file was already uploaded: nothing stored")
+    @blp.alt_response(409, description="The shopper submitted the audit: its evidence can no longer change")
     @blp.alt_response(413, description="The file is larger than MAX_ATTACHMENT_BYTES")
     @blp.alt_response(415, description="Not a valid JPEG, PNG, HEIC, PDF or M4A file (decoded, not guessed)")
     def post(self, form, audit_id: uuid.UUID):
