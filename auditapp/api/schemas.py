@@ -273,11 +273,22 @@ class FlagSchema(Schema):
     detail = fields.Dict()
 
 
+class AuditDealerSchema(Schema):
+    """The dealer to visit, for those who see the plan (the shopper, QA, admin)."""
+    code = Text()
+    name = fields.Nested(TextSchema)
+    address = Text(allow_none=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    timezone = Text()
+
+
 class AuditSchema(Schema):
     """An audit as the caller may see it: fields the role must not see are left out (DESIGN 7)."""
     id = Text()
     status = Text()
     dealer_id = Int()
+    dealer = fields.Nested(AuditDealerSchema)
     wave_id = Int()
     checklist = fields.Nested(ChecklistRefSchema)
     shopper_id = Int()
