@@ -1,15 +1,7 @@
 """Logging in, the assignment list, the session across reloads, logout wiping the phone."""
 from __future__ import annotations
 
-from fixtures.phone_app import PASSWORD, screenshot
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/app/")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.login button[type=submit]")
-    page.wait_for_selector(".card[data-audit]")
+from fixtures.phone_app import log_in, screenshot
 
 
 def test_login_lists_the_assignment_with_where_and_when_and_survives_a_reload(new_phone, assign):

@@ -22,5 +22,6 @@ export function h(spec, attrs = {}, ...children) {
 export function mount(element) {
   const root = document.getElementById("app");
   root.replaceChildren(element);
+  window.scrollTo(0, 0); // a new screen starts at its top, not where the last one was scrolled
   return element;
 }
