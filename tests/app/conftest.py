@@ -130,8 +130,8 @@ def new_phone(browser, live_server):
     """`new_phone(locale="en-US")` → a fresh browser context sized like a phone, with location allowed."""
     contexts = []
 
-    def make(locale: str = "en-US"):
-        context = browser.new_context(
+    def make(locale: str = "en-US", *, service_workers: str = "allow"):
+        context = browser.new_context(service_workers=service_workers,
             viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale=locale,
             geolocation={"latitude": DEALER_AT[0] + 0.0001, "longitude": DEALER_AT[1], "accuracy": 12},
             permissions=["geolocation"], base_url=live_server.url)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import time
 
 from fixtures.phone_app import fill_audit, log_in, screenshot, stored, wait_for_shell
-from test_phone_audit_online import NO_TEST_CAR, PHOTOS, SALES_VISIT, assert_server_holds, open_audit, start_visit
+from test_phone_audit_online import (
+    NO_TEST_CAR,
+    PHOTOS,
+    SALES_VISIT,
+    assert_server_holds,
+    open_audit,
+    start_visit,
+)
+from test_phone_review_and_conflict import PHONE_ENQUIRY, SCREENSHOTS
 
 
 def submitted_events(api, token: str, audit_id: str) -> list[dict]:
@@ -68,3 +76,38 @@ def test_the_shell_opens_offline_after_the_first_visit(new_phone, assign):
     screenshot(page, "list-offline-zh")
     open_audit(page, job.audit_id)  # the checklist was cached at login
     assert page.locator("#items .item").count() > 3
+
+
+def test_a_submit_whose_response_is_lost_is_retried_and_stored_once(new_phone, assign, api, staff):
+    job = assign("phone_enquiry", 2)
+    # The page itself sends everything here (no service worker), so that the test can cut its connection.
+    page = new_phone("en-US", service_workers="block").new_page()
+    log_in(page, job.shopper_email)
+    open_audit(page, job.audit_id)
+    page.click("#start-visit")
+    fill_audit(page, PHONE_ENQUIRY, photos=SCREENSHOTS)
+
+    delivered = []
+
+    def lose_the_response(route):
+        delivered.append(route.fetch())  # the server receives and stores the submit...
+        route.abort("connectionreset")  # ...and the phone never hears back
+
+    page.route("**/api/v1/audits/*/submit", lose_the_response)
+    page.click("#submit")
+    page.wait_for_selector(f".card[data-audit='{job.audit_id}'][data-status='queued']")
+    # The app retries at once (still cut): every attempt after the first is answered from the first.
+    assert delivered and all(r.status == 200 for r in delivered)
+    assert [r.headers.get("idempotent-replayed") for r in delivered[1:]] == ["true"] * (len(delivered) - 1)
+    first_key = stored(page, "queue", job.audit_id)["idempotency_key"]
+    page.unroute("**/api/v1/audits/*/submit")
+
+    with page.expect_response("**/api/v1/audits/*/submit") as retry:
+        page.click("button:has-text('Refresh')")
+    assert retry.value.status == 200
+    assert retry.value.headers.get("idempotent-replayed") == "true"  # answered from the first submit
+    assert retry.value.request.headers["idempotency-key"] == first_key
+    page.wait_for_selector(f".card[data-audit='{job.audit_id}'][data-status='submitted']")
+    qa = api.token(staff)
+    assert len(submitted_events(api, qa, job.audit_id)) == 1
+    assert retry.value.json()["answers"] == delivered[0].json()["answers"]

@@ -2,7 +2,15 @@
 corrected and resubmitted on the phone."""
 from __future__ import annotations
 
-from fixtures.phone_app import ROOT, fill_audit, jpeg, log_in, screenshot, stored, wait_until_synced
+from fixtures.phone_app import (
+    ROOT,
+    fill_audit,
+    jpeg,
+    log_in,
+    screenshot,
+    stored,
+    wait_until_synced,
+)
 from test_phone_audit_online import open_audit
 
 from auditapp.checklists.loader import load_checklist_file
@@ -73,6 +81,7 @@ def test_a_returned_audit_shows_qas_note_and_is_corrected_and_resubmitted(new_ph
     open_audit(page, job.audit_id)
     assert note in page.locator("#qa-notes").inner_text()
     assert page.locator("#item-call_courtesy button.choice.on[data-value='3']").count() == 1  # the answers came back
+    assert page.input_value("#item-phone_consultant_name textarea.text") == "王先生"
     page.click("#item-call_courtesy button.choice[data-value='5']")
     page.wait_for_selector("#item-call_courtesy button.choice.on[data-value='5']")
     screenshot(page, "returned-audit-zh")

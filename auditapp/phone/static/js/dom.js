@@ -9,7 +9,8 @@ export function h(spec, attrs = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
     else if (name === "dataset") Object.assign(element.dataset, value);
-    else if (name in element && typeof value !== "string") element[name] = value;
+    // A textarea's text and an input's current value are properties, not attributes.
+    else if (name === "value" || (name in element && typeof value !== "string")) element[name] = value;
     else element.setAttribute(name, value === true ? "" : value);
   }
   for (const child of children.flat(Infinity)) {

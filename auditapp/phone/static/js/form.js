@@ -496,7 +496,7 @@ export async function conflictScreen(auditId) {
     location.hash = `#/audit/${auditId}/${ctx.work.section || 0}`;
   };
   mount(h("div.screen.conflict", { dataset: { audit: auditId } },
-    topBar(t("conflict_title"), { back: "#/" }),
+    topBar(t("conflict"), { back: "#/" }),
     h("p", {}, t("conflict_text")),
     h("table.diff", {}, h("thead", {}, h("tr", {}, h("th"), h("th", {}, t("mine")), h("th", {}, t("theirs")))),
       h("tbody", {}, rows)),
