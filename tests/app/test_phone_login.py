@@ -25,6 +25,9 @@ def test_login_lists_the_assignment_with_where_and_when_and_survives_a_reload(ne
 def test_the_app_speaks_the_phones_language_and_can_switch(new_phone, assign):
     job = assign()
     page = new_phone("zh-CN").new_page()
+    page.goto("/app/")
+    page.wait_for_selector("form.login button:text-is('登录')")
+    screenshot(page, "login-zh")
     log_in(page, job.shopper_email)
     assert page.locator("header.bar h1").inner_text() == "我的任务"
     assert "待开始" in page.locator(".card").inner_text()
@@ -65,3 +68,4 @@ def test_a_wrong_password_is_refused_on_the_login_screen(new_phone, assign):
     page.fill("input[name=password]", "not the password")
     page.click("form.login button[type=submit]")
     page.wait_for_selector("form.login .error:has-text('wrong email or password')")
+    screenshot(page, "login-refused-en")

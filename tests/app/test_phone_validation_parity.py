@@ -44,3 +44,20 @@ def test_the_review_screen_names_what_the_server_would_refuse(new_phone, assign)
     assert "rings_before_answer" not in listed and "call_answered" not in listed
     assert page.locator("#submit").is_disabled()
     screenshot(page, "review-problems-en")
+
+
+def test_the_server_stays_the_authority_its_refusals_show_at_the_items(new_phone, assign):
+    from fixtures.phone_app import log_in, screenshot
+    from test_phone_audit_online import open_audit
+
+    job = assign()
+    page = new_phone("en-US").new_page()
+    log_in(page, job.shopper_email)
+    open_audit(page, job.audit_id)
+    # Named like a photo, but not one: the server decodes every upload and refuses it (415), so the
+    # draft that cites it is refused too (422), and both show at the item.
+    page.set_input_files("#item-showroom_exterior_photo input.camera",
+                         files=[{"name": "door.jpg", "mimeType": "image/jpeg", "buffer": b"not a picture"}])
+    page.wait_for_selector("#item-showroom_exterior_photo figcaption.error:has-text('Upload refused')")
+    page.wait_for_selector("#problems-showroom_exterior_photo li:has-text('attachment not uploaded')")
+    screenshot(page, "refused-photo-en")

@@ -19,7 +19,8 @@ export class HttpError extends Error {
 
 export async function call(path, { method = "GET", json, form, headers = {}, token } = {}) {
   const session = token === undefined ? await getMeta("session") : null;
-  const sent = { ...headers };
+  // The server words its error messages in the shopper's language where it can.
+  const sent = { "Accept-Language": (await getMeta("lang")) || (navigator.language || "en"), ...headers };
   const bearer = token || (session && session.token);
   if (bearer) sent.Authorization = `Bearer ${bearer}`;
   let body;

@@ -1,7 +1,7 @@
 // Filling a checklist: section by section, every item type, saved on the phone at each change and
 // pushed as a draft when online; the review before submit, the submit queue and the conflict screen.
 import { h, mount } from "./dom.js";
-import { formatTime, problemText, t, tr } from "./i18n.js";
+import { formatTime, problemText, serverProblemText, t, tr } from "./i18n.js";
 import { renderStatus, route, scheduleBackgroundSync, syncNow, topBar } from "./main.js";
 import { get, photosOf, put, remove, update } from "./store.js";
 import { drain, EDITABLE, pushDraft, sha256Hex } from "./sync.js";
@@ -60,8 +60,10 @@ function schedulePush() {
     if (ctx && ctx.work.id === auditId && work) {
       ctx.work = { ...ctx.work, etag: work.etag, dirty: work.dirty, conflict: work.conflict,
         server_problems: work.server_problems, error: work.error };
+      const photosChanged = await reloadPhotos();
       if (work.conflict) location.hash = `#/audit/${auditId}/conflict`;
-      else if (work.server_problems) showProblems();
+      else if (photosChanged) redraw();
+      else showProblems();
     }
     renderStatus();
   }, PUSH_DELAY_MS);
@@ -349,13 +351,24 @@ async function removePhoto(item, sha256) {
 
 const thumbnails = new Map(); // sha256 -> object URL, made once per page
 
+/** The photos' upload states from the store; true when one changed (uploaded, or refused). */
+async function reloadPhotos() {
+  let changed = false;
+  for (const photo of await photosOf(ctx.work.id)) {
+    const known = ctx.photos.get(photo.sha256);
+    if (!known || known.uploaded !== photo.uploaded || known.refused !== photo.refused) changed = true;
+    ctx.photos.set(photo.sha256, photo);
+  }
+  return changed;
+}
+
 function photoStrip(item, answer, editable) {
   const hashes = answer.attachments || [];
   if (!hashes.length) return null;
   return h("div.photos", {}, hashes.map((sha256) => {
     const photo = ctx.photos.get(sha256);
     if (photo && !thumbnails.has(sha256)) thumbnails.set(sha256, URL.createObjectURL(photo.blob));
-    return h("figure.thumb", { dataset: { sha256 } },
+    return h(`figure.thumb${photo && photo.refused ? ".refused" : ""}`, { dataset: { sha256 } },
       photo ? h("img", { src: thumbnails.get(sha256), alt: "" }) : h("div.placeholder", {}, "✓"),
       photo && photo.refused ? h("figcaption.error", {}, t("photo_failed", { m: photo.refused }))
         : photo && !photo.uploaded ? h("figcaption", {}, t("photo_waiting")) : null,
@@ -372,7 +385,9 @@ function problemsNow() {
   const local = answerProblems(ctx.definition, ctx.work.answers, { complete: true });
   const server = ctx.work.server_problems || {};
   for (const [key, messages] of Object.entries(server)) {
-    if (!(key in local)) local[key] = (Array.isArray(messages) ? messages : [String(messages)]).map((m) => ({ en: String(m) }));
+    if (!(key in local)) {
+      local[key] = (Array.isArray(messages) ? messages : [String(messages)]).map((m) => ({ en: serverProblemText(m) }));
+    }
   }
   return local;
 }
@@ -382,7 +397,7 @@ function showProblems() {
   for (const list of document.querySelectorAll(".problems")) {
     const key = list.id.replace("problems-", "");
     const messages = problems[key];
-    list.replaceChildren(...(Array.isArray(messages) ? messages : []).map((m) => h("li", {}, String(m))));
+    list.replaceChildren(...(Array.isArray(messages) ? messages : []).map((m) => h("li", {}, serverProblemText(m))));
   }
 }
 

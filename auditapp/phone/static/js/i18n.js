@@ -105,6 +105,17 @@ const PROBLEMS_ZH = {
   evidence: () => "需要附照片或单据",
 };
 
+// The server's words for the same rules (checklists/answers.py), for problems only the server found.
+const SERVER_PROBLEMS = [
+  [/^required: answer it or mark it N\/A$/, "required_or_na"],
+  [/^required$/, "required"],
+  [/^evidence required/, "evidence"],
+  [/^attachment not uploaded/, "not_uploaded"],
+  [/^N\/A is not allowed/, "na_not_allowed"],
+  [/^must be at least (\S+)$/, "min", (m) => ({ min: m[1] })],
+  [/^must be at most (\S+)$/, "max", (m) => ({ max: m[1] })],
+];
+
 let lang = "en";
 
 export const language = () => lang;
@@ -136,6 +147,17 @@ export const tr = (text) => (text ? (text[lang] || text.en || text.zh || "") : "
 export function problemText(problem) {
   if (lang === "zh" && problem.code && PROBLEMS_ZH[problem.code]) return PROBLEMS_ZH[problem.code](problem.params || {});
   return problem.en;
+}
+
+/** A problem the server named, in the shopper's language where the app knows the rule. */
+export function serverProblemText(message) {
+  const text = String(message);
+  if (lang !== "zh") return text;
+  for (const [pattern, code, params] of SERVER_PROBLEMS) {
+    const match = text.match(pattern);
+    if (match) return PROBLEMS_ZH[code](params ? params(match) : {});
+  }
+  return text;
 }
 
 export function formatTime(iso) {

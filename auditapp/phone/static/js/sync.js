@@ -22,12 +22,20 @@ export async function sha256Hex(buffer) {
 
 const checklistId = (ref) => `${ref.key}@${ref.version}`;
 
+/** The stored check-in as a submit sends it again (the server takes no null accuracy). */
+function checkinOf(stored) {
+  if (!stored || stored.latitude == null || stored.longitude == null) return null;
+  const checkin = { latitude: stored.latitude, longitude: stored.longitude };
+  if (stored.accuracy_m != null) checkin.accuracy_m = stored.accuracy_m;
+  return checkin;
+}
+
 /** A fresh local copy of an audit the shopper has not touched on this phone. */
 export function workFrom(audit) {
   return {
     id: audit.id, answers: audit.answers || {}, etag: audit.etag, dirty: false, rev: 0,
     visit: audit.visit ? { started_at: audit.visit.started_at, ended_at: audit.visit.ended_at,
-      checkin: audit.visit.checkin && audit.visit.checkin.latitude != null ? audit.visit.checkin : null } : {},
+      checkin: checkinOf(audit.visit.checkin) } : {},
     timers: {}, server_problems: null, conflict: null, error: null, section: 0,
   };
 }
