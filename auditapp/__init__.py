@@ -18,7 +18,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     settings.init_app(app, overrides)
     database.init_app(app)
+    init_phone_app(app)  # before the API, whose init wraps every route so far in the request transaction
     init_api(app)
-    init_phone_app(app)
     cli.init_app(app)
     return app

@@ -3,6 +3,8 @@ import { getMeta, setMeta } from "./store.js";
 
 const WORDS = {
   app_title: ["神秘顾客", "Mystery shopper"],
+  app_tagline: ["经销商神秘顾客暗访：无网络时也可完成并稍后发送",
+    "Dealer mystery-shop audits: done offline, sent when the phone is back online"],
   email: ["邮箱", "Email"],
   password: ["密码", "Password"],
   log_in: ["登录", "Log in"],

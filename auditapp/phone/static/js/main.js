@@ -137,6 +137,8 @@ function loginScreen() {
   };
   mount(h("div.screen", {},
     topBar(t("app_title")),
+    h("div.brand", {}, h("img", { src: "icons/icon.svg", alt: "", width: 72, height: 72 }),
+      h("p", {}, t("app_tagline"))),
     h("form.login", { onsubmit: submit },
       h("label", {}, t("email"), email),
       h("label", {}, t("password"), password),
