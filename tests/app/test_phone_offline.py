@@ -111,3 +111,26 @@ def test_a_submit_whose_response_is_lost_is_retried_and_stored_once(new_phone, a
     qa = api.token(staff)
     assert len(submitted_events(api, qa, job.audit_id)) == 1
     assert retry.value.json()["answers"] == delivered[0].json()["answers"]
+
+
+def test_a_submit_queued_offline_is_sent_when_the_app_next_starts(new_phone, assign, api, staff):
+    job = assign("phone_enquiry", 2)
+    # No service worker: its Background Sync would send the queue before the app starts again.
+    context = new_phone("en-US", service_workers="block")
+    page = context.new_page()
+    log_in(page, job.shopper_email)
+    context.set_offline(True)
+    open_audit(page, job.audit_id)
+    page.click("#start-visit")
+    entered = fill_audit(page, PHONE_ENQUIRY, photos=SCREENSHOTS)
+    page.click("#submit")
+    page.wait_for_selector(f".card[data-audit='{job.audit_id}'][data-status='queued']")
+    page.close()  # the shopper closes the app with the submit still on the phone
+
+    context.set_offline(False)
+    page = context.new_page()
+    page.goto("/app/")
+    page.wait_for_selector(f".card[data-audit='{job.audit_id}'][data-status='submitted']")
+    qa = api.token(staff)
+    assert_server_holds(api, qa, job.audit_id, entered)
+    assert len(submitted_events(api, qa, job.audit_id)) == 1
