@@ -9,6 +9,7 @@ system_packages=(
   libharfbuzz-subset0                                         # fast font subsetting in WeasyPrint
   fonts-noto-cjk                                              # Chinese glyphs for the reports
   poppler-utils                                               # pdffonts / pdftotext / pdftoppm (tests)
+  chromium                                                    # the phone app's browser tests (Playwright)
 )
 # A fresh machine often runs its unattended upgrades at first boot: wait for that apt to finish
 # rather than fail at once on its lock.

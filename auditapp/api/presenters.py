@@ -30,7 +30,8 @@ def present_audit(audit: Audit, user: User, *, answers: dict[str, Any] | None = 
     }
     if access.sees_plan(user):
         out.update(visit_window_start=audit.visit_window_start, visit_window_end=audit.visit_window_end,
-                   etag=etag_of(audit), submitted_at=audit.submitted_at, review_notes=audit.review_notes)
+                   etag=etag_of(audit), submitted_at=audit.submitted_at, review_notes=audit.review_notes,
+                   dealer=_dealer(audit))
     if access.sees_shopper(user):
         language = request_language()
         out.update(shopper_id=audit.shopper_id, shopper_name=audit.shopper.display_name,
@@ -49,3 +50,10 @@ def present_audit(audit: Audit, user: User, *, answers: dict[str, Any] | None = 
         out["under_dispute"] = bool(disputed_items)
         out["items_under_dispute"] = list(disputed_items or [])
     return out
+
+
+def _dealer(audit: Audit) -> dict[str, Any]:
+    """Where the visit goes: what a shopper needs to find the showroom (and check in near it)."""
+    dealer = audit.dealer
+    return {"code": dealer.code, "name": {"zh": dealer.name_zh, "en": dealer.name_en}, "address": dealer.address,
+            "latitude": dealer.latitude, "longitude": dealer.longitude, "timezone": dealer.timezone}

@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 from flask_smorest.fields import Upload
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 
 from ..constants import (AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPORT_LANGUAGES, REQUESTED_OUTCOMES,
                          ROLES)
@@ -337,11 +345,22 @@ class ScoreSchema(Schema):
     computed_at = Moment(required=True)
 
 
+class AuditDealerSchema(Schema):
+    """The dealer to visit, for those who see the plan (the shopper, QA, admin)."""
+    code = Text()
+    name = fields.Nested(TextSchema)
+    address = Text(allow_none=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    timezone = Text()
+
+
 class AuditSchema(Schema):
     """An audit as the caller may see it: fields the role must not see are left out (DESIGN 7)."""
     id = Text(required=True)
     status = Text(required=True, validate=validate.OneOf(AUDIT_STATUSES))
     dealer_id = Int(required=True)
+    dealer = fields.Nested(AuditDealerSchema)
     wave_id = Int(required=True)
     checklist = fields.Nested(ChecklistRefSchema, required=True)
     shopper_id = Int()

@@ -27,7 +27,8 @@ def find_audits(session: Session, user: User, *, status: str | None = None, wave
         where.append(Audit.dealer_id == dealer_id)
     total = session.scalar(select(func.count()).select_from(Audit).where(*where)) or 0
     audits = list(session.scalars(
-        select(Audit).where(*where).options(joinedload(Audit.checklist_version), joinedload(Audit.shopper))
+        select(Audit).where(*where).options(joinedload(Audit.checklist_version), joinedload(Audit.shopper),
+                                           joinedload(Audit.dealer))
         .order_by(Audit.visit_window_start, Audit.created_at, Audit.id)
         .offset((page - 1) * per_page).limit(per_page)))
     return audits, total
