@@ -18,7 +18,6 @@ from .errors import DomainError
 from .extensions import db
 from .models import Dealer, Region
 
-
 checklists_cli = AppGroup("checklists", help="Validate and load checklist files.")
 users_cli = AppGroup("users", help="Manage users.")
 reports_cli = AppGroup("reports", help="Render and send the PDF reports of a wave.")

@@ -25,16 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from weasyprint import HTML  # noqa: E402
-from weasyprint.text import ffi as weasyprint_ffi  # noqa: E402
+from weasyprint import HTML
+from weasyprint.text import ffi as weasyprint_ffi
 
-from auditapp.reports.fonts import (  # noqa: E402
+from auditapp.reports.fonts import (
     REPORT_FONT_STACK,
     SYSTEM_CJK_FAMILY,
     ReportFonts,
     ensure_report_fonts,
 )
-from timing import measure  # noqa: E402 - bench/timing.py, beside this script
+from timing import measure
 
 SECTIONS = [
     ("接待", "Greeting", 91.5, 84.0, 80.2),

@@ -38,8 +38,8 @@ from auditapp.models import Answer, Audit, ChecklistVersion, Dealer, Region, Use
 from auditapp.reports.fonts import ensure_report_fonts  # noqa: E402
 from auditapp.reports.render import ReportRenderer  # noqa: E402
 from auditapp.services.checklists import store_checklists  # noqa: E402
-from auditapp.services.score_versions import store_score_version  # noqa: E402
 from auditapp.services.figures import WaveFigures, dealer_scorecard, load_wave, region_leaderboard  # noqa: E402
+from auditapp.services.score_versions import store_score_version  # noqa: E402
 from timing import measure  # noqa: E402 - bench/timing.py, beside this script
 
 REGIONS = [("EAST", "华东区", "East"), ("SOUTH", "华南区", "South"), ("NORTH", "华北区", "North")]

@@ -11,8 +11,15 @@ from ..services import admin
 from ..services.auth import revoke_user_tokens
 from ..services.users import create_user
 from .auth import allow
-from .schemas import (DealerSchema, RegionSchema, RevokedTokensSchema, UserCreateSchema, UserSchema,
-                      UserUpdateSchema, WaveSchema)
+from .schemas import (
+    DealerSchema,
+    RegionSchema,
+    RevokedTokensSchema,
+    UserCreateSchema,
+    UserSchema,
+    UserUpdateSchema,
+    WaveSchema,
+)
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1", description="Regions, dealers, users and waves.")
 

@@ -1,7 +1,8 @@
 """Authentication for every API request: a bearer token resolves to `g.user` before any view runs."""
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 from flask.views import MethodView

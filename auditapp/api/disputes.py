@@ -12,15 +12,31 @@ from ..extensions import db
 from ..models import Dispute, utcnow
 from ..services import access
 from ..services.checklists import checklist_of
-from ..services.disputes import (DisputePolicy, decide, decision_deadline, escalate, file_dispute, filing_deadline,
-                                 find_disputes, get_dispute, is_overdue)
+from ..services.disputes import (
+    DisputePolicy,
+    decide,
+    decision_deadline,
+    escalate,
+    file_dispute,
+    filing_deadline,
+    find_disputes,
+    get_dispute,
+    is_overdue,
+)
 from ..services.events import dispute_events
-from ..services.notifications import queue_dispute_mails
 from ..services.figures import dispute_statistics, load_wave
+from ..services.notifications import queue_dispute_mails
 from ..workdays import parse_holidays
 from .auth import allow, current_user
-from .schemas import (DisputeDecisionSchema, DisputeEscalateSchema, DisputeFileSchema, DisputeListArgsSchema,
-                      DisputeSchema, DisputeStatsArgsSchema, EventSchema)
+from .schemas import (
+    DisputeDecisionSchema,
+    DisputeEscalateSchema,
+    DisputeFileSchema,
+    DisputeListArgsSchema,
+    DisputeSchema,
+    DisputeStatsArgsSchema,
+    EventSchema,
+)
 
 blp = Blueprint("disputes", __name__, url_prefix="/api/v1", description="Dealer disputes and their decisions.")
 

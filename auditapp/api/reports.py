@@ -1,7 +1,7 @@
 """PDF downloads: a dealer's scorecard and a region's report, with the access rules of the JSON views."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, send_file
 from flask.views import MethodView
@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from ..extensions import db
 from ..models import Dealer, Region
 from ..services import access
-from ..services.reports import ReportSource, dealer_source, pdf_path, region_source, rendered, store_rendering
 from ..services.figures import WaveData, WaveFigures, load_wave
+from ..services.reports import ReportSource, dealer_source, pdf_path, region_source, rendered, store_rendering
 from .auth import allow, current_user
 from .schemas import PdfArgsSchema
 

@@ -7,14 +7,14 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Dealer, Region
 from ..services import access
 from ..services.audits import get_audit
 from ..services.checklists import checklist_of
-from ..services.score_versions import latest_versions, original_overalls, score_payload
 from ..services.figures import dealer_scorecard, load_wave, region_leaderboard
-from ..errors import NotFound
+from ..services.score_versions import latest_versions, original_overalls, score_payload
 from .auth import allow, current_user
 from .schemas import LeaderboardSchema, ScorecardSchema, ScoreSchema, WaveArgsSchema
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Request, current_app, jsonify, request, send_file
 from flask.views import MethodView
@@ -23,8 +24,16 @@ from ..services.score_versions import answers_of
 from .auth import allow, current_user
 from .errors import error_response
 from .presenters import etag_of, present_audit
-from .schemas import (AnswersSchema, AttachmentSchema, AttachmentUploadSchema, AuditSchema, SubmitSchema,
-                      SyncEntrySchema, SyncResponseSchema, SyncSchema)
+from .schemas import (
+    AnswersSchema,
+    AttachmentSchema,
+    AttachmentUploadSchema,
+    AuditSchema,
+    SubmitSchema,
+    SyncEntrySchema,
+    SyncResponseSchema,
+    SyncSchema,
+)
 
 
 class _MultipartParser(FlaskParser):

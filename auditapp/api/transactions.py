@@ -4,8 +4,9 @@ the request (services.side_effects) run after the commit, in the background, so 
 waits for them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, current_app, g
 

@@ -5,10 +5,11 @@ Region and nation figures are means over their dealers' figures, each dealer cou
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from math import fsum, sqrt
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Union
+from typing import Any, Union
 
 from auditapp.checklists.model import DIMENSIONS, Checklist
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import case, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert

@@ -5,19 +5,19 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..constants import REPORT_LANGUAGES
-from ..limits import CODE_RULE, is_code
 from ..errors import NotFound
+from ..limits import CODE_RULE, is_code
 from ..models import Dealer, Region, ReportFile
 from .figures import WaveData, WaveFigures, dealer_scorecard, region_leaderboard
-
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,13 +18,20 @@ from sqlalchemy.orm import Session
 from werkzeug.http import parse_etags, unquote_etag
 
 from ..checklists.answers import answer_problems
-from ..errors import (Conflict, DomainError, InvalidInput, PreconditionFailed, PreconditionRequired, ServiceUnavailable,
-                      from_database_error)
+from ..errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    PreconditionFailed,
+    PreconditionRequired,
+    ServiceUnavailable,
+    from_database_error,
+)
 from ..models import Answer, Attachment, Audit, IdempotencyRecord, User
 from . import access
 from .audits import get_audit
-from .events import record_event
 from .checklists import checklist_of
+from .events import record_event
 from .flags import FlagLimits, comment_digest, compute_flags, flag_codes, gather_facts, store_flags
 
 # Statuses in which the shopper may still change answers (and add evidence).

@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from fixtures.files import jpeg_bytes, pdf_bytes, sha256_of, upload
 
 from auditapp.models import Answer, Audit, AuditEvent
 from auditapp.services import flags
 from auditapp.services.flags import FlagLimits, SubmissionFacts, comment_digest
-from fixtures.files import jpeg_bytes, pdf_bytes, sha256_of, upload
 
 T0 = datetime(2026, 8, 3, 2, 0, tzinfo=timezone.utc)
 SHANGHAI = (31.2304, 121.4737)  # the factory dealer's location

@@ -5,7 +5,6 @@ import math
 
 import pytest
 
-
 HASH = "a" * 64
 
 # The mini checklist: greeting (W=2): greeted w2 (section knock-out), greet_seconds w1 bands 30→1, 60→0.5, else 0;

@@ -6,8 +6,9 @@ the one-decimal `printed` values and their difference are given too (DESIGN 4).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...checklists import DIMENSION_TEXT
