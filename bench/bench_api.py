@@ -697,7 +697,8 @@ def main() -> int:
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
 
     print(f"bench_api: {args.clients} clients ({args.client_procs} processes), {args.seconds:g} s per measurement, "
-          f"{workers_text(args)} gunicorn workers ({args.server}), {os.cpu_count()} CPUs, load average {load_average()}",
+          f"{workers_text(args)} gunicorn workers ({args.server}), {os.cpu_count()} CPUs, "
+          f"load average {load_average()}",
           flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="auditapp-bench-"))
     runs: list[DatabaseRun] = []

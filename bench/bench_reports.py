@@ -24,6 +24,7 @@ import tempfile
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -179,11 +180,12 @@ def main() -> int:
 
         out = args.out or work
         out.mkdir(parents=True, exist_ok=True)
-        variants = [("zh", scorecard, "zh"), ("both", scorecard, "both"), ("en, all-Latin", latin_only(scorecard), "en")]
+        variants = [("zh", scorecard, "zh"), ("both", scorecard, "both"),
+                    ("en, all-Latin", latin_only(scorecard), "en")]
         renderer.dealer_scorecard_pdf(scorecard, "both")  # warm-up: first layout loads Pango's caches
         medians: dict[str, float] = {}
         for label, data, lang in variants:
-            timing = measure(lambda: renderer.dealer_scorecard_pdf(data, lang), args.runs)
+            timing = measure(partial(renderer.dealer_scorecard_pdf, data, lang), args.runs)
             pdf = renderer.dealer_scorecard_pdf(data, lang)
             path = out / f"scorecard-{lang}.pdf"
             pages = pdf_pages(pdf, path)

@@ -11,8 +11,8 @@ from typing import Any
 from ..checklists import Checklist, Item
 
 COMMENTS = {
-    "fail": ["顾问忙于接电话，等了很久", "没有主动提及", "需要我追问才说明", "Consultant was busy with another customer",
-             "Only after I asked twice", "没有书面材料"],
+    "fail": ["顾问忙于接电话，等了很久", "没有主动提及", "需要我追问才说明",
+             "Consultant was busy with another customer", "Only after I asked twice", "没有书面材料"],
     "pass": ["做得很好，热情专业", "Very clear and friendly", "主动介绍了金融方案", "准时且准备充分"],
 }
 

@@ -16,5 +16,5 @@ from .program import ChecklistVersion, Wave
 from .reports import REPORT_KINDS, ReportFile
 
 __all__ = ["Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "AuditEvent", "AuditFlag", "Base",
-           "Dispute", "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region", "ReportFile",
-           "ScoreVersion", "User", "Wave", "manager_regions", "utcnow"]
+           "Dispute", "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region",
+           "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow"]

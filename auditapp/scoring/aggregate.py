@@ -9,13 +9,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from math import fsum, sqrt
 from types import MappingProxyType
-from typing import Any, Union
+from typing import Any
 
 from auditapp.checklists.model import DIMENSIONS, Checklist
 
 from .stats import t_quantile
 
-DealerId = Union[int, str]
+DealerId = int | str
 ScoreDict = Mapping[str, Any]
 
 MIN_RANKED_AUDITS = 2

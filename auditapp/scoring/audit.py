@@ -221,7 +221,8 @@ def _dimensions(checklist: Checklist, ratios: Mapping[str, float],
         if item.key in ratios and item.dimension is not None:
             groups.setdefault(item.dimension, []).append(item.key)
     order = sorted(groups, key=lambda d: (DIMENSIONS.index(d) if d in DIMENSIONS else len(DIMENSIONS), d))
-    return {d: 100 * (fsum(global_weights[k] * ratios[k] for k in groups[d]) / fsum(global_weights[k] for k in groups[d]))
+    return {d: 100 * (fsum(global_weights[k] * ratios[k] for k in groups[d])
+                      / fsum(global_weights[k] for k in groups[d]))
             for d in order}
 
 

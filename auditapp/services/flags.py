@@ -325,8 +325,8 @@ def impossible_travel(started_at: datetime, ended_at: datetime, location: tuple[
         return None
     described = "; ".join(f"audit {leg['other_audit']}: {leg['distance_km']:g} km in {leg['minutes_between']:g} min"
                           for leg in legs)
-    described_zh = "；".join(f"稽核 {leg['other_audit']}：{leg['minutes_between']:g}分钟内相距{leg['distance_km']:g}公里"
-                             for leg in legs)
+    described_zh = "；".join(
+        f"稽核 {leg['other_audit']}：{leg['minutes_between']:g}分钟内相距{leg['distance_km']:g}公里" for leg in legs)
     return _flag("impossible_travel",
                  f"The shopper could not have travelled between consecutive visits at up to "
                  f"{MAX_TRAVEL_SPEED_KMH:g} km/h: {described}.",

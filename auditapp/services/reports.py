@@ -138,8 +138,9 @@ def store_rendering(session: Session, source: ReportSource, pdf: bytes, report_d
         with os.fdopen(fd, "wb") as out:
             out.write(pdf)
         os.replace(temp, target)
-    row = ReportFile(kind=source.kind, wave_id=source.wave_id, program=source.program, dealer_id=source.dealer.id if source.dealer else None,
-                     region_id=source.region.id, lang=source.lang, content_digest=source.content_digest, sha256=sha,
+    row = ReportFile(kind=source.kind, wave_id=source.wave_id, program=source.program,
+                     dealer_id=source.dealer.id if source.dealer else None, region_id=source.region.id,
+                     lang=source.lang, content_digest=source.content_digest, sha256=sha,
                      size=len(pdf), score_versions=source.score_versions)
     session.add(row)
     session.flush()

@@ -99,7 +99,8 @@ def complete_answers(quote_sha: str) -> dict[str, Any]:
 def visit() -> dict[str, Any]:
     ended = datetime.now(timezone.utc) - timedelta(minutes=5)
     return {"started_at": (ended - timedelta(minutes=30)).isoformat(), "ended_at": ended.isoformat(),
-            "checkin": {"latitude": 31.2304, "longitude": 121.4737}, "device_time": datetime.now(timezone.utc).isoformat()}
+            "checkin": {"latitude": 31.2304, "longitude": 121.4737},
+            "device_time": datetime.now(timezone.utc).isoformat()}
 
 
 def etag(audit: Audit) -> str:
@@ -126,7 +127,7 @@ def scoped(**statuses: tuple[int, int]) -> dict[str, tuple[int, int]]:
 
 ALL_200 = only(dict.fromkeys(ROLES, 200))
 OWN_OR_404 = (200, 404)
-STAFF_200 = dict(admin=(200, 200), qa=(200, 200))
+STAFF_200 = {"admin": (200, 200), "qa": (200, 200)}
 READ_PUBLISHED = scoped(**STAFF_200, manager=OWN_OR_404, dealer=OWN_OR_404, shopper=OWN_OR_404)
 
 
@@ -225,7 +226,8 @@ ENDPOINTS: list[Endpoint] = [
              lambda w, s: (f"/api/v1/audits/{_audit(w, 'submitted', s).id}/approve", {"json": {}}),
              scoped(**STAFF_200)),
     Endpoint("return", "POST", "/api/v1/audits/<uuid:audit_id>/return",
-             lambda w, s: (f"/api/v1/audits/{_audit(w, 'submitted', s).id}/return", {"json": {"notes": "Photo blurred"}}),
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'submitted', s).id}/return",
+                           {"json": {"notes": "Photo blurred"}}),
              scoped(**STAFF_200)),
     Endpoint("audit score", "GET", "/api/v1/audits/<uuid:audit_id>/score",
              lambda w, s: (f"/api/v1/audits/{_audit(w, 'published', s).id}/score", {}),

@@ -653,5 +653,6 @@ def test_labels_exist_in_both_languages_and_short_titles() -> None:
         '<span class="zh" lang="zh-CN">第 3 名 / 共 12 家</span> <span class="en" lang="en">rank 3 of 12</span>')
     assert "&lt;b&gt;" in str(lab.t("hl_weakest", mot={"zh": "<b>", "en": "<b>"}, score="1", region="2"))
     # lists of questions: no "；" after a "？"
-    assert Labeller.join_texts([{"zh": "是否报价？", "en": "Quoted (in writing)?"}, {"zh": "甲", "en": "A"},
-                                {"zh": "乙", "en": "B"}], short=True) == {"zh": "是否报价？甲；乙", "en": "Quoted? A; B"}
+    joined = Labeller.join_texts([{"zh": "是否报价？", "en": "Quoted (in writing)?"}, {"zh": "甲", "en": "A"},
+                                  {"zh": "乙", "en": "B"}], short=True)
+    assert joined == {"zh": "是否报价？甲；乙", "en": "Quoted? A; B"}

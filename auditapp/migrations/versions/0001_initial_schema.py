@@ -1,7 +1,7 @@
 """initial schema: regions, dealers, users, waves, checklist versions, audits, answers, score versions
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 19:14:33.282023
 
 """
