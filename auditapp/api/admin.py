@@ -32,24 +32,24 @@ def _collection(path: str, model, schema, label: str) -> None:
     class Collection(MethodView):
         @blp.response(200, schema(many=True))
         def get(self):
-            return admin.list_all(db.session, model)
+            return admin.list_all(db.session(), model)
 
         @blp.arguments(schema)
         @blp.response(201, schema)
         def post(self, data):
-            obj = admin.create(db.session, model, data)
+            obj = admin.create(db.session(), model, data)
             return obj
 
     @allow("admin")
     class Item(MethodView):
         @blp.response(200, schema)
         def get(self, ident: int):
-            return admin.get_or_404(db.session, model, ident)
+            return admin.get_or_404(db.session(), model, ident)
 
         @blp.arguments(update_schema(partial=True))
         @blp.response(200, schema)
         def patch(self, data, ident: int):
-            obj = admin.update(db.session, model, ident, data)
+            obj = admin.update(db.session(), model, ident, data)
             return obj
 
     Collection.__name__, Item.__name__ = f"{label}s", label
@@ -70,13 +70,13 @@ class Users(MethodView):
     @blp.response(200, UserSchema(many=True))
     def get(self):
         """List users."""
-        return admin.list_users(db.session)
+        return admin.list_users(db.session())
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     def post(self, data):
         """Create a user with a role and its scope (dealer for dealer users, regions for managers)."""
-        user = create_user(db.session, **data)
+        user = create_user(db.session(), **data)
         return user
 
 
@@ -86,7 +86,7 @@ class UserItem(MethodView):
     @blp.response(200, UserSchema)
     def get(self, user_id: int):
         """Read a user."""
-        return admin.get_user(db.session, user_id)
+        return admin.get_user(db.session(), user_id)
 
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
@@ -95,7 +95,7 @@ class UserItem(MethodView):
         """Update a user: password, name, role, active, scope.
 
         A new password or a deactivation revokes all the user's tokens; a new role drops the old scope."""
-        user = admin.update_user(db.session, user_id, data)
+        user = admin.update_user(db.session(), user_id, data)
         return user
 
 
@@ -106,5 +106,5 @@ class UserTokens(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such user")
     def delete(self, user_id: int):
         """Log a user out everywhere: revoke all their tokens (a lost phone, a suspected leak)."""
-        revoked = revoke_user_tokens(db.session, admin.get_user(db.session, user_id))
+        revoked = revoke_user_tokens(db.session(), admin.get_user(db.session(), user_id))
         return {"revoked": revoked}

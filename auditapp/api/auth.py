@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
         user = None
         if scheme.lower() == "bearer" and token:
             with read_only_transaction(db.session):
-                user = user_for_token(db.session, token.strip())
+                user = user_for_token(db.session(), token.strip())
         if user is None:
             raise Unauthorized("log in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token")
         g.user = user
@@ -88,7 +88,7 @@ class Token(MethodView):
         """Exchange email and password for a bearer token."""
         policy = LoginPolicy.from_config(current_app.config)
         try:
-            issued = login(db.session, email=normalise_email(credentials["email"]),
+            issued = login(db.session(), email=normalise_email(credentials["email"]),
                            password=credentials["password"], address=request.remote_addr or "unknown",
                            policy=policy)
         except Unauthorized:
@@ -104,7 +104,7 @@ class Logout(MethodView):
     @blp.alt_response(401, schema=ErrorSchema, description="No valid token was sent")
     def post(self):
         """Revoke the token this request was sent with; the user's other sessions stay."""
-        revoke_token(db.session, g.token_hash)
+        revoke_token(db.session(), g.token_hash)
 
 
 @blp.route("/me")

@@ -37,15 +37,15 @@ def _pdf(source_for: Callable[[WaveData, WaveFigures, str], ReportSource], args:
     """The stored rendering when nothing changed since; otherwise render, keep it, and send it."""
     config = current_app.config
     wave = args["wave"]
-    data = load_wave(db.session, wave, config["MIN_RANKED_AUDITS"], args.get("program"))
+    data = load_wave(db.session(), wave, config["MIN_RANKED_AUDITS"], args.get("program"))
     renderer, templates = _renderer()
     source = source_for(data, WaveFigures(data), templates)
-    stored = rendered(db.session, [source], config["REPORT_DIR"]).get(source.key)
+    stored = rendered(db.session(), [source], config["REPORT_DIR"]).get(source.key)
     if stored is None:
         from ..reports.batch import RenderJob, render_one
 
         pdf = render_one(renderer, RenderJob(source.key, source.kind, source.data, source.lang))
-        stored = store_rendering(db.session, source, pdf, config["REPORT_DIR"])
+        stored = store_rendering(db.session(), source, pdf, config["REPORT_DIR"])
     return send_file(pdf_path(config["REPORT_DIR"], stored.sha256), mimetype="application/pdf",
                      download_name=f"{name}-{wave}-{source.program}-{source.lang}.pdf", etag=stored.sha256)
 

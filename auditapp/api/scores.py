@@ -28,12 +28,12 @@ class AuditScore(MethodView):
     def get(self, audit_id: uuid.UUID):
         """The latest score version: sections, dimensions, knock-outs, points lost and knock-out cost per item."""
         user = current_user()
-        audit = get_audit(db.session, user, audit_id)
-        version = latest_versions(db.session, [audit.id]).get(audit.id)
+        audit = get_audit(db.session(), user, audit_id)
+        version = latest_versions(db.session(), [audit.id]).get(audit.id)
         if version is None:
             raise NotFound("this audit has no score yet: it is scored when QA approves it")
         return score_payload(version, checklist_of(audit.checklist_version),
-                             original_overalls(db.session, [audit.id]).get(audit.id))
+                             original_overalls(db.session(), [audit.id]).get(audit.id))
 
 
 @blp.route("/dealers/<int:dealer_id>/scorecard")
@@ -44,7 +44,7 @@ class DealerScorecard(MethodView):
     def get(self, args, dealer_id: int):
         """A dealer's wave score with interval, rank, MOT and dimension profile, worst gaps and trend."""
         dealer = access.ensure_dealer_results_visible(current_user(), db.session.get(Dealer, dealer_id))
-        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
+        data = load_wave(db.session(), args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
         return dealer_scorecard(data, dealer)
 
 
@@ -56,5 +56,5 @@ class RegionLeaderboard(MethodView):
     def get(self, args, region_id: int):
         """The region's dealers ranked by wave score with rank ranges, the insufficient-sample list, region gaps."""
         region = access.ensure_region_results_visible(current_user(), db.session.get(Region, region_id))
-        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
+        data = load_wave(db.session(), args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
         return region_leaderboard(data, region)

@@ -69,7 +69,7 @@ _AUDIT_SCHEMA = AuditSchema()
 
 def _shopper_request(user: User) -> shopper.ShopperRequest:
     def body(audit: Audit) -> dict[str, Any]:
-        return _AUDIT_SCHEMA.dump(present_audit(audit, user, answers=answers_of(db.session, audit)))
+        return _AUDIT_SCHEMA.dump(present_audit(audit, user, answers=answers_of(db.session(), audit)))
 
     return shopper.ShopperRequest(user=user, received_at=utcnow(),
                                   limits=FlagLimits.from_config(current_app.config),
@@ -112,9 +112,9 @@ class DraftAnswers(MethodView):
     def put(self, data, audit_id: uuid.UUID):
         """Replace the draft answers of an audit (its shopper only)."""
         user = current_user()
-        audit = shopper.save_draft(db.session, _shopper_request(user), audit_id, data["answers"],
+        audit = shopper.save_draft(db.session(), _shopper_request(user), audit_id, data["answers"],
                                    request.headers.get("If-Match"))
-        return present_audit(audit, user, answers=answers_of(db.session, audit)), {"ETag": etag_of(audit)}
+        return present_audit(audit, user, answers=answers_of(db.session(), audit)), {"ETag": etag_of(audit)}
 
 
 @blp.route("/audits/<uuid:audit_id>/submit")
@@ -127,7 +127,7 @@ class Submit(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, data, audit_id: uuid.UUID):
         """Submit final answers with the visit proof; a retry with the same key gets the same answer."""
-        outcome = shopper.submit(db.session, _shopper_request(current_user()), audit_id, data["answers"],
+        outcome = shopper.submit(db.session(), _shopper_request(current_user()), audit_id, data["answers"],
                                  data["visit"], request.headers.get("Idempotency-Key"))
         response = jsonify(outcome.body)
         response.status_code = outcome.status
@@ -146,7 +146,7 @@ class Sync(MethodView):
     def post(self, data):
         """Several audits' offline drafts and submits; each is answered as its single request would be."""
         entries = [_sync_entry(raw) for raw in data["audits"]]
-        results = shopper.sync(db.session, _shopper_request(current_user()), entries)
+        results = shopper.sync(db.session(), _shopper_request(current_user()), entries)
         return {"results": [
             {"audit_id": r.audit_id, "status": r.status,
              "body": _error_body(r.error) if r.error is not None else r.body,
@@ -184,7 +184,7 @@ class Attachments(MethodView):
         """Upload evidence: the audit's shopper, or the dealer of a published audit (dispute evidence)."""
         upload = form["file"]
         attachment, created = attachments.upload(
-            db.session, current_user(), audit_id, stream=upload.stream, sha256=form["sha256"],
+            db.session(), current_user(), audit_id, stream=upload.stream, sha256=form["sha256"],
             filename=upload.filename, store=_file_store(), max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
         return {"sha256": attachment.sha256, "size": attachment.size, "content_type": attachment.content_type,
                 "filename": attachment.filename, "created": created}, 201 if created else 200
@@ -197,7 +197,7 @@ class AttachmentFile(MethodView):
     def get(self, audit_id: uuid.UUID, sha256: str):
         """Download an evidence file (whoever may see the audit). Photos reach everyone but QA, admin and
         their uploader as a copy without metadata, with its own hash as ETag (DESIGN 7)."""
-        found = attachments.find_for_download(db.session, current_user(), audit_id, sha256, _file_store())
+        found = attachments.find_for_download(db.session(), current_user(), audit_id, sha256, _file_store())
         source = found.path if found.path is not None else io.BytesIO(found.data or b"")
         response = send_file(source, mimetype=found.content_type, conditional=True, etag=found.sha256,
                              download_name=found.download_name)
