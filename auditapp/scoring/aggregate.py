@@ -224,7 +224,7 @@ def leaderboard(entries: Iterable[tuple[DealerId, WaveScore]], min_ranked: int =
                     key=lambda e: (-e[1].printed, e[0]))  # type: ignore[operator]
     ranked_ids = {d for d, _ in ranked}
     insufficient = sorted((UnrankedDealer(d, s) for d, s in entries if d not in ranked_ids),
-                          key=lambda u: u.dealer_id)  # type: ignore[arg-type, return-value]
+                          key=lambda u: u.dealer_id)
     count = len(ranked)
     bounds = [(s.lo if s.lo is not None else float("-inf"), s.hi if s.hi is not None else float("inf"))
               for _, s in ranked]
@@ -284,7 +284,8 @@ def _scored(score_dicts: Iterable[ScoreDict]) -> list[ScoreDict]:
 
 def _knockout_cost(score: ScoreDict) -> Mapping[str, float]:
     # Scores stored before knock-out costs existed carry none.
-    return score.get("knockout_cost", {})
+    cost: Mapping[str, float] = score.get("knockout_cost", {})
+    return cost
 
 
 def item_gaps(score_dicts: Iterable[ScoreDict]) -> dict[str, ItemGap]:

@@ -44,7 +44,8 @@ class LoginPolicy:
     def backoff_seconds(self, failures: int, free: int) -> int:
         if failures <= free:
             return 0
-        return min(2 ** min(failures - free, 30), self.max_backoff_seconds)
+        doubled: int = 2 ** min(failures - free, 30)
+        return min(doubled, self.max_backoff_seconds)
 
 
 @dataclass(frozen=True)

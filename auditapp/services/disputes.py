@@ -38,6 +38,7 @@ def filing_deadline(audit: Audit, policy: DisputePolicy) -> datetime:
 
 def decision_deadline(dispute: Dispute, policy: DisputePolicy) -> datetime:
     since = dispute.escalated_at if dispute.status == "escalated" else dispute.filed_at
+    assert since is not None, "escalating a dispute records when it was escalated"
     return deadline(since, policy.decision_days, dispute.audit.dealer.timezone, policy.holidays)
 
 

@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.http import parse_etags, unquote_etag
@@ -223,7 +223,7 @@ def _checkin_for_channel(channel: str, visit: Mapping[str, Any]) -> Mapping[str,
     """Only a visit has a place: it needs its GPS check-in; a phone or online audit has none to store."""
     if channel != "visit":
         return None
-    checkin = visit.get("checkin")
+    checkin: Mapping[str, Any] | None = visit.get("checkin")
     if checkin is None:
         raise InvalidInput("a visit is submitted with its GPS check-in",
                            {"visit": {"checkin": ["required for a visit (the checklist's channel is visit)"]}})
@@ -251,7 +251,8 @@ def _replace_answers(session: Session, audit: Audit, answers: Answers) -> None:
              "attachments": list(answer.get("attachments") or [])}
             for key, answer in answers.items()]
     if rows:
-        session.execute(insert(Answer.__table__), rows)
+        # A Core insert of the table (not the ORM bulk path): typed as a FromClause by the declarative base.
+        session.execute(insert(cast(Table, Answer.__table__)), rows)
     audit.revision += 1
 
 

@@ -6,9 +6,10 @@ the one-decimal `printed` values and their difference are given too (DESIGN 4).
 """
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from ...checklists import DIMENSION_TEXT
@@ -62,7 +63,7 @@ def _gap_rows(rows: Iterable[GapRow]) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         data = row.to_dict()
-        data["dimension_title"] = dict(zip(("zh", "en"), DIMENSION_TEXT.get(row.info.get("dimension"), ("", ""))))
+        data["dimension_title"] = dict(zip(("zh", "en"), DIMENSION_TEXT.get(row.info.get("dimension") or "", ("", ""))))
         out.append(data)
     return out
 
@@ -91,7 +92,7 @@ def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None
     ranked = next((r for r in board.ranked if r.dealer_id == dealer.id), None)
     rank = ({"rank": ranked.rank, "of": len(board.ranked), "best": ranked.best, "worst": ranked.worst,
              "range_spans_ranks": ranked.range_spans_ranks,
-             "not_significantly_different_from": [data.dealers[d].code for d in ranked.overlaps]}
+             "not_significantly_different_from": [data.dealers[cast(int, d)].code for d in ranked.overlaps]}
             if ranked else None)
     sections = list(data.section_titles)
     dimensions = [d for d in DIMENSION_TEXT if d in nation.dimensions]
@@ -99,7 +100,7 @@ def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None
     gaps = worst_gaps(figures.dealer_gaps.get(dealer.id, {}), region_figures.gaps, nation.gaps,
                       figures.dealer_knockouts.get(dealer.id, []), data.item_info)
     own_disputes = [d for d in data.disputes if d.dealer_id == dealer.id]
-    open_items = {}
+    open_items: dict[uuid.UUID, list[str]] = {}
     for dispute in own_disputes:
         if dispute.status in ("open", "escalated"):
             open_items.setdefault(dispute.audit_id, []).append(dispute.item_key)
