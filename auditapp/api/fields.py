@@ -82,7 +82,7 @@ class FreeJson(fields.Raw):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         problems = json_problems(value)
         if problems:
-            raise ValidationError(problems)  # type: ignore[arg-type]
+            raise ValidationError(problems)
         return value
 
 

@@ -64,7 +64,7 @@ def _answer(item: Item, passed: bool, rng: random.Random) -> dict[str, Any] | No
         other = "no" if item.pass_value == "yes" else "yes"
         return {"value": item.pass_value if passed else other}
     if item.type == "scale":
-        top = item.max or 5
+        top = int(item.max or 5)  # a scale runs over whole points
         value = top if passed and rng.random() < 0.6 else rng.randint(max(1, top // 2), top) if passed \
             else rng.randint(1, max(1, top - 2))
         return {"value": value}
