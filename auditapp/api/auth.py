@@ -30,6 +30,7 @@ def allow(*roles: str) -> Callable[[V], V]:
     object-level rules (own dealer, own region, own audit) are decided by services.access.
     """
     def mark(view: V) -> V:
+        # The roles ride on the view function itself, where the access check reads them back.
         view.allowed_roles = roles  # type: ignore[attr-defined]
         return view
     return mark

@@ -62,5 +62,6 @@ def init_app(app: Flask) -> None:
     for endpoint, view in list(app.view_functions.items()):
         if endpoint != "static" and not getattr(view, "_auditapp_transactional", False):
             wrapped = transactional(view)
+            # A mark on the function itself, so that a view is never wrapped twice.
             wrapped._auditapp_transactional = True  # type: ignore[attr-defined]
             app.view_functions[endpoint] = wrapped

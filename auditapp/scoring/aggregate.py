@@ -31,6 +31,7 @@ def printed_difference(new: float | None, old: float | None) -> float | None:
     """new − old as the difference of the printed numbers (89.7 − 71.6 is 18.1, never 18.2)."""
     if new is None or old is None:
         return None
+    # mypy cannot see that printed() of a number is a number (its signature admits None).
     return round(printed(new) - printed(old), 1) + 0.0  # type: ignore[operator]
 
 
@@ -136,6 +137,7 @@ class WaveChange:
 
     @property
     def change(self) -> float:
+        # mypy cannot see that a mover is made only from two waves with a mean each: the difference exists.
         return printed_difference(self.current.mean, self.previous.mean)  # type: ignore[return-value]
 
     @property
@@ -162,6 +164,7 @@ def wave_change(previous: Iterable[float | None], current: Iterable[float | None
     after = dealer_wave_score(current)
     if before.n < 2 or after.n < 2 or spread is None:
         return None
+    # mypy cannot see that a wave score of n >= 2 audits has a mean.
     exact = after.mean - before.mean  # type: ignore[operator]
     half = spread.change_half_width(before.n, after.n, confidence)
     return WaveChange(previous=before, current=after, exact=exact, lo=exact - half, hi=exact + half)
@@ -220,6 +223,8 @@ def leaderboard(entries: Iterable[tuple[DealerId, WaveScore]], min_ranked: int =
     (only when min_ranked < 2) is treated as (−∞, +∞): it could be anywhere.
     """
     entries = list(entries)
+    # mypy cannot see that only scores with a mean are ranked, so their printed values (compared here and in
+    # the ranks below) are numbers.
     ranked = sorted(((d, s) for d, s in entries if s.mean is not None and s.n >= max(min_ranked, 1)),
                     key=lambda e: (-e[1].printed, e[0]))  # type: ignore[operator]
     ranked_ids = {d for d, _ in ranked}

@@ -130,6 +130,7 @@ def revoke_token(session: Session, token_digest: str) -> None:
 def revoke_user_tokens(session: Session, user: User) -> int:
     """End every session of a user (a lost phone, a suspected leak); returns how many were ended."""
     result = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    # A DELETE's result is a CursorResult, which has rowcount; execute() is typed to return the base Result.
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
