@@ -52,7 +52,7 @@ def original_overalls(session: Session, audit_ids: Iterable[uuid.UUID]) -> dict[
         return {}
     rows = session.execute(select(ScoreVersion.audit_id, ScoreVersion.overall)
                            .where(ScoreVersion.audit_id.in_(ids), ScoreVersion.version == 1))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def stored_score(version: ScoreVersion, checklist: Checklist) -> dict[str, Any]:
