@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 import click
 from flask import Flask, current_app
@@ -17,7 +17,6 @@ from .constants import REPORT_LANGUAGES, ROLES
 from .errors import DomainError
 from .extensions import db
 from .models import Dealer, Region
-
 
 checklists_cli = AppGroup("checklists", help="Validate and load checklist files.")
 users_cli = AppGroup("users", help="Manage users.")
@@ -49,7 +48,7 @@ def _commit() -> None:
     from .services import side_effects
 
     db.session.commit()
-    side_effects.run_committed(db.session)
+    side_effects.run_committed(db.session())
 
 
 def _fail(message: str) -> NoReturn:
@@ -97,7 +96,7 @@ def checklists_load(paths: tuple[str, ...]) -> None:
 
     try:
         checklists = _read_checklists(paths)
-        results = store_checklists(db.session, checklists)
+        results = store_checklists(db.session(), checklists)
         _commit()
     except ChecklistError as exc:
         _fail(str(exc))
@@ -133,7 +132,7 @@ def users_create(email: str, role: str, display_name: str, dealer_code: str | No
             _fail(f"no region with code {code}")
         region_ids.append(region_id)
     try:
-        user = create_user(db.session, email=email, password=password, role=role, display_name=display_name,
+        user = create_user(db.session(), email=email, password=password, role=role, display_name=display_name,
                            dealer_id=dealer_id, region_ids=region_ids)
         _commit()
     except DomainError as exc:
@@ -150,7 +149,7 @@ def users_set_password(email: str, password_stdin: bool) -> None:
     from .services.users import find_user, set_password
 
     password = sys.stdin.readline().rstrip("\r\n")
-    user = find_user(db.session, email)
+    user = find_user(db.session(), email)
     if user is None:
         _fail(f"no user with email {email}")
     try:
@@ -165,7 +164,7 @@ def users_set_password(email: str, password_stdin: bool) -> None:
 @click.command("score")
 @click.argument("checklist_file", type=click.Path(exists=True, dir_okay=False))
 @click.argument("answers_file", type=click.File("r", encoding="utf-8"))
-def score(checklist_file: str, answers_file: click.utils.LazyFile) -> None:
+def score(checklist_file: str, answers_file: TextIO) -> None:
     """Print the score of an answers file (DESIGN 4 JSON) against a checklist file."""
     from .scoring import score_audit
 
@@ -205,11 +204,11 @@ def demo(ctx: click.Context, out_dir: str, langs: tuple[str, ...]) -> None:
     ctx.invoke(init_db)
     ctx.invoke(checklists_load, paths=())
     _print_sample_score()
-    if demo_seeded(db.session):
+    if demo_seeded(db.session()):
         click.echo("\ndemo program already seeded: rendering what changed")
     else:
         click.echo("\nseeding the demo program (assign, upload evidence, submit, QA approve)...")
-        summary = seed_demo(db.session, current_app.config)
+        summary = seed_demo(db.session(), current_app.config)
         _commit()
         click.echo(f"{summary.regions} regions, {summary.dealers} dealers, waves {', '.join(summary.waves)}, "
                    f"{summary.audits} audits published")
@@ -328,8 +327,8 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
         _fail(f"no wave {wave_code!r}")
     # Every program of the wave: one set of reports each, never a mix (DESIGN 2).
     policy, now = DisputePolicy.from_config(config), utcnow()
-    sources = [source for program in wave_programs(db.session, wave)
-               for source in wave_sources(load_wave(db.session, wave_code, config["MIN_RANKED_AUDITS"], program,
+    sources = [source for program in wave_programs(db.session(), wave)
+               for source in wave_sources(load_wave(db.session(), wave_code, config["MIN_RANKED_AUDITS"], program,
                                                     dispute_policy=policy),
                                           langs=langs, templates=templates, policy=policy, now=now)]
     if not sources:
@@ -338,13 +337,17 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
         names = {source.key: source.file_name for source in sources}
     except UnsafeFileName as exc:
         _fail(f"{exc}; correct it through the API first")
-    files = rendered(db.session, sources, config["REPORT_DIR"])
+    files = rendered(db.session(), sources, config["REPORT_DIR"])
     todo = [s for s in sources if s.key not in files]
     by_key = {s.key: s for s in todo}
     bar = tqdm(total=len(todo), unit="report", disable=not progress or not todo, desc=f"rendering {wave_code}")
+
+    def advance(_key: str) -> None:
+        bar.update()
+
     for key, pdf in render_all([RenderJob(s.key, s.kind, s.data, s.lang) for s in todo], config, processes,
-                               on_done=lambda _: bar.update()):
-        files[key] = store_rendering(db.session, by_key[key], pdf, config["REPORT_DIR"])
+                               on_done=advance):
+        files[key] = store_rendering(db.session(), by_key[key], pdf, config["REPORT_DIR"])
         _commit()  # each report is kept as soon as it exists: an interrupted run resumes
     bar.close()
     for source in sources:

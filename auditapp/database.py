@@ -1,9 +1,10 @@
 """Binding the database and migrations to the app."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event

@@ -521,7 +521,7 @@ class Message(str):
         """The text in every language: {"zh": ..., "en": ...}."""
         return {language: self.render(language) for language in LANGUAGES}
 
-    def format(self, *args: Any, **kwargs: Any) -> Message:  # type: ignore[override]
+    def format(self, *args: Any, **kwargs: Any) -> Message:
         # marshmallow formats the messages it is given (`error.format(input=...)`): keep the key.
         return Message(self.key, **{**kwargs, **self.params})
 

@@ -4,8 +4,8 @@ Pure functions: deadlines for filing and deciding disputes (DESIGN 6).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 

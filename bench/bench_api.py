@@ -38,12 +38,13 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -696,7 +697,8 @@ def main() -> int:
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
 
     print(f"bench_api: {args.clients} clients ({args.client_procs} processes), {args.seconds:g} s per measurement, "
-          f"{workers_text(args)} gunicorn workers ({args.server}), {os.cpu_count()} CPUs, load average {load_average()}",
+          f"{workers_text(args)} gunicorn workers ({args.server}), {os.cpu_count()} CPUs, "
+          f"load average {load_average()}",
           flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="auditapp-bench-"))
     runs: list[DatabaseRun] = []

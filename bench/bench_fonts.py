@@ -20,21 +20,22 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 from html import escape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from weasyprint import HTML  # noqa: E402
-from weasyprint.text import ffi as weasyprint_ffi  # noqa: E402
+from weasyprint import HTML
+from weasyprint.text import ffi as weasyprint_ffi
 
-from auditapp.reports.fonts import (  # noqa: E402
+from auditapp.reports.fonts import (
     REPORT_FONT_STACK,
     SYSTEM_CJK_FAMILY,
     ReportFonts,
     ensure_report_fonts,
 )
-from timing import measure  # noqa: E402 - bench/timing.py, beside this script
+from timing import measure
 
 SECTIONS = [
     ("接待", "Greeting", 91.5, 84.0, 80.2),
@@ -151,7 +152,8 @@ th {{ background: #eceff1; font-weight: bold; text-align: left; }}
 .headline {{ font-size: 28pt; font-weight: bold; color: #2e7d32; }}
 </style></head><body>
 <h1>{t('经销商评分卡', 'Dealer Scorecard')} — {escape(variant.dealer if zh else 'Beijing Chaoyang Huitong')}</h1>
-<p><span class="headline">82.4</span> {t('总分', 'Overall')} (n = 4, 90% CI 76.1–88.7) ▲ 2.1 · {t('区域排名', 'Regional rank')} 3 / 17</p>
+<p><span class="headline">82.4</span> {t('总分', 'Overall')} (n = 4, 90% CI 76.1–88.7) ▲ 2.1 ·
+{t('区域排名', 'Regional rank')} 3 / 17</p>
 <p>{paragraph}</p>
 <h2>{t('关键时刻得分', 'Moments of truth')}</h2>
 {chart}
@@ -159,10 +161,12 @@ th {{ background: #eceff1; font-weight: bold; text-align: left; }}
 <table><tr><th>{t('维度', 'Dimension')}</th><th>{t('得分', 'Score')}</th><th></th></tr>{dimension_rows}</table>
 <h2>{t('主要服务差距', 'Worst service gaps')}</h2>
 <table><tr><th>#</th><th>{t('检查项', 'Item')}</th><th>{t('关键时刻', 'MOT')}</th><th>{t('维度', 'Dimension')}</th>
-<th>{t('失分', 'Points lost')}</th><th>{t('未达标', 'Failed')}</th><th>{t('区域', 'Region')}</th><th>{t('全国', 'Nation')}</th></tr>
+<th>{t('失分', 'Points lost')}</th><th>{t('未达标', 'Failed')}</th>
+<th>{t('区域', 'Region')}</th><th>{t('全国', 'Nation')}</th></tr>
 {''.join(gap_rows)}</table>
 <h2>{t('走访记录', 'Audits')}</h2>
-<table><tr><th>{t('日期', 'Date')}</th><th>{t('得分', 'Score')}</th><th>{t('状态', 'Status')}</th></tr>{audit_rows}</table>
+<table><tr><th>{t('日期', 'Date')}</th><th>{t('得分', 'Score')}</th><th>{t('状态', 'Status')}</th></tr>
+{audit_rows}</table>
 <p>{paragraph}</p>
 </body></html>"""
 
@@ -199,7 +203,7 @@ def main() -> None:
         out_dir = args.out or Path(temporary)
         out_dir.mkdir(parents=True, exist_ok=True)
 
-        prepared = dict(family_css=REPORT_FONT_STACK, font_face_css=fonts.font_face_css())
+        prepared = {"family_css": REPORT_FONT_STACK, "font_face_css": fonts.font_face_css()}
         variants = [
             Variant("a) defaults, system Noto Sans CJK", f'"{SYSTEM_CJK_FAMILY}",sans-serif', True),
             Variant("b) prepared font", chinese=True, **prepared),
@@ -212,7 +216,7 @@ def main() -> None:
               f"{' (already cached)' if args.cache_dir and build < 1 else ''}")
         for number, variant in enumerate(variants):
             html = scorecard_html(variant)
-            timing = measure(lambda: render(html), args.runs)
+            timing = measure(partial(render, html), args.runs)
             summary = pdf_summary(render(html), out_dir, f"variant-{'abcd'[number]}")
             print(f"{variant.label:40s} {timing}\n{'':40s} {summary}")
 

@@ -24,6 +24,7 @@ import tempfile
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,8 @@ from auditapp.reports.fonts import ensure_report_fonts  # noqa: E402
 from auditapp.reports.render import ReportRenderer  # noqa: E402
 from auditapp.services.checklists import store_checklists  # noqa: E402
 from auditapp.services.disputes import DisputePolicy  # noqa: E402
-from auditapp.services.score_versions import store_score_version  # noqa: E402
 from auditapp.services.figures import WaveFigures, dealer_scorecard, load_wave, region_leaderboard  # noqa: E402
+from auditapp.services.score_versions import store_score_version  # noqa: E402
 from timing import measure  # noqa: E402 - bench/timing.py, beside this script
 
 REGIONS = [("EAST", "华东区", "East"), ("SOUTH", "华南区", "South"), ("NORTH", "华北区", "North")]
@@ -181,11 +182,12 @@ def main() -> int:
 
         out = args.out or work
         out.mkdir(parents=True, exist_ok=True)
-        variants = [("zh", scorecard, "zh"), ("both", scorecard, "both"), ("en, all-Latin", latin_only(scorecard), "en")]
+        variants = [("zh", scorecard, "zh"), ("both", scorecard, "both"),
+                    ("en, all-Latin", latin_only(scorecard), "en")]
         renderer.dealer_scorecard_pdf(scorecard, "both")  # warm-up: first layout loads Pango's caches
         medians: dict[str, float] = {}
         for label, data, lang in variants:
-            timing = measure(lambda: renderer.dealer_scorecard_pdf(data, lang), args.runs)
+            timing = measure(partial(renderer.dealer_scorecard_pdf, data, lang), args.runs)
             pdf = renderer.dealer_scorecard_pdf(data, lang)
             path = out / f"scorecard-{lang}.pdf"
             pages = pdf_pages(pdf, path)

@@ -3,9 +3,9 @@ migrations, and every test inside a transaction that is rolled back."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from sqlalchemy import event, text

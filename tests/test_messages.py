@@ -113,10 +113,10 @@ def test_unknown_keys_and_missing_parameters_fail_at_the_raise_site():
 def test_marshmallow_keeps_the_key_when_it_formats_and_copies_a_message():
     import copy
 
-    from marshmallow import validate
+    from marshmallow import ValidationError, validate
 
     from auditapp.api.fields import Code
-    error = pytest.raises(Exception, Code().deserialize, "lower case").value
+    error = pytest.raises(ValidationError, Code().deserialize, "lower case").value
     (message,) = error.messages
     assert isinstance(message, Message) and message.key == "field.code_rule"
     assert copy.deepcopy(message).key == "field.code_rule"

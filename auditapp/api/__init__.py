@@ -5,8 +5,22 @@ from flask import Flask
 from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from ..extensions import api
-from . import (admin, audits, auth, checklists, disputes, docs, error_docs, errors, reports, requests, review, scores,
-               shopper, transactions)
+from . import (
+    admin,
+    audits,
+    auth,
+    checklists,
+    disputes,
+    docs,
+    error_docs,
+    errors,
+    reports,
+    requests,
+    review,
+    scores,
+    shopper,
+    transactions,
+)
 from .fields import FreeObject
 
 

@@ -28,10 +28,10 @@ class Audits(MethodView):
     def get(self, args):
         """Audits the caller may see (DESIGN 7), filtered and paginated."""
         user = current_user()
-        audits, total = find_audits(db.session, user, **args)
+        audits, total = find_audits(db.session(), user, **args)
         ids = [a.id for a in audits]
-        scores = latest_versions(db.session, ids) if access.sees_scores(user) else {}
-        disputed = open_disputes_by_audit(db.session, ids) if access.sees_scores(user) else {}
+        scores = latest_versions(db.session(), ids) if access.sees_scores(user) else {}
+        disputed = open_disputes_by_audit(db.session(), ids) if access.sees_scores(user) else {}
         return {"items": [present_audit(a, user, score=scores.get(a.id), disputed_items=disputed.get(a.id))
                           for a in audits],
                 "page": args["page"], "per_page": args["per_page"], "total": total}
@@ -43,7 +43,7 @@ class Audits(MethodView):
     def post(self, data):
         """Assign an audit: dealer, wave, checklist version, shopper and visit window."""
         user = current_user()
-        audit = assign(db.session, user, rotation_days=current_app.config["ROTATION_DAYS"], **data)
+        audit = assign(db.session(), user, rotation_days=current_app.config["ROTATION_DAYS"], **data)
         return present_audit(audit, user)
 
 
@@ -53,11 +53,11 @@ class AuditItem(MethodView):
     def get(self, audit_id: uuid.UUID):
         """One audit with its answers, and its latest score for those who may see scores."""
         user = current_user()
-        audit = get_audit(db.session, user, audit_id)
-        score = latest_versions(db.session, [audit.id]).get(audit.id) if access.sees_scores(user) else None
-        original = original_overalls(db.session, [audit.id]).get(audit.id) if score else None
-        disputed = open_disputes_by_audit(db.session, [audit.id]).get(audit.id) if score else None
-        return present_audit(audit, user, answers=answers_of(db.session, audit), score=score,
+        audit = get_audit(db.session(), user, audit_id)
+        score = latest_versions(db.session(), [audit.id]).get(audit.id) if access.sees_scores(user) else None
+        original = original_overalls(db.session(), [audit.id]).get(audit.id) if score else None
+        disputed = open_disputes_by_audit(db.session(), [audit.id]).get(audit.id) if score else None
+        return present_audit(audit, user, answers=answers_of(db.session(), audit), score=score,
                              original_overall=original, disputed_items=disputed)
 
 
@@ -68,5 +68,5 @@ class AuditEvents(MethodView):
     def get(self, audit_id: uuid.UUID):
         """The audit's append-only history (QA and admin)."""
         user = current_user()
-        get_audit(db.session, user, audit_id)
-        return audit_events(db.session, audit_id)
+        get_audit(db.session(), user, audit_id)
+        return audit_events(db.session(), audit_id)

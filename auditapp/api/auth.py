@@ -1,12 +1,12 @@
 """Authentication for every API request: a bearer token resolves to `g.user` before any view runs."""
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from .error_docs import ErrorSchema
 
 from ..database import read_only_transaction
 from ..errors import Unauthorized
@@ -15,6 +15,7 @@ from ..models import User
 from ..services.access import require_role
 from ..services.auth import LoginPolicy, login, revoke_token, token_hash, user_for_token
 from ..services.users import normalise_email
+from .error_docs import ErrorSchema
 from .schemas import LoginSchema, MeSchema, TokenSchema
 from .transactions import commit_despite_error
 
@@ -29,6 +30,7 @@ def allow(*roles: str) -> Callable[[V], V]:
     object-level rules (own dealer, own region, own audit) are decided by services.access.
     """
     def mark(view: V) -> V:
+        # The roles ride on the view function itself, where the access check reads them back.
         view.allowed_roles = roles  # type: ignore[attr-defined]
         return view
     return mark
@@ -53,7 +55,7 @@ def init_app(app: Flask) -> None:
         user = None
         if scheme.lower() == "bearer" and token:
             with read_only_transaction(db.session):
-                user = user_for_token(db.session, token.strip())
+                user = user_for_token(db.session(), token.strip())
         if user is None:
             raise Unauthorized("request.log_in_first")
         g.user = user
@@ -87,7 +89,7 @@ class Token(MethodView):
         """Exchange email and password for a bearer token."""
         policy = LoginPolicy.from_config(current_app.config)
         try:
-            issued = login(db.session, email=normalise_email(credentials["email"]),
+            issued = login(db.session(), email=normalise_email(credentials["email"]),
                            password=credentials["password"], address=request.remote_addr or "unknown",
                            policy=policy)
         except Unauthorized:
@@ -103,7 +105,7 @@ class Logout(MethodView):
     @blp.alt_response(401, schema=ErrorSchema, description="No valid token was sent")
     def post(self):
         """Revoke the token this request was sent with; the user's other sessions stay."""
-        revoke_token(db.session, g.token_hash)
+        revoke_token(db.session(), g.token_hash)
 
 
 @blp.route("/me")

@@ -21,7 +21,7 @@ class Checklists(MethodView):
     @blp.response(200, ChecklistSummarySchema(many=True))
     def get(self):
         """Every loaded checklist version."""
-        return [_summary(row) for row in list_versions(db.session)]
+        return [_summary(row) for row in list_versions(db.session())]
 
 
 @blp.route("/checklists/<key>/<int:version>")
@@ -29,5 +29,5 @@ class ChecklistDefinition(MethodView):
     @blp.response(200, ChecklistDefinitionSchema)
     def get(self, key: str, version: int):
         """One checklist version with its full definition (immutable: phones may cache it forever)."""
-        row = get_version(db.session, key, version)
+        row = get_version(db.session(), key, version)
         return {**_summary(row), "definition": row.document}

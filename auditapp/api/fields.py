@@ -26,6 +26,7 @@ class TextRule:
     """Mixed into every string field of the API: the text rule of limits.text_problem."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        # A mixin: super() is the marshmallow field it is mixed into, which mypy cannot know here.
         text = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
         problem = text_problem(text)
         if problem:
@@ -83,7 +84,7 @@ class FreeJson(fields.Raw):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         problems = json_problems(value)
         if problems:
-            raise ValidationError(problems)  # type: ignore[arg-type]
+            raise ValidationError(problems)
         return value
 
 

@@ -1,7 +1,7 @@
 """PDF downloads: a dealer's scorecard and a region's report, with the access rules of the JSON views."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, send_file
 from flask.views import MethodView
@@ -11,8 +11,8 @@ from ..extensions import db
 from ..models import Dealer, Region, utcnow
 from ..services import access
 from ..services.disputes import DisputePolicy
-from ..services.reports import ReportSource, dealer_source, pdf_path, region_source, rendered, store_rendering
 from ..services.figures import WaveData, WaveFigures, load_wave
+from ..services.reports import ReportSource, dealer_source, pdf_path, region_source, rendered, store_rendering
 from .auth import allow, current_user
 from .schemas import PdfArgsSchema
 
@@ -38,16 +38,16 @@ def _pdf(source_for: Callable[[WaveData, WaveFigures, str], ReportSource], args:
     """The stored rendering when nothing changed since; otherwise render, keep it, and send it."""
     config = current_app.config
     wave = args["wave"]
-    data = load_wave(db.session, wave, config["MIN_RANKED_AUDITS"], args.get("program"),
+    data = load_wave(db.session(), wave, config["MIN_RANKED_AUDITS"], args.get("program"),
                      dispute_policy=DisputePolicy.from_config(config))
     renderer, templates = _renderer()
     source = source_for(data, WaveFigures(data), templates)
-    stored = rendered(db.session, [source], config["REPORT_DIR"]).get(source.key)
+    stored = rendered(db.session(), [source], config["REPORT_DIR"]).get(source.key)
     if stored is None:
         from ..reports.batch import RenderJob, render_one
 
         pdf = render_one(renderer, RenderJob(source.key, source.kind, source.data, source.lang))
-        stored = store_rendering(db.session, source, pdf, config["REPORT_DIR"])
+        stored = store_rendering(db.session(), source, pdf, config["REPORT_DIR"])
     return send_file(pdf_path(config["REPORT_DIR"], stored.sha256), mimetype="application/pdf",
                      download_name=f"{name}-{wave}-{source.program}-{source.lang}.pdf", etag=stored.sha256)
 

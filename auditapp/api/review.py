@@ -19,10 +19,10 @@ blp = Blueprint("review", __name__, url_prefix="/api/v1", description="QA review
 
 def _reviewed(audit_id: uuid.UUID, action, **kwargs):
     user = current_user()
-    audit = get_audit(db.session, user, audit_id, for_update=True)
-    action(db.session, user, audit, **kwargs)
-    score = latest_versions(db.session, [audit.id]).get(audit.id)
-    return present_audit(audit, user, answers=answers_of(db.session, audit), score=score,
+    audit = get_audit(db.session(), user, audit_id, for_update=True)
+    action(db.session(), user, audit, **kwargs)
+    score = latest_versions(db.session(), [audit.id]).get(audit.id)
+    return present_audit(audit, user, answers=answers_of(db.session(), audit), score=score,
                          original_overall=score.overall if score else None)
 
 

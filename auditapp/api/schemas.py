@@ -12,8 +12,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..constants import (AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPORT_LANGUAGES, REQUESTED_OUTCOMES,
-                         ROLES)
+from ..constants import AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPORT_LANGUAGES, REQUESTED_OUTCOMES, ROLES
 from ..messages import Message
 from ..services.flags import FLAG_CODES
 from .fields import Code, Day, EmailAddress, FreeJson, FreeObject, Int, Moment, Text
@@ -502,7 +501,8 @@ class LeaderboardSchema(Schema):
     insufficient_sample = fields.List(fields.Dict())
     min_ranked = Int()
     gaps = fields.List(fields.Dict())
-    breaches = fields.List(fields.Dict(), metadata={"description": "Audit-scope knock-outs by dealer and local visit date"})
+    breaches = fields.List(fields.Dict(), metadata={
+        "description": "Audit-scope knock-outs by dealer and local visit date"})
     standard_issues = fields.List(fields.Dict(), metadata={
         "description": "Items not met (mean ratio 0) at more than half of the region's dealers"})
     section_titles = fields.Dict()

@@ -7,15 +7,15 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Dealer, Region, utcnow
 from ..services import access
 from ..services.audits import get_audit
 from ..services.checklists import checklist_of
-from ..services.score_versions import latest_versions, original_overalls, score_payload
 from ..services.disputes import DisputePolicy
 from ..services.figures import dealer_scorecard, load_wave, region_leaderboard
-from ..errors import NotFound
+from ..services.score_versions import latest_versions, original_overalls, score_payload
 from .auth import allow, current_user
 from .schemas import LeaderboardSchema, ScorecardSchema, ScoreSchema, WaveArgsSchema
 
@@ -29,12 +29,12 @@ class AuditScore(MethodView):
     def get(self, audit_id: uuid.UUID):
         """The latest score version: sections, dimensions, knock-outs, points lost and knock-out cost per item."""
         user = current_user()
-        audit = get_audit(db.session, user, audit_id)
-        version = latest_versions(db.session, [audit.id]).get(audit.id)
+        audit = get_audit(db.session(), user, audit_id)
+        version = latest_versions(db.session(), [audit.id]).get(audit.id)
         if version is None:
             raise NotFound("score.not_scored_yet")
         return score_payload(version, checklist_of(audit.checklist_version),
-                             original_overalls(db.session, [audit.id]).get(audit.id))
+                             original_overalls(db.session(), [audit.id]).get(audit.id))
 
 
 @blp.route("/dealers/<int:dealer_id>/scorecard")
@@ -45,7 +45,7 @@ class DealerScorecard(MethodView):
     def get(self, args, dealer_id: int):
         """A dealer's wave score with interval, rank, MOT and dimension profile, worst gaps and trend."""
         dealer = access.ensure_dealer_results_visible(current_user(), db.session.get(Dealer, dealer_id))
-        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"),
+        data = load_wave(db.session(), args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"),
                          dispute_policy=DisputePolicy.from_config(current_app.config))
         return dealer_scorecard(data, dealer)
 
@@ -58,5 +58,5 @@ class RegionLeaderboard(MethodView):
     def get(self, args, region_id: int):
         """The region's dealers ranked by wave score with rank ranges, the insufficient-sample list, region gaps."""
         region = access.ensure_region_results_visible(current_user(), db.session.get(Region, region_id))
-        data = load_wave(db.session, args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
+        data = load_wave(db.session(), args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
         return region_leaderboard(data, region, policy=DisputePolicy.from_config(current_app.config), now=utcnow())

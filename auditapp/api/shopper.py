@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Request, current_app, jsonify, request, send_file
 from flask.views import MethodView
@@ -24,8 +25,16 @@ from ..services.score_versions import answers_of
 from .auth import allow, current_user
 from .errors import error_response
 from .presenters import etag_of, present_audit
-from .schemas import (AnswersSchema, AttachmentSchema, AttachmentUploadSchema, AuditSchema, SubmitSchema,
-                      SyncEntrySchema, SyncResponseSchema, SyncSchema)
+from .schemas import (
+    AnswersSchema,
+    AttachmentSchema,
+    AttachmentUploadSchema,
+    AuditSchema,
+    SubmitSchema,
+    SyncEntrySchema,
+    SyncResponseSchema,
+    SyncSchema,
+)
 
 
 class _MultipartParser(FlaskParser):
@@ -61,7 +70,7 @@ _AUDIT_SCHEMA = AuditSchema()
 
 def _shopper_request(user: User) -> shopper.ShopperRequest:
     def body(audit: Audit) -> dict[str, Any]:
-        return _AUDIT_SCHEMA.dump(present_audit(audit, user, answers=answers_of(db.session, audit)))
+        return _AUDIT_SCHEMA.dump(present_audit(audit, user, answers=answers_of(db.session(), audit)))
 
     return shopper.ShopperRequest(user=user, received_at=utcnow(),
                                   limits=FlagLimits.from_config(current_app.config),
@@ -105,9 +114,9 @@ class DraftAnswers(MethodView):
     def put(self, data, audit_id: uuid.UUID):
         """Replace the draft answers of an audit (its shopper only)."""
         user = current_user()
-        audit = shopper.save_draft(db.session, _shopper_request(user), audit_id, data["answers"],
+        audit = shopper.save_draft(db.session(), _shopper_request(user), audit_id, data["answers"],
                                    request.headers.get("If-Match"))
-        return present_audit(audit, user, answers=answers_of(db.session, audit)), {"ETag": etag_of(audit)}
+        return present_audit(audit, user, answers=answers_of(db.session(), audit)), {"ETag": etag_of(audit)}
 
 
 @blp.route("/audits/<uuid:audit_id>/submit")
@@ -120,7 +129,7 @@ class Submit(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, data, audit_id: uuid.UUID):
         """Submit final answers with the visit proof; a retry with the same key gets the same answer."""
-        outcome = shopper.submit(db.session, _shopper_request(current_user()), audit_id, data["answers"],
+        outcome = shopper.submit(db.session(), _shopper_request(current_user()), audit_id, data["answers"],
                                  data["visit"], request.headers.get("Idempotency-Key"))
         response = jsonify(outcome.body)
         response.status_code = outcome.status
@@ -139,7 +148,7 @@ class Sync(MethodView):
     def post(self, data):
         """Several audits' offline drafts and submits; each is answered as its single request would be."""
         entries = [_sync_entry(raw) for raw in data["audits"]]
-        results = shopper.sync(db.session, _shopper_request(current_user()), entries)
+        results = shopper.sync(db.session(), _shopper_request(current_user()), entries)
         return {"results": [
             {"audit_id": r.audit_id, "status": r.status,
              "body": _error_body(r.error) if r.error is not None else r.body,
@@ -178,7 +187,7 @@ class Attachments(MethodView):
         """Upload evidence: the audit's shopper, or the dealer of a published audit (dispute evidence)."""
         upload = form["file"]
         attachment, created = attachments.upload(
-            db.session, current_user(), audit_id, stream=upload.stream, sha256=form["sha256"],
+            db.session(), current_user(), audit_id, stream=upload.stream, sha256=form["sha256"],
             filename=upload.filename, store=_file_store(), max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
         return {"sha256": attachment.sha256, "size": attachment.size, "content_type": attachment.content_type,
                 "filename": attachment.filename, "created": created}, 201 if created else 200
@@ -191,7 +200,7 @@ class AttachmentFile(MethodView):
     def get(self, audit_id: uuid.UUID, sha256: str):
         """Download an evidence file (whoever may see the audit). Photos reach everyone but QA, admin and
         their uploader as a copy without metadata, with its own hash as ETag (DESIGN 7)."""
-        found = attachments.find_for_download(db.session, current_user(), audit_id, sha256, _file_store())
+        found = attachments.find_for_download(db.session(), current_user(), audit_id, sha256, _file_store())
         source = found.path if found.path is not None else io.BytesIO(found.data or b"")
         response = send_file(source, mimetype=found.content_type, conditional=True, etag=found.sha256,
                              download_name=found.download_name)

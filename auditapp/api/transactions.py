@@ -4,8 +4,9 @@ the request (services.side_effects) run after the commit, in the background, so 
 waits for them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, current_app, g
 
@@ -61,5 +62,6 @@ def init_app(app: Flask) -> None:
     for endpoint, view in list(app.view_functions.items()):
         if endpoint != "static" and not getattr(view, "_auditapp_transactional", False):
             wrapped = transactional(view)
+            # A mark on the function itself, so that a view is never wrapped twice.
             wrapped._auditapp_transactional = True  # type: ignore[attr-defined]
             app.view_functions[endpoint] = wrapped

@@ -108,7 +108,7 @@ def _answer_problems(item: Item, answer: Any, known: set[str] | None) -> list[st
         answer_value(item.key, answer)
     except InvalidAnswer as exc:
         return [exc.problem]
-    problems = [Message("answer.unknown_field", name=name) for name in answer if name not in ANSWER_FIELDS]
+    problems: list[str] = [Message("answer.unknown_field", name=name) for name in answer if name not in ANSWER_FIELDS]
     na = answer.get("na", False)
     if not isinstance(na, bool):
         problems.append(Message("answer.na_not_boolean"))

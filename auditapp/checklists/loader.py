@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import yaml
 from marshmallow import ValidationError
@@ -114,6 +114,10 @@ def content_hash(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+@overload
+def _text(value: Mapping[str, str]) -> Text: ...
+@overload
+def _text(value: Mapping[str, str] | None) -> Text | None: ...
 def _text(value: Mapping[str, str] | None) -> Text | None:
     return Text(zh=value["zh"], en=value["en"]) if value is not None else None
 

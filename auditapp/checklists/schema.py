@@ -261,7 +261,7 @@ def flatten_errors(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
             elif isinstance(key, int):
                 path = f"{prefix}[{key}]"
             else:
-                name = {"pass_": "pass", "in_": "in"}.get(key, key)
+                name = {"pass_": "pass", "in_": "in"}.get(key, str(key))
                 path = f"{prefix}.{name}" if prefix else name
             out.extend(flatten_errors(value, path))
     elif isinstance(messages, list):

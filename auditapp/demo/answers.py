@@ -11,8 +11,8 @@ from typing import Any
 from ..checklists import Checklist, Item
 
 COMMENTS = {
-    "fail": ["顾问忙于接电话，等了很久", "没有主动提及", "需要我追问才说明", "Consultant was busy with another customer",
-             "Only after I asked twice", "没有书面材料"],
+    "fail": ["顾问忙于接电话，等了很久", "没有主动提及", "需要我追问才说明",
+             "Consultant was busy with another customer", "Only after I asked twice", "没有书面材料"],
     "pass": ["做得很好，热情专业", "Very clear and friendly", "主动介绍了金融方案", "准时且准备充分"],
 }
 
@@ -64,7 +64,7 @@ def _answer(item: Item, passed: bool, rng: random.Random) -> dict[str, Any] | No
         other = "no" if item.pass_value == "yes" else "yes"
         return {"value": item.pass_value if passed else other}
     if item.type == "scale":
-        top = item.max or 5
+        top = int(item.max or 5)  # a scale runs over whole points
         value = top if passed and rng.random() < 0.6 else rng.randint(max(1, top // 2), top) if passed \
             else rng.randint(1, max(1, top - 2))
         return {"value": value}

@@ -177,6 +177,8 @@ def _audit(session: Session, rng: random.Random, checklist, qa: User, visitor: U
         jitter = 0.03
     end = start + timedelta(minutes=minutes)
     received = end + timedelta(hours=rng.choice([1, 2, 3, 5, 8]) if rng.random() > 0.05 else 30)
+    # Every demo dealer is created with its showroom's position.
+    assert dealer.latitude is not None and dealer.longitude is not None
     visit = {"started_at": start, "ended_at": end, "device_time": received,
              "checkin": {"latitude": dealer.latitude + rng.uniform(-jitter, jitter),
                          "longitude": dealer.longitude + rng.uniform(-jitter, jitter), "accuracy_m": 10.0}}

@@ -1,12 +1,20 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
-from .audit import (Answer, AppendOnlyViolation, Attachment, Audit, AuditEvent, AuditFlag,
-                    IdempotencyRecord, ScoreVersion)
+from .audit import (
+    Answer,
+    AppendOnlyViolation,
+    Attachment,
+    Audit,
+    AuditEvent,
+    AuditFlag,
+    IdempotencyRecord,
+    ScoreVersion,
+)
 from .base import Base, utcnow
 from .disputes import Dispute
 from .org import ApiToken, Dealer, LoginThrottle, Region, User, manager_regions
 from .program import ChecklistVersion, Wave
 from .reports import REPORT_KINDS, ReportFile
 
-__all__ = ["Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "AuditEvent", "AuditFlag", "Base", "Dispute",
-           "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region", "ReportFile",
-           "ScoreVersion", "User", "Wave", "manager_regions", "utcnow"]
+__all__ = ["Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "AuditEvent", "AuditFlag", "Base",
+           "Dispute", "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region",
+           "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow"]

@@ -5,15 +5,25 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String, Text,
-                        UniqueConstraint, Uuid, event)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    event,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..constants import AUDIT_STATUSES, sql_one_of
 from .base import Base, JSONDoc, UTCDateTime, utcnow
 from .org import Dealer, User
 from .program import ChecklistVersion, Wave
-
 
 
 class Audit(Base):

@@ -14,7 +14,6 @@ from .base import Base, JSONDoc, UTCDateTime, utcnow
 from .org import User
 
 
-
 class Dispute(Base):
     __tablename__ = "disputes"
 

@@ -4,13 +4,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table, Text, delete,
-                        event, inspect)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..constants import ROLES, sql_one_of
 from .base import Base, UTCDateTime, utcnow
-
 
 manager_regions = Table(
     "manager_regions",

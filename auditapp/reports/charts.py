@@ -294,7 +294,7 @@ def _legend(lab: Labeller, items: Sequence[tuple[str, str]], x: float, y: float,
         label = lab.plain("band")
         out.append(_text(x, y + 3.5, label, SMALL_SIZE, fill=MUTED))
         x += text_width(label, SMALL_SIZE) + 6
-        for (lo, hi, colour), text in zip(ZONES, ("< 70", "70–85", "≥ 85")):
+        for (_low, _high, colour), text in zip(ZONES, ("< 70", "70–85", "≥ 85")):
             out.append(_rect(x, y - 4, 14, 8, colour, stroke=RULE))
             out.append(_text(x + 18, y + 3.5, text, SMALL_SIZE, fill=MUTED))
             x += 18 + text_width(text, SMALL_SIZE) + 10

@@ -48,7 +48,7 @@ from fontTools.ttLib import TTCollection, TTFont, newTable
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no file locks without POSIX: the None is checked before use
 
 log = logging.getLogger(__name__)
 

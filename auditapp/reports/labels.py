@@ -64,7 +64,8 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "not_ranked_title": ("不参与排名", "Not ranked"),
     "highlights": ("要点", "Highlights"),
     "hl_change": ("较上一波次（{wave}）{change}", "{change} since the previous wave ({wave})"),
-    "hl_weakest": ("最弱环节：{mot} {score}（区域 {region}）", "Weakest moment of truth: {mot} {score} (region {region})"),
+    "hl_weakest": ("最弱环节：{mot} {score}（区域 {region}）",
+                   "Weakest moment of truth: {mot} {score} (region {region})"),
     "hl_knockouts": ("未达标否决项：{items}", "Knock-outs failed: {items}"),
     "hl_no_knockouts": ("本波次无否决项未达标", "No knock-out failed in this wave"),
     # charts and tables
@@ -101,7 +102,8 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "original": ("原得分 {score}", "original {score}"),
     "current": ("当前", "Current"),
     "revisions_title": ("得分修订", "Score revisions"),
-    "revisions_sub": ("申诉成立后生成新的得分版本；报告使用最新版本", "an upheld dispute makes a new score version; the report uses the latest"),
+    "revisions_sub": ("申诉成立后生成新的得分版本；报告使用最新版本",
+                      "an upheld dispute makes a new score version; the report uses the latest"),
     "no_revisions": ("本波次无得分修订", "No score was revised in this wave"),
     "original_score": ("原得分", "Original"),
     "revised_score": ("修订后得分", "Revised"),
@@ -123,7 +125,9 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "items_n": ("{n} 个检查项", "{n} items"),
     "items_n1": ("1 个检查项", "1 item"),
     "disputes_title": ("申诉", "Disputes"),
-    "disputes_sub": ("经销商对单项结果的申诉、诉求及裁定理由", "the dealer's appeals against single items, what they asked for, and the decisions with their reasons"),
+    "disputes_sub": ("经销商对单项结果的申诉、诉求及裁定理由",
+                     "the dealer's appeals against single items, what they asked for, "
+                     "and the decisions with their reasons"),
     "no_disputes": ("本波次无申诉", "No disputes in this wave"),
     "dispute_no": ("申诉 #{id}", "Dispute #{id}"),
     "filed_on": ("申诉日期", "Filed on"),
@@ -196,7 +200,8 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
         "are not significantly different. Dealers with fewer than {min} visits are not ranked.",
     ),
     "note_points": (
-        "失分：该检查项平均使总得分损失的分数（各项失分之和 = 100 − 未计否决项的平均得分）。否决项未达标时该环节或整次暗访记 0 分。",
+        "失分：该检查项平均使总得分损失的分数（各项失分之和 = 100 − 未计否决项的平均得分）。"
+        "否决项未达标时该环节或整次暗访记 0 分。",
         "Points lost: how many points of the overall score an item cost on average (they add up to "
         "100 − the mean score before knock-outs). A failed knock-out sets its section or the whole visit to 0.",
     ),

@@ -25,8 +25,8 @@ from __future__ import annotations
 import logging
 import mimetypes
 import threading
-from datetime import datetime
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit

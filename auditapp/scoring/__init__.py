@@ -28,8 +28,16 @@ from .aggregate import (
     wave_change,
     worst_gaps,
 )
-from .audit import (AuditScore, InvalidAnswer, Knockout, effective_answers, knockout_costs, score_audit,
-                    visible_values, with_knockout_cost)
+from .audit import (
+    AuditScore,
+    InvalidAnswer,
+    Knockout,
+    effective_answers,
+    knockout_costs,
+    score_audit,
+    visible_values,
+    with_knockout_cost,
+)
 from .stats import mean_interval, t_quantile
 
 __all__ = [

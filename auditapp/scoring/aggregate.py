@@ -5,16 +5,17 @@ Region and nation figures are means over their dealers' figures, each dealer cou
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from math import fsum, sqrt
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Union
+from typing import Any
 
 from auditapp.checklists.model import DIMENSIONS, Checklist
 
 from .stats import t_quantile
 
-DealerId = Union[int, str]
+DealerId = int | str
 ScoreDict = Mapping[str, Any]
 
 MIN_RANKED_AUDITS = 2
@@ -30,6 +31,7 @@ def printed_difference(new: float | None, old: float | None) -> float | None:
     """new − old as the difference of the printed numbers (89.7 − 71.6 is 18.1, never 18.2)."""
     if new is None or old is None:
         return None
+    # mypy cannot see that printed() of a number is a number (its signature admits None).
     return round(printed(new) - printed(old), 1) + 0.0  # type: ignore[operator]
 
 
@@ -135,6 +137,7 @@ class WaveChange:
 
     @property
     def change(self) -> float:
+        # mypy cannot see that a mover is made only from two waves with a mean each: the difference exists.
         return printed_difference(self.current.mean, self.previous.mean)  # type: ignore[return-value]
 
     @property
@@ -161,6 +164,7 @@ def wave_change(previous: Iterable[float | None], current: Iterable[float | None
     after = dealer_wave_score(current)
     if before.n < 2 or after.n < 2 or spread is None:
         return None
+    # mypy cannot see that a wave score of n >= 2 audits has a mean.
     exact = after.mean - before.mean  # type: ignore[operator]
     half = spread.change_half_width(before.n, after.n, confidence)
     return WaveChange(previous=before, current=after, exact=exact, lo=exact - half, hi=exact + half)
@@ -219,11 +223,13 @@ def leaderboard(entries: Iterable[tuple[DealerId, WaveScore]], min_ranked: int =
     (only when min_ranked < 2) is treated as (−∞, +∞): it could be anywhere.
     """
     entries = list(entries)
+    # mypy cannot see that only scores with a mean are ranked, so their printed values (compared here and in
+    # the ranks below) are numbers.
     ranked = sorted(((d, s) for d, s in entries if s.mean is not None and s.n >= max(min_ranked, 1)),
                     key=lambda e: (-e[1].printed, e[0]))  # type: ignore[operator]
     ranked_ids = {d for d, _ in ranked}
     insufficient = sorted((UnrankedDealer(d, s) for d, s in entries if d not in ranked_ids),
-                          key=lambda u: u.dealer_id)  # type: ignore[arg-type, return-value]
+                          key=lambda u: u.dealer_id)
     count = len(ranked)
     bounds = [(s.lo if s.lo is not None else float("-inf"), s.hi if s.hi is not None else float("inf"))
               for _, s in ranked]
@@ -283,7 +289,8 @@ def _scored(score_dicts: Iterable[ScoreDict]) -> list[ScoreDict]:
 
 def _knockout_cost(score: ScoreDict) -> Mapping[str, float]:
     # Scores stored before knock-out costs existed carry none.
-    return score.get("knockout_cost", {})
+    cost: Mapping[str, float] = score.get("knockout_cost", {})
+    return cost
 
 
 def item_gaps(score_dicts: Iterable[ScoreDict]) -> dict[str, ItemGap]:

@@ -154,6 +154,7 @@ def score_audit(checklist: Checklist, answers: Answers, overrides: Answers | Non
     def overall(section_shares: Mapping[str, float | None]) -> float | None:
         if not scored_sections:
             return None
+        # mypy cannot see that the scored sections are those whose share is a number.
         return 100 * (fsum(s.weight * section_shares[s.key] for s in scored_sections) / total_weight)  # type: ignore[operator]
 
     overall_raw = overall(shares_raw)
@@ -194,6 +195,7 @@ def knockout_costs(checklist: Checklist, sections_raw: Mapping[str, float | None
         return {}
     scored = [s for s in checklist.sections if sections_raw.get(s.key) is not None]
     total = fsum(s.weight for s in scored)
+    # mypy cannot see that `scored` keeps the sections whose raw score is a number.
     share = {s.key: (s.weight / total) * sections_raw[s.key] for s in scored}  # type: ignore[operator]
     by_section: dict[str, list[str]] = {}
     for knockout in knockouts:
@@ -221,7 +223,8 @@ def _dimensions(checklist: Checklist, ratios: Mapping[str, float],
         if item.key in ratios and item.dimension is not None:
             groups.setdefault(item.dimension, []).append(item.key)
     order = sorted(groups, key=lambda d: (DIMENSIONS.index(d) if d in DIMENSIONS else len(DIMENSIONS), d))
-    return {d: 100 * (fsum(global_weights[k] * ratios[k] for k in groups[d]) / fsum(global_weights[k] for k in groups[d]))
+    return {d: 100 * (fsum(global_weights[k] * ratios[k] for k in groups[d])
+                      / fsum(global_weights[k] for k in groups[d]))
             for d in order}
 
 

@@ -1,8 +1,8 @@
 """Student's t quantiles and mean intervals in pure Python (no scipy in the scoring layer)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import exp, fsum, lgamma, log, sqrt
-from typing import Sequence
 
 _EPS = 1e-16
 _TINY = 1e-300

@@ -59,7 +59,7 @@ def update(session: Session, model: type[T], ident: int, data: dict[str, Any]) -
         _unique_code(session, model, data["code"], own_id=obj.id)
     if model is Dealer:
         _check_dealer(session, data)
-    if model is Wave:
+    if isinstance(obj, Wave):
         starts, ends = data.get("starts_on", obj.starts_on), data.get("ends_on", obj.ends_on)
         if ends < starts:
             raise InvalidInput("admin.invalid_period", {"ends_on": [Message("field.not_before", other="starts_on")]})

@@ -4,9 +4,10 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import case, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -43,7 +44,8 @@ class LoginPolicy:
     def backoff_seconds(self, failures: int, free: int) -> int:
         if failures <= free:
             return 0
-        return min(2 ** min(failures - free, 30), self.max_backoff_seconds)
+        doubled: int = 2 ** min(failures - free, 30)
+        return min(doubled, self.max_backoff_seconds)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ def revoke_token(session: Session, token_digest: str) -> None:
 def revoke_user_tokens(session: Session, user: User) -> int:
     """End every session of a user (a lost phone, a suspected leak); returns how many were ended."""
     result = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    # A DELETE's result is a CursorResult, which has rowcount; execute() is typed to return the base Result.
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -1,7 +1,7 @@
 """Storing checklist versions, and reading them back as frozen checklists."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

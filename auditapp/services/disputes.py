@@ -3,9 +3,10 @@ the region's manager, who decides finally. An upheld decision adds an override a
 the shopper's answer is never edited."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload

@@ -24,9 +24,10 @@ import hashlib
 import math
 import unicodedata
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Mapping, Sequence, TypedDict
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select

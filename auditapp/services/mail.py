@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

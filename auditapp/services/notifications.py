@@ -2,7 +2,8 @@
 managers, who decide escalations), the dealer when it is decided."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

@@ -6,22 +6,22 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..checklists.model import KEY_PATTERN
 from ..constants import REPORT_LANGUAGES
-from ..limits import CODE_RULE, is_code
 from ..errors import NotFound
+from ..limits import CODE_RULE, is_code
 from ..models import Dealer, Region, ReportFile
 from .disputes import DisputePolicy
 from .figures import WaveData, WaveFigures, dealer_scorecard, region_leaderboard
-
 
 
 @dataclass(frozen=True)
@@ -146,8 +146,9 @@ def store_rendering(session: Session, source: ReportSource, pdf: bytes, report_d
         with os.fdopen(fd, "wb") as out:
             out.write(pdf)
         os.replace(temp, target)
-    row = ReportFile(kind=source.kind, wave_id=source.wave_id, program=source.program, dealer_id=source.dealer.id if source.dealer else None,
-                     region_id=source.region.id, lang=source.lang, content_digest=source.content_digest, sha256=sha,
+    row = ReportFile(kind=source.kind, wave_id=source.wave_id, program=source.program,
+                     dealer_id=source.dealer.id if source.dealer else None, region_id=source.region.id,
+                     lang=source.lang, content_digest=source.content_digest, sha256=sha,
                      size=len(pdf), score_versions=source.score_versions)
     session.add(row)
     session.flush()

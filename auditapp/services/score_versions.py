@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -51,7 +52,7 @@ def original_overalls(session: Session, audit_ids: Iterable[uuid.UUID]) -> dict[
         return {}
     rows = session.execute(select(ScoreVersion.audit_id, ScoreVersion.overall)
                            .where(ScoreVersion.audit_id.in_(ids), ScoreVersion.version == 1))
-    return {audit_id: overall for audit_id, overall in rows}
+    return dict(rows.all())
 
 
 def stored_score(version: ScoreVersion, checklist: Checklist) -> dict[str, Any]:

@@ -7,24 +7,32 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.http import parse_etags, unquote_etag
 
 from ..checklists.answers import answer_problems
-from ..errors import (Conflict, DomainError, InvalidInput, PreconditionFailed, PreconditionRequired, ServiceUnavailable,
-                      from_database_error)
+from ..errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    PreconditionFailed,
+    PreconditionRequired,
+    ServiceUnavailable,
+    from_database_error,
+)
 from ..messages import Message
 from ..models import Answer, Attachment, Audit, IdempotencyRecord, User
 from . import access
 from .audits import get_audit
-from .events import record_event
 from .checklists import checklist_of
+from .events import record_event
 from .flags import FlagLimits, comment_digest, compute_flags, flag_codes, gather_facts, store_flags
 
 # Statuses in which the shopper may still change answers (and add evidence).
@@ -215,7 +223,7 @@ def _checkin_for_channel(channel: str, visit: Mapping[str, Any]) -> Mapping[str,
     """Only a visit has a place: it needs its GPS check-in; a phone or online audit has none to store."""
     if channel != "visit":
         return None
-    checkin = visit.get("checkin")
+    checkin: Mapping[str, Any] | None = visit.get("checkin")
     if checkin is None:
         raise InvalidInput("shopper.checkin_required",
                            {"visit": {"checkin": [Message("shopper.checkin_required_field")]}})
@@ -243,7 +251,8 @@ def _replace_answers(session: Session, audit: Audit, answers: Answers) -> None:
              "attachments": list(answer.get("attachments") or [])}
             for key, answer in answers.items()]
     if rows:
-        session.execute(insert(Answer.__table__), rows)
+        # A Core insert of the table (not the ORM bulk path): typed as a FromClause by the declarative base.
+        session.execute(insert(cast(Table, Answer.__table__)), rows)
     audit.revision += 1
 
 

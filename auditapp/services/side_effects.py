@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
@@ -60,7 +60,7 @@ def run(effects: list[SideEffect]) -> None:
     for effect in effects:
         try:
             effect.action()
-        except Exception:  # noqa: BLE001 - the change is committed; a failed effect is reported, not raised
+        except Exception:
             log.exception("side effect failed after commit: %s", effect.description)
 
 

@@ -1,14 +1,14 @@
 """Creating and updating users with their role and scope."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..constants import ROLES
 from ..errors import Conflict, InvalidInput
 from ..messages import Message
-from ..constants import ROLES
 from ..models import Dealer, Region, User
 from .passwords import hash_password
 

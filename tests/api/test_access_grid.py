@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-
+from fixtures.files import jpeg_bytes, sha256_of
 from sqlalchemy import select
 
 from auditapp.models import Answer, Audit, Dispute, User
 from auditapp.services.score_versions import store_score_version
-from fixtures.files import jpeg_bytes, sha256_of
 
 ROLES = ("anonymous", "admin", "qa", "manager", "dealer", "shopper")
 
@@ -99,7 +99,8 @@ def complete_answers(quote_sha: str) -> dict[str, Any]:
 def visit() -> dict[str, Any]:
     ended = datetime.now(timezone.utc) - timedelta(minutes=5)
     return {"started_at": (ended - timedelta(minutes=30)).isoformat(), "ended_at": ended.isoformat(),
-            "checkin": {"latitude": 31.2304, "longitude": 121.4737}, "device_time": datetime.now(timezone.utc).isoformat()}
+            "checkin": {"latitude": 31.2304, "longitude": 121.4737},
+            "device_time": datetime.now(timezone.utc).isoformat()}
 
 
 def etag(audit: Audit) -> str:
@@ -124,9 +125,9 @@ def scoped(**statuses: tuple[int, int]) -> dict[str, tuple[int, int]]:
     return {role: statuses.get(role, (403, 403)) for role in ROLES if role != "anonymous"}
 
 
-ALL_200 = only({r: 200 for r in ROLES})
+ALL_200 = only(dict.fromkeys(ROLES, 200))
 OWN_OR_404 = (200, 404)
-STAFF_200 = dict(admin=(200, 200), qa=(200, 200))
+STAFF_200 = {"admin": (200, 200), "qa": (200, 200)}
 READ_PUBLISHED = scoped(**STAFF_200, manager=OWN_OR_404, dealer=OWN_OR_404, shopper=OWN_OR_404)
 
 
@@ -157,7 +158,7 @@ def _audit(w: World, state: str, scope: str) -> Audit:
 ENDPOINTS: list[Endpoint] = [
     Endpoint("me", "GET", "/api/v1/me", lambda w, s: ("/api/v1/me", {}), ALL_200, scoped=False),
     Endpoint("log out", "POST", "/api/v1/auth/logout", lambda w, s: ("/api/v1/auth/logout", {}),
-             only({r: 204 for r in ROLES}), scoped=False),
+             only(dict.fromkeys(ROLES, 204)), scoped=False),
     *_admin_collection("regions", lambda w: {"code": _new_code(), "name_zh": "新区", "name_en": "New"}, "r1", "r2",
                       {"name_en": "Renamed"}),
     *_admin_collection("dealers", lambda w: {"code": _new_code(), "region_id": w["r1"].id, "name_zh": "新店",
@@ -225,7 +226,8 @@ ENDPOINTS: list[Endpoint] = [
              lambda w, s: (f"/api/v1/audits/{_audit(w, 'submitted', s).id}/approve", {"json": {}}),
              scoped(**STAFF_200)),
     Endpoint("return", "POST", "/api/v1/audits/<uuid:audit_id>/return",
-             lambda w, s: (f"/api/v1/audits/{_audit(w, 'submitted', s).id}/return", {"json": {"notes": "Photo blurred"}}),
+             lambda w, s: (f"/api/v1/audits/{_audit(w, 'submitted', s).id}/return",
+                           {"json": {"notes": "Photo blurred"}}),
              scoped(**STAFF_200)),
     Endpoint("audit score", "GET", "/api/v1/audits/<uuid:audit_id>/score",
              lambda w, s: (f"/api/v1/audits/{_audit(w, 'published', s).id}/score", {}),

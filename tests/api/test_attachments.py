@@ -5,11 +5,11 @@ import io
 from pathlib import Path
 
 import pytest
+from fixtures.files import ftyp_bytes, heic_bytes, jpeg_bytes, m4a_bytes, pdf_bytes, png_bytes, sha256_of, upload
 from sqlalchemy import func, select
 
 from auditapp.models import Attachment, Audit
 from auditapp.services.attachments import sniff_type
-from fixtures.files import ftyp_bytes, heic_bytes, jpeg_bytes, m4a_bytes, pdf_bytes, png_bytes, sha256_of, upload
 
 
 def attachment_rows(db_session, audit) -> int:

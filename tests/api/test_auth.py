@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from fixtures.factories import PASSWORD
 from sqlalchemy import func, select, update
 
 from auditapp.models import ApiToken, LoginThrottle, User
-from fixtures.factories import PASSWORD
 
 
 def _login(client, email, password, address="10.0.0.1"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-
 from fixtures.contract import assert_conforms
 from fixtures.files import png_bytes, upload
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from datetime import date
 
-
 ANSWERS = {"greeted": {"value": "yes"}, "greet_seconds": {"value": 40, "comment": "等了一会儿"},
            "written_quote": {"value": "yes", "attachments": ["b" * 64]}, "pressure": {"value": 4}}
 

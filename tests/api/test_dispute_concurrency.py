@@ -6,10 +6,10 @@ import secrets
 import threading
 from datetime import date, datetime, timedelta, timezone
 
+from fixtures.factories import small_checklist_document
 from sqlalchemy import select
 
 from auditapp.extensions import db
-from fixtures.factories import small_checklist_document
 
 
 def _seed(app) -> tuple[int, list[dict[str, str]]]:

@@ -6,11 +6,11 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from fixtures.files import jpeg_bytes, sha256_of, upload
 from sqlalchemy import func, select, text, update
 
 from auditapp.models import AppendOnlyViolation, AuditEvent, Dispute, ScoreVersion
 from auditapp.services.side_effects import wait_for_background
-from fixtures.files import jpeg_bytes, sha256_of, upload
 
 HASH = "c" * 64
 # Mini checklist (fixtures.factories): greeting (W 2): greeted w2 (section knock-out), greet_seconds w1
@@ -172,12 +172,10 @@ def test_history_cannot_be_changed(client, setting, db_session):
         db_session.flush()
     db_session.rollback()
     # Below the application, the database refuses too (trigger).
-    with pytest.raises(Exception, match="append-only"):
-        with db_session.begin_nested():
-            db_session.execute(text("UPDATE score_versions SET reason = 'x'"))
-    with pytest.raises(Exception, match="append-only"):
-        with db_session.begin_nested():
-            db_session.execute(text("DELETE FROM audit_events"))
+    with pytest.raises(Exception, match="append-only"), db_session.begin_nested():
+        db_session.execute(text("UPDATE score_versions SET reason = 'x'"))
+    with pytest.raises(Exception, match="append-only"), db_session.begin_nested():
+        db_session.execute(text("DELETE FROM audit_events"))
 
 
 def test_lists_overdue_and_statistics(client, setting, db_session):

@@ -21,7 +21,8 @@ def test_an_audit_from_assignment_to_the_dealer_reading_its_score(client, make_u
     version = make_checklist_version()
 
     # Administration: region, two dealers, a wave, the people.
-    region = client.post("/api/v1/regions", headers=admin, json={"code": "E2E", "name_zh": "华东", "name_en": "East"}).json
+    region = client.post("/api/v1/regions", headers=admin,
+                         json={"code": "E2E", "name_zh": "华东", "name_en": "East"}).json
     dealers = [client.post("/api/v1/dealers", headers=admin, json={
         "region_id": region["id"], "code": code, "name_zh": f"{code}店", "name_en": f"Dealer {code}",
         "latitude": 31.2304, "longitude": 121.4737}).json for code in ("E2E-1", "E2E-2")]

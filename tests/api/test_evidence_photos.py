@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from fixtures.files import heic_bytes, jpeg_bytes, m4a_bytes, pdf_bytes, png_bytes, sha256_of, upload
 from PIL import ExifTags, Image, ImageCms
 from sqlalchemy import func, select
 
 from auditapp.models import Attachment, Audit
-from fixtures.files import heic_bytes, jpeg_bytes, m4a_bytes, pdf_bytes, png_bytes, sha256_of, upload
 
 NAME, EMAIL = "Wang Xiaoming", "xiaoming.wang@example.com"
 

@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from fixtures.files import jpeg_bytes, pdf_bytes, sha256_of, upload
 
 from auditapp.models import Answer, Audit, AuditEvent
 from auditapp.services import flags
 from auditapp.services.flags import FlagLimits, SubmissionFacts, comment_digest
-from fixtures.files import jpeg_bytes, pdf_bytes, sha256_of, upload
 
 T0 = datetime(2026, 8, 3, 2, 0, tzinfo=timezone.utc)
 SHANGHAI = (31.2304, 121.4737)  # the factory dealer's location
@@ -348,7 +348,7 @@ def test_several_flags_at_once_and_the_event_lists_them(client, headers, qa, mak
 
 def test_gathering_the_facts_takes_a_fixed_number_of_queries(make_audit, make_user, db_session, count_queries):
     audit = make_audit(shopper=make_user("shopper"))
-    audit.dealer, audit.checklist_version  # loaded as a submit has them
+    audit.dealer, audit.checklist_version  # noqa: B018 -- loaded as a submit has them
     proof = {"started_at": T0, "ended_at": T0 + timedelta(minutes=30), "device_time": T0,
              "checkin": {"latitude": SHANGHAI[0], "longitude": SHANGHAI[1]}}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from fixtures.factories import PASSWORD
 from sqlalchemy import update
 
 from auditapp.models import Audit
-from fixtures.factories import PASSWORD
 
 # header -> language of the answer; the default (DEFAULT_LANGUAGE) is English.
 NEGOTIATED = [({"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}, "zh"), ({"Accept-Language": "en-US"}, "en"),

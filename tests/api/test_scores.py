@@ -5,7 +5,6 @@ import math
 
 import pytest
 
-
 HASH = "a" * 64
 
 # The mini checklist: greeting (W=2): greeted w2 (section knock-out), greet_seconds w1 bands 30→1, 60→0.5, else 0;
@@ -169,7 +168,8 @@ def test_scorecard_and_leaderboard_queries_do_not_grow(client, make_region, make
         with count_queries() as card:
             assert client.get(f"/api/v1/dealers/{made[0].id}/scorecard?wave={wave.code}", headers=qa).status_code == 200
         with count_queries() as board:
-            assert client.get(f"/api/v1/regions/{region.id}/leaderboard?wave={wave.code}", headers=qa).status_code == 200
+            board_response = client.get(f"/api/v1/regions/{region.id}/leaderboard?wave={wave.code}", headers=qa)
+            assert board_response.status_code == 200
         return card.count, board.count
 
     small = measure(2, 2)

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from fixtures.files import jpeg_bytes, sha256_of, upload
 from sqlalchemy import func, select
 
 from auditapp.models import Answer, Audit, AuditEvent, IdempotencyRecord
-from fixtures.files import jpeg_bytes, sha256_of, upload
 
 
 def now() -> datetime:

@@ -201,7 +201,7 @@ def test_pdfs_use_only_the_report_font(app, db_session, demo, tmp_path):
     pdf = next(tmp_path.rglob("region-report-*-both.pdf"))
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     families = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]}
-    assert families and all(f.startswith("AuditappSans") or f.startswith("Auditapp-Sans") for f in families), fonts
+    assert families and all(f.startswith(("AuditappSans", "Auditapp-Sans")) for f in families), fonts
     text = pdf_text(pdf)
     assert "华东区" in text and "East China" in text
 

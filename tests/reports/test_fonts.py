@@ -202,7 +202,7 @@ def make_tiny_cff_font(path: Path, weight: int) -> Path:
             pen.closePath()
         charstrings[name] = pen.getCharString()
     builder.setupCFF("TinyTest", {"FullName": "Tiny Test"}, charstrings, {})
-    builder.setupHorizontalMetrics({name: (600, 50) for name in glyph_order})
+    builder.setupHorizontalMetrics(dict.fromkeys(glyph_order, (600, 50)))
     builder.setupHorizontalHeader(ascent=880, descent=-120)
     builder.setupNameTable({"familyName": "Tiny Test", "styleName": "Regular"})
     builder.setupOS2(usWeightClass=weight)

@@ -20,7 +20,8 @@ from auditapp.reports.render import ReportRenderer
 
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs pdftotext (poppler-utils)")
 
-FORCED_BUNDLE = {"zh": "是否存在强制搭售或隐性收费（如强制购买保险）？", "en": "Was there a forced bundle or a hidden charge (e.g. insurance)?"}
+FORCED_BUNDLE = {"zh": "是否存在强制搭售或隐性收费（如强制购买保险）？",
+                 "en": "Was there a forced bundle or a hidden charge (e.g. insurance)?"}
 NO_TEST_DRIVE = {"zh": "是否主动邀请试驾？", "en": "Was a test drive offered?"}
 
 

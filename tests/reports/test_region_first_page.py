@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_render import assert_in_order, flat, needs_poppler, texts_for
 
 from auditapp.reports.labels import LABELS, LANGS
 from auditapp.reports.render import ReportRenderer
-
-from test_render import assert_in_order, flat, needs_poppler, texts_for
 
 
 def page_text(pdf: bytes, tmp_path: Path, name: str, first: int, last: int | None = None) -> str:

@@ -12,7 +12,8 @@ def source(region_code: str, dealer_code: str | None = None, lang: str = "zh",
            program: str = "sales_visit") -> ReportSource:
     region = Region(code=region_code, name_zh="区", name_en="R")
     dealer = Dealer(code=dealer_code, name_zh="经", name_en="D") if dealer_code is not None else None
-    return ReportSource(kind="scorecard" if dealer else "region", wave_id=1, program=program, dealer=dealer, region=region,
+    return ReportSource(kind="scorecard" if dealer else "region", wave_id=1, program=program, dealer=dealer,
+                        region=region,
                         lang=lang, data={}, score_versions=[], content_digest="0")
 
 

@@ -1,12 +1,12 @@
 """initial schema: regions, dealers, users, waves, checklist versions, audits, answers, score versions
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 19:14:33.282023
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

@@ -7,9 +7,8 @@ Create Date: 2026-11-23 19:42:17.734301
 """
 import hashlib
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002'

@@ -5,8 +5,8 @@ Revises: 0002
 Create Date: 2026-11-23 19:51:47.563729
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

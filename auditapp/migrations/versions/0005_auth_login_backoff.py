@@ -6,8 +6,8 @@ Create Date: 2026-11-24 10:00:00
 
 The old per-scope counters are only minutes of state about failed logins: they are dropped, not converted.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_auth'

@@ -8,8 +8,8 @@ Create Date: 2026-11-24 10:00:00
 import hashlib
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

@@ -7,8 +7,8 @@ Create Date: 2026-11-24 09:00:00
 Renderings made before have no program (NULL): they mixed the wave's programs, and are never
 matched again, as their content digest differs from any per-program report's.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007_figures'

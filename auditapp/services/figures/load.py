@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from ...errors import InvalidInput, NotFound
 from ...checklists import OWNER_TEXT
+from ...errors import InvalidInput, NotFound
 from ...messages import Message
 from ...models import Answer, Audit, ChecklistVersion, Dealer, Dispute, Region, ScoreVersion, Wave
 from ...scoring import item_info_from_checklist, with_knockout_cost
@@ -168,7 +168,7 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
     current = aliased(ScoreVersion)
     first = aliased(ScoreVersion)
 
-    def published(*columns):
+    def published(*columns: Any) -> Select[Any]:
         return (select(*columns)
                 .join(Dealer, Dealer.id == Audit.dealer_id)
                 .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)

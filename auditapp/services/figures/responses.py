@@ -7,8 +7,9 @@ the one-decimal `printed` values and their difference are given too (DESIGN 4).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...checklists import DIMENSION_TEXT, OWNER_TEXT
@@ -80,7 +81,7 @@ def _gap_rows(rows: Iterable[GapRow]) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         data = row.to_dict()
-        data["dimension_title"] = dict(zip(("zh", "en"), DIMENSION_TEXT.get(row.info.get("dimension"), ("", ""))))
+        data["dimension_title"] = dict(zip(("zh", "en"), DIMENSION_TEXT.get(str(row.info.get("dimension")), ("", ""))))
         data["owner_title"] = _owner_title(row.info.get("owner"))
         out.append(data)
     return out
@@ -106,7 +107,7 @@ def _rank(board: Leaderboard, dealer_id: int, codes: dict[int, str]) -> dict[str
         return None
     return {"rank": ranked.rank, "of": len(board.ranked), "best": ranked.best, "worst": ranked.worst,
             "range_spans_ranks": ranked.range_spans_ranks,
-            "not_significantly_different_from": [codes[d] for d in ranked.overlaps]}
+            "not_significantly_different_from": [codes[int(d)] for d in ranked.overlaps]}
 
 
 def _visits(audits: list[AuditRecord]) -> list[AuditRecord]:
@@ -116,7 +117,7 @@ def _visits(audits: list[AuditRecord]) -> list[AuditRecord]:
 
 
 def _item_text(data: WaveData, key: str) -> dict[str, str]:
-    return data.item_info.get(key, {}).get("text", {"zh": key, "en": key})
+    return dict(data.item_info.get(key, {}).get("text", {"zh": key, "en": key}))
 
 
 def _knockout_summary(data: WaveData, visits: list[AuditRecord], n: int) -> list[dict[str, Any]]:
@@ -159,11 +160,11 @@ def _met_share(gap: ItemGap) -> float | None:
 
 def _strengths(data: WaveData, dealer_gaps: dict[str, ItemGap], region_gaps: dict[str, ItemGap],
                nation_gaps: dict[str, ItemGap]) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, own in dealer_gaps.items():
         region = region_gaps.get(key)
         share = _met_share(region) if region else None
-        if (own.n < max(1, data.min_ranked) or own.fully_met != own.n or share is None
+        if (region is None or own.n < max(1, data.min_ranked) or own.fully_met != own.n or share is None
                 or share >= WEAK_REGION_FULLY_MET_SHARE):
             continue
         nation = nation_gaps.get(key)
@@ -425,7 +426,7 @@ def _region_comparison(data: WaveData, figures: WaveFigures) -> list[dict[str, A
     share a rank), dealers, visits and the change since the program's previous wave (printed difference)."""
     previous = figures.earlier_region_means(figures.previous_wave.id) if figures.previous_wave else {}
     shown = {r: printed(figures.regions[r].mean) for r in figures.region_ids}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for region_id in figures.region_ids:
         scope, value, before = figures.regions[region_id], shown[region_id], previous.get(region_id)
         rows.append({
@@ -442,7 +443,7 @@ def _region_comparison(data: WaveData, figures: WaveFigures) -> list[dict[str, A
 def _region_trend(data: WaveData, figures: WaveFigures, region_id: int) -> list[dict[str, Any]]:
     """The region's score in the program's earlier waves (where it had published audits) and this one,
     with its dealers counted, the nation's mean, and the printed change from the wave before."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for point in figures.trend(None, region_id):
         if point.wave.id == data.wave.id:
             dealers = figures.region(region_id).dealers
@@ -515,7 +516,8 @@ def _open_disputes(data: WaveData, dealer_ids: Iterable[int], policy: DisputePol
                             # the deadline is the end of this local day
                             "due_on": (due.astimezone(zone) - timedelta(days=1)).date().isoformat()})
     overdue.sort(key=lambda r: (r["due_on"], r["dealer"]["code"], r["item"]))
-    return {"open": sum(d.status == "open" for d in waiting), "escalated": sum(d.status == "escalated" for d in waiting),
+    return {"open": sum(d.status == "open" for d in waiting),
+            "escalated": sum(d.status == "escalated" for d in waiting),
             "waiting": len(waiting), "overdue": len(overdue), "overdue_list": overdue}
 
 
