@@ -421,14 +421,279 @@ class PdfArgsSchema(Schema):
     lang = Text(load_default="both", validate=validate.OneOf(REPORT_LANGUAGES))
 
 
-# Figures: dealer scorecards, region leaderboards (services/figures) and dispute statistics. The scorecard
-# and leaderboard are documented by their top-level keys; their nested rows are plain objects.
+# Figures: dealer scorecards, region leaderboards (services/figures) and dispute statistics, typed to the
+# last key: a response key without its field here would be dropped from the API without a word
+# (tests/api/test_figures_schemas.py). Numbers are full precision, `*_printed` the one-decimal values a
+# reader compares; dates are the dealer's local dates (YYYY-MM-DD).
+
+def _number(description: str | None = None, *, nullable: bool = False) -> fields.Float:
+    return fields.Float(required=True, allow_none=nullable,
+                        metadata={"description": description} if description else {})
+
+
+def _count(description: str | None = None, *, nullable: bool = False) -> Int:
+    return Int(required=True, allow_none=nullable, metadata={"description": description} if description else {})
+
+
+def _text(description: str | None = None, *, nullable: bool = False) -> Text:
+    return Text(required=True, allow_none=nullable, metadata={"description": description} if description else {})
+
+
+def _texts(*, nullable: bool = False) -> fields.Nested:
+    return fields.Nested(TextSchema, required=True, allow_none=nullable)
+
+
+def _local_day(description: str, *, nullable: bool = True) -> Text:
+    return _text(f"{description} (the dealer's local date, YYYY-MM-DD)", nullable=nullable)
+
+
+def _section_numbers(description: str, values: fields.Field) -> fields.Dict:
+    return fields.Dict(keys=Text(), values=values, required=True, metadata={"description": description})
+
 
 class DealerRefSchema(Schema):
     id = Int(required=True)
     code = Text(required=True)
     name = fields.Nested(TextSchema, required=True)
     region_id = Int(required=True)
+
+
+class RegionRefSchema(Schema):
+    id = Int(required=True)
+    code = Text(required=True)
+    name = _texts()
+
+
+class WaveRefSchema(Schema):
+    id = Int(required=True)
+    code = Text(required=True)
+    title = _texts()
+    starts_on = _text("YYYY-MM-DD")
+    ends_on = _text("YYYY-MM-DD")
+
+
+class ProgramRefSchema(Schema):
+    key = _text("The checklist key of the program")
+    title = _texts()
+
+
+class SpreadSchema(Schema):
+    sd = _number("Pooled within-dealer standard deviation of the audit scores")
+    df = _count("Its degrees of freedom")
+
+
+class WaveScoreFields(Schema):
+    mean = _number(nullable=True)
+    printed = _number("The mean to one decimal, as printed and ranked", nullable=True)
+    n = _count("Scored audits")
+    lo = _number("90% interval, lower end (none below the minimum sample)", nullable=True)
+    hi = _number("90% interval, upper end", nullable=True)
+
+
+class NationFiguresSchema(Schema):
+    mean = _number(nullable=True)
+    printed = _number(nullable=True)
+    dealers = _count()
+
+
+class ComparisonRowSchema(Schema):
+    key = _text()
+    title = _texts()
+    score = _number(nullable=True)
+    n = _count()
+    region = _number(nullable=True)
+    nation = _number(nullable=True)
+
+
+class ItemGapFields(Schema):
+    mean_points_lost = _number("Raw points lost, mean over the scope's scored audits")
+    mean_knockout_cost = _number("Points the item's knock-out took, mean over the same audits")
+    mean_points_lost_total = _number()
+    failed = _count()
+    n = _count()
+    fully_met = _count()
+    partly_met = _count()
+    not_met = _count()
+
+
+class ItemInfoSchema(Schema):
+    """What the checklist says of an item; only `text` is sure for an item no longer in the checklists."""
+    text = _texts()
+    section = Text()
+    section_title = fields.Nested(TextSchema)
+    dimension = Text(allow_none=True)
+    owner = Text(allow_none=True)
+    owner_text = fields.Nested(TextSchema, allow_none=True)
+    gap = Int(allow_none=True, metadata={"description": "Five-gap model gap"})
+    action = fields.Nested(TextSchema, allow_none=True)
+    standard = fields.Nested(TextSchema, allow_none=True)
+    critical = Text()
+
+
+class GapRowSchema(ItemGapFields):
+    item = _text()
+    info = fields.Nested(ItemInfoSchema, required=True)
+    knockout = fields.Boolean(required=True)
+    region = fields.Nested(ItemGapFields, required=True, allow_none=True)
+    nation = fields.Nested(ItemGapFields, required=True, allow_none=True)
+    dimension_title = _texts()
+    owner_title = _texts(nullable=True)
+
+
+class TrendPointSchema(Schema):
+    wave = fields.Nested(WaveRefSchema, required=True)
+    score = _number(nullable=True)
+    printed = _number(nullable=True)
+    n = _count(nullable=True)
+    region = _number(nullable=True)
+    region_printed = _number(nullable=True)
+    nation = _number(nullable=True)
+    nation_printed = _number(nullable=True)
+
+
+class WaveChangeFields(Schema):
+    previous_wave = _text()
+    previous = _number(nullable=True)
+    previous_printed = _number(nullable=True)
+    previous_n = _count()
+    current = _number(nullable=True)
+    current_printed = _number(nullable=True)
+    current_n = _count()
+    change = _number("Difference of the printed means")
+    change_exact = _number()
+    change_lo = _number("90% interval of the exact change")
+    change_hi = _number()
+    change_lo_printed = _number(nullable=True)
+    change_hi_printed = _number(nullable=True)
+    verdict = _text("up, down or no_clear_change")
+    clear = fields.Boolean(required=True)
+
+
+class RankSchema(Schema):
+    rank = _count()
+    of = _count()
+    best = _count("Best plausible rank")
+    worst = _count("Worst plausible rank")
+    range_spans_ranks = fields.Boolean(required=True)
+    not_significantly_different_from = fields.List(Text(), required=True, metadata={"description": "Dealer codes"})
+
+
+# --- the dealer scorecard
+
+class ScorecardDealerSchema(DealerRefSchema):
+    timezone = _text()
+
+
+class ScorecardScoreSchema(WaveScoreFields):
+    band = _text("green, amber or red", nullable=True)
+    min_ranked = _count()
+    insufficient_sample = fields.Boolean(required=True)
+    spread = fields.Nested(SpreadSchema, required=True, allow_none=True)
+
+
+class KnockoutShareSchema(Schema):
+    item = _text()
+    item_text = _texts()
+    scope = _text()
+    points = _number("The part of the dealer's mean the knock-out took: its audit's cost / n")
+    visit_number = _count()
+
+
+class ScorecardRegionSchema(RegionRefSchema):
+    mean = _number(nullable=True)
+    printed = _number(nullable=True)
+    dealers = _count()
+
+
+class ScorecardSectionSchema(ComparisonRowSchema):
+    knockouts = _count("The dealer's visits in which a knock-out zeroed the section")
+
+
+class ScorecardGapSchema(GapRowSchema):
+    observed = fields.List(Text(), required=True, metadata={"description": "What the shoppers wrote (text only)"})
+
+
+class StrengthScopeSchema(ItemGapFields):
+    fully_met_share = _number(nullable=True)
+
+
+class StrengthSchema(Schema):
+    item = _text()
+    info = fields.Nested(ItemInfoSchema, required=True)
+    fully_met = _count()
+    n = _count()
+    region = fields.Nested(StrengthScopeSchema, required=True)
+    nation = fields.Nested(StrengthScopeSchema, required=True, allow_none=True)
+
+
+class AuditKnockoutSchema(Schema):
+    item = _text()
+    scope = _text()
+    section = _text(nullable=True)
+    item_text = _texts()
+    cost = _number("Points the knock-out took from the visit's score")
+
+
+class ScorecardAuditSchema(Schema):
+    id = _text()
+    visit_number = _count()
+    visited_on = _local_day("The visit")
+    overall = _number(nullable=True)
+    overall_raw = _number(nullable=True)
+    sections = _section_numbers("Section scores by section key", fields.Float(allow_none=True))
+    knockouts = fields.List(fields.Nested(AuditKnockoutSchema), required=True)
+    version = _count()
+    revised = fields.Boolean(required=True)
+    original_overall = _number(nullable=True)
+    under_dispute = fields.Boolean(required=True)
+    items_under_dispute = fields.List(Text(), required=True)
+    dispute_status = _text("none, open, escalated or decided")
+    dispute_deadline = _local_day("The last day the dealer may dispute the visit")
+
+
+class RevisionSourceSchema(Schema):
+    id = _count()
+    item = _text()
+    outcome = _text(nullable=True)
+    by = _text("qa or manager")
+    reason = _text(nullable=True)
+
+
+class RevisionSchema(ScorecardAuditSchema):
+    reason = _text(nullable=True)
+    revised_on = _local_day("The revision")
+    dispute = fields.Nested(RevisionSourceSchema, required=True, allow_none=True)
+
+
+class OutcomeSchema(Schema):
+    outcome = _text()
+    reason = _text(nullable=True)
+
+
+class EscalationNoteSchema(Schema):
+    on = _local_day("The escalation")
+    note = _text(nullable=True)
+
+
+class ScorecardDisputeSchema(Schema):
+    id = _count()
+    audit_id = _text()
+    item = _text()
+    item_text = _texts()
+    status = _text()
+    requested_outcome = _text()
+    claim = _text()
+    decision = _text(nullable=True)
+    filed_on = _local_day("Filing")
+    decided_on = _local_day("The latest decision")
+    escalated = fields.Boolean(required=True)
+    qa_decision = fields.Nested(OutcomeSchema, required=True, allow_none=True)
+    escalation = fields.Nested(EscalationNoteSchema, required=True, allow_none=True)
+    final_decision = fields.Nested(OutcomeSchema, required=True, allow_none=True)
+    new_value = FreeJson(required=True, allow_none=True, metadata={
+        "description": "The answer value a partly upheld dispute set", "anyOf": [
+            {"type": kind, "nullable": True} for kind in ("string", "number")]})
+    score_version = _count(nullable=True)
 
 
 class DisputeRatesFields(Schema):
@@ -458,6 +723,7 @@ class ShopperDisputeRatesSchema(DisputeRatesFields):
 
 
 class DisputeStatsSchema(Schema):
+    program = fields.Nested(ProgramRefSchema, required=True)
     overall = fields.Nested(DisputeRatesFields, required=True)
     dealers = fields.List(fields.Nested(DealerDisputeRatesSchema), required=True)
     items = fields.List(fields.Nested(ItemDisputeRatesSchema), required=True)
@@ -466,54 +732,174 @@ class DisputeStatsSchema(Schema):
 
 
 class ScorecardSchema(Schema):
-    dealer = fields.Dict()
-    wave = fields.Dict()
-    program = fields.Dict()
-    score = fields.Dict()
-    rank = fields.Dict(allow_none=True)
-    nation_rank = fields.Dict(allow_none=True)
-    knockout_summary = fields.List(fields.Dict())
-    change = fields.Dict(allow_none=True)
-    change_too_few_visits = fields.Boolean()
-    region = fields.Dict()
-    nation = fields.Dict()
-    sections = fields.List(fields.Dict())
-    dimensions = fields.List(fields.Dict())
-    gaps = fields.List(fields.Dict())
-    strengths = fields.List(fields.Dict())
-    trend = fields.List(fields.Dict())
-    audits = fields.List(fields.Dict())
-    revisions = fields.List(fields.Dict())
-    disputes = fields.List(fields.Dict())
+    dealer = fields.Nested(ScorecardDealerSchema, required=True)
+    wave = fields.Nested(WaveRefSchema, required=True)
+    program = fields.Nested(ProgramRefSchema, required=True)
+    score = fields.Nested(ScorecardScoreSchema, required=True)
+    rank = fields.Nested(RankSchema, required=True, allow_none=True)
+    nation_rank = fields.Nested(RankSchema, required=True, allow_none=True)
+    knockout_summary = fields.List(fields.Nested(KnockoutShareSchema), required=True)
+    change = fields.Nested(WaveChangeFields, required=True, allow_none=True)
+    change_too_few_visits = fields.Boolean(required=True)
+    region = fields.Nested(ScorecardRegionSchema, required=True)
+    nation = fields.Nested(NationFiguresSchema, required=True)
+    sections = fields.List(fields.Nested(ScorecardSectionSchema), required=True)
+    dimensions = fields.List(fields.Nested(ComparisonRowSchema), required=True)
+    gaps = fields.List(fields.Nested(ScorecardGapSchema), required=True)
+    strengths = fields.List(fields.Nested(StrengthSchema), required=True)
+    trend = fields.List(fields.Nested(TrendPointSchema), required=True)
+    audits = fields.List(fields.Nested(ScorecardAuditSchema), required=True)
+    revisions = fields.List(fields.Nested(RevisionSchema), required=True)
+    disputes = fields.List(fields.Nested(ScorecardDisputeSchema), required=True)
+
+
+# --- the region leaderboard
+
+class LeaderboardScoreSchema(Schema):
+    mean = _number(nullable=True)
+    printed = _number(nullable=True)
+    band = _text(nullable=True)
+    dealers = _count()
+    audits = _count()
+    spread = fields.Nested(SpreadSchema, required=True, allow_none=True)
+    vs_nation = _number("Printed difference from the nation", nullable=True)
+
+
+class RegionTrendPointSchema(TrendPointSchema):
+    dealers = _count()
+    change = _number("Printed change from the wave before", nullable=True)
+
+
+class RegionRankSchema(Schema):
+    rank = _count()
+    of = _count()
+
+
+class RegionRowSchema(Schema):
+    region = fields.Nested(RegionRefSchema, required=True)
+    mean = _number(nullable=True)
+    printed = _number(nullable=True)
+    band = _text(nullable=True)
+    dealers = _count()
+    audits = _count()
+    rank = _count(nullable=True)
+    previous_wave = _text(nullable=True)
+    previous = _number(nullable=True)
+    previous_printed = _number(nullable=True)
+    change = _number(nullable=True)
+
+
+class LeaderboardDealerSchema(WaveScoreFields):
+    dealer_id = _count()
+    dealer = fields.Nested(DealerRefSchema, required=True)
+    band = _text(nullable=True)
+    sections = _section_numbers("Section means by section key", fields.Float(allow_none=True))
+    section_knockouts = _section_numbers("Visits in which a knock-out zeroed the section", Int())
+    audit_knockouts = _count("Visits an audit-scope knock-out zeroed")
+
+
+class RankedDealerSchema(LeaderboardDealerSchema):
+    rank = _count()
+    best = _count()
+    worst = _count()
+    range_spans_ranks = fields.Boolean(required=True)
+    overlaps = fields.List(Text(), required=True, metadata={"description": "Codes of the dealers not "
+                                                                             "significantly different"})
+
+
+class PrintedLostFields(Schema):
+    lost_printed = _number(nullable=True)
+    raw_printed = _number(nullable=True)
+    knockout_printed = _number(nullable=True)
+
+
+class GapDriverSchema(ItemGapFields, PrintedLostFields):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+
+
+class RegionGapSchema(GapRowSchema, PrintedLostFields):
+    drivers = fields.List(fields.Nested(GapDriverSchema), required=True)
+
+
+class BreachSchema(Schema):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+    visited_on = _local_day("The visit")
+    item = _text()
+    item_text = _texts()
+    owner = _text(nullable=True)
+    owner_title = _texts(nullable=True)
+    knockout_cost = _number(nullable=True)
+    knockout_cost_printed = _number(nullable=True)
+
+
+class StandardIssueSchema(Schema):
+    item = _text()
+    item_text = _texts()
+    section_title = _texts()
+    owner = _text(nullable=True)
+    owner_title = _texts(nullable=True)
+    action = _texts(nullable=True)
+    dealers_not_met = _count()
+    dealers = _count()
+    dealer_codes = fields.List(Text(), required=True)
+
+
+class MoverSchema(WaveChangeFields):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+
+
+class TooFewVisitsSchema(Schema):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+    previous_wave = _text()
+    previous_n = _count()
+    current_n = _count()
+
+
+class OverdueDisputeSchema(Schema):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+    item = _text()
+    item_text = _texts()
+    status = _text()
+    escalated = fields.Boolean(required=True)
+    filed_on = _local_day("Filing")
+    due_on = _local_day("The last day of the decision deadline", nullable=False)
+
+
+class OpenDisputesSchema(Schema):
+    open = _count()
+    escalated = _count()
+    waiting = _count()
+    overdue = _count()
+    overdue_list = fields.List(fields.Nested(OverdueDisputeSchema), required=True)
 
 
 class LeaderboardSchema(Schema):
-    region = fields.Dict()
-    wave = fields.Dict()
-    program = fields.Dict()
-    score = fields.Dict()
-    nation = fields.Dict()
-    trend = fields.List(fields.Dict())
-    region_rank = fields.Dict(allow_none=True, metadata={"description": "Rank among the regions of the wave's program"})
-    regions = fields.List(fields.Dict(), metadata={"description": "Every region of the wave's program: score, "
-                                                                  "dealers, rank, change since the previous wave"})
-    ranked = fields.List(fields.Dict())
-    insufficient_sample = fields.List(fields.Dict())
-    min_ranked = Int()
-    gaps = fields.List(fields.Dict())
-    breaches = fields.List(fields.Dict(), metadata={
+    region = fields.Nested(RegionRefSchema, required=True)
+    wave = fields.Nested(WaveRefSchema, required=True)
+    program = fields.Nested(ProgramRefSchema, required=True)
+    score = fields.Nested(LeaderboardScoreSchema, required=True)
+    nation = fields.Nested(NationFiguresSchema, required=True)
+    trend = fields.List(fields.Nested(RegionTrendPointSchema), required=True)
+    region_rank = fields.Nested(RegionRankSchema, required=True, allow_none=True, metadata={
+        "description": "Rank among the regions of the wave's program"})
+    regions = fields.List(fields.Nested(RegionRowSchema), required=True, metadata={
+        "description": "Every region of the wave's program: score, dealers, rank, change since the previous wave"})
+    ranked = fields.List(fields.Nested(RankedDealerSchema), required=True)
+    insufficient_sample = fields.List(fields.Nested(LeaderboardDealerSchema), required=True)
+    min_ranked = _count()
+    gaps = fields.List(fields.Nested(RegionGapSchema), required=True)
+    breaches = fields.List(fields.Nested(BreachSchema), required=True, metadata={
         "description": "Audit-scope knock-outs by dealer and local visit date"})
-    standard_issues = fields.List(fields.Dict(), metadata={
+    standard_issues = fields.List(fields.Nested(StandardIssueSchema), required=True, metadata={
         "description": "Items not met (mean ratio 0) at more than half of the region's dealers"})
-    section_titles = fields.Dict()
-    sections = fields.List(fields.Dict())
-    dimensions = fields.List(fields.Dict())
-    movers = fields.List(fields.Dict())
-    movers_too_few_visits = fields.List(fields.Dict())
-    open_disputes = fields.Dict(metadata={"description": "Disputes awaiting a decision; the overdue ones listed"})
-    disputes = fields.Dict()
-
-
+    section_titles = _section_numbers("Section titles by section key", fields.Nested(TextSchema))
+    sections = fields.List(fields.Nested(ComparisonRowSchema), required=True)
+    dimensions = fields.List(fields.Nested(ComparisonRowSchema), required=True)
+    movers = fields.List(fields.Nested(MoverSchema), required=True)
+    movers_too_few_visits = fields.List(fields.Nested(TooFewVisitsSchema), required=True)
+    open_disputes = fields.Nested(OpenDisputesSchema, required=True, metadata={
+        "description": "Disputes awaiting a decision; the overdue ones listed"})
+    disputes = fields.Nested(DisputeStatsSchema, required=True)
 
 
 # --- disputes -----------------------------------------------------------------------------------------
