@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import pytest
+from fixtures.contract import assert_conforms
 from fixtures.factories import small_checklist_document
 
 from auditapp.api.schemas import LeaderboardSchema, ScorecardSchema
@@ -150,3 +151,19 @@ def test_every_leaderboard_key_survives_the_schema_at_every_depth(wave_data):
     for board in boards:
         dumped = LeaderboardSchema().dump(board)
         assert differences(board, dumped) == [], board["region"]["code"]
+
+
+def test_the_served_scorecards_and_leaderboards_conform_to_the_openapi_document(wave_data, client, make_user,
+                                                                                 auth_for):
+    """Every field typed as required and non-null really is so in what the API serves."""
+    _, _, dealers, regions = wave_data
+    qa = auth_for(make_user("qa"))
+    document = client.get("/api/openapi.json").json
+    for dealer in dealers:
+        response = client.get(f"/api/v1/dealers/{dealer.id}/scorecard?wave=2026-Q3", headers=qa)
+        assert response.status_code == 200, response.json
+        assert_conforms(document, "GET", "/api/v1/dealers/{dealer_id}/scorecard", response)
+    for region in regions:
+        response = client.get(f"/api/v1/regions/{region.id}/leaderboard?wave=2026-Q3", headers=qa)
+        assert response.status_code == 200, response.json
+        assert_conforms(document, "GET", "/api/v1/regions/{region_id}/leaderboard", response)
