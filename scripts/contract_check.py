@@ -82,7 +82,7 @@ def seed(url: str, instance: Path) -> Seeded:
 
     from auditapp import create_app
     from auditapp.checklists.loader import load_directory
-    from auditapp.demo.seed import CHECKLIST, _png, seed_demo
+    from auditapp.demo.seed import PROGRAMS, _png, seed_demo
     from auditapp.demo.answers import draw_answers
     from auditapp.extensions import db
     from auditapp.errors import DomainError
@@ -100,6 +100,8 @@ def seed(url: str, instance: Path) -> Seeded:
     with app.app_context():
         upgrade()
         session = db.session
+        # The showroom program of the checked wave: the shopper's new audits are assigned on it.
+        CHECKLIST = {"key": "sales_visit", "version": PROGRAMS[WAVE]["sales_visit"]}
         store_checklists(session, load_directory(app.config["CHECKLIST_DIR"], base=ROOT))
         seed_demo(session, app.config, regions=2, dealers_per_region=3)
         session.flush()
