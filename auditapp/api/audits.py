@@ -25,6 +25,7 @@ blp = Blueprint("audits", __name__, url_prefix="/api/v1", description="Audits: a
 class Audits(MethodView):
     @blp.arguments(AuditListArgsSchema, location="query")
     @blp.response(200, AuditPageSchema)
+    @blp.alt_response(403, description="Filtering by quality flag is for QA and admin")
     def get(self, args):
         """Audits the caller may see (DESIGN 7), filtered and paginated."""
         user = current_user()
