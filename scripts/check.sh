@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 status=0
 echo "=== ruff ==="
-.venv/bin/ruff check auditapp tests bench || status=1
+.venv/bin/ruff check auditapp tests bench scripts || status=1
 echo "=== mypy ==="
 .venv/bin/mypy || status=1
 exit $status

@@ -8,8 +8,8 @@ operation), so that CI gets the same verdict each time.
     .venv/bin/python scripts/contract_check.py                        # SQLite in a temporary folder
     .venv/bin/python scripts/contract_check.py --database postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-The roles run one after the other against one seeded database, the admin last. Exits non-zero when any run finds a failure; the failures
-are printed by schemathesis above the summary.
+The roles run one after the other against one seeded database, the admin last. Exits non-zero when any
+run finds a failure; the failures are printed by schemathesis above the summary.
 """
 from __future__ import annotations
 
@@ -79,21 +79,22 @@ def seed(url: str, instance: Path) -> Seeded:
     """A small program through the services the API uses: the demo's two waves of published audits, plus
     the shopper's audits in every other status and disputes in every state."""
     from flask_migrate import upgrade
+    from sqlalchemy import select, update
 
     from auditapp import create_app
     from auditapp.checklists.loader import load_directory
-    from auditapp.demo.seed import PROGRAMS, _png, seed_demo
     from auditapp.demo.answers import draw_answers
-    from auditapp.extensions import db
+    from auditapp.demo.seed import PROGRAMS, _png, seed_demo
     from auditapp.errors import DomainError
+    from auditapp.extensions import db
     from auditapp.models import ApiToken, Attachment, Audit, Dealer, Region, User, Wave, utcnow
-    from auditapp.services import assignments, attachments, disputes, review, shopper as shopper_flow
+    from auditapp.services import assignments, attachments, disputes, review
+    from auditapp.services import shopper as shopper_flow
     from auditapp.services.auth import token_hash
     from auditapp.services.checklists import checklist_of, get_version, store_checklists
     from auditapp.services.flags import FlagLimits
     from auditapp.services.users import create_user
     from auditapp.workdays import parse_holidays
-    from sqlalchemy import select, update
 
     config = {key: (int(value) if key == "SMTP_PORT" else value) for key, value in app_config(url, instance).items()}
     app = create_app(config)
