@@ -4,7 +4,6 @@ TEST_DATABASE_URL), with real commits: the app is a client of the API like any p
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -36,45 +35,17 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory, font_cache_dir):
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from fixtures.databases import app_with_own_database
 
-    from auditapp import create_app
     from auditapp.checklists.loader import load_directory
     from auditapp.extensions import db
     from auditapp.services.checklists import store_checklists
 
-    folder = tmp_path_factory.mktemp("phone-app")
-    url = os.environ.get("TEST_DATABASE_URL")
-    admin_engine = name = None
-    if url and url.startswith("postgres"):
-        from auditapp.config import normalise_database_url
-
-        base = make_url(normalise_database_url(url))
-        name = f"test_phone_app_{uuid.uuid4().hex[:8]}"
-        admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{folder / 'phone.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "ATTACHMENT_DIR": str(folder / "att"),
-                      "REPORT_DIR": str(folder / "rep"), "FONT_CACHE_DIR": str(font_cache_dir),
-                      "SMTP_PORT": 9, "SMTP_HOST": "127.0.0.1"})
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-        store_checklists(db.session, load_directory(ROOT / "checklists"))
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin_engine is not None:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    with app_with_own_database(tmp_path_factory.mktemp("phone-app"), "phone_app", font_cache_dir) as app:
+        with app.app_context():
+            store_checklists(db.session, load_directory(ROOT / "checklists"))
+            db.session.commit()
+        yield app
 
 
 class LiveServer:
