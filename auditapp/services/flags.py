@@ -65,7 +65,7 @@ def _flag(code: str, message: Message, detail: dict[str, Any]) -> Flag:
 
 
 def _duration(seconds: float) -> dict[str, str]:
-    return {"zh": duration_text_zh(seconds), "en": duration_text(seconds)}
+    return {"zh": duration_text(seconds, "zh"), "en": duration_text(seconds)}
 
 
 @dataclass(frozen=True)
@@ -143,33 +143,27 @@ def comment_digest(text: str | None) -> str | None:
     return hashlib.sha256(normal.encode("utf-8")).hexdigest() if normal is not None else None
 
 
-def duration_text(seconds: float) -> str:
+# How each language writes hours, minutes and seconds; minutes alone read "分钟" in Chinese, before seconds "分".
+DURATION_UNITS = {"en": (" h", " min", " min ", " s", " "), "zh": ("小时", "分钟", "分", "秒", "")}
+
+
+def duration_text(seconds: float, language: str = "en") -> str:
     """A duration as people read it: "19 min 59 s", "26 h 5 min" (cut, not rounded: 19:59.7 is not 20 min)."""
+    hour, minute_alone, minute_before_seconds, second, gap = DURATION_UNITS[language]
     seconds = int(abs(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        return f"{hours}{hour}{gap}{minutes}{minute_alone}" if minutes else f"{hours}{hour}"
     if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"
+        return f"{minutes}{minute_before_seconds}{secs}{second}" if secs else f"{minutes}{minute_alone}"
+    return f"{secs}{second}"
 
 
 def distance_text(metres: float) -> str:
     if metres < 100:
         return f"{metres:.1f} m"
     return f"{metres:.0f} m" if metres < 10_000 else f"{metres / 1000:.1f} km"
-
-
-def duration_text_zh(seconds: float) -> str:
-    seconds = int(abs(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}小时{minutes}分钟" if minutes else f"{hours}小时"
-    if minutes:
-        return f"{minutes}分{secs}秒" if secs else f"{minutes}分钟"
-    return f"{secs}秒"
 
 
 def short_visit(started_at: datetime, ended_at: datetime, min_minutes: float) -> Flag | None:
