@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(score)
     app.cli.add_command(demo)
     app.cli.add_command(serve)
+    app.cli.add_command(worker)
 
 
 def main() -> None:
@@ -284,6 +285,27 @@ def gunicorn_options(host: str, port: int, workers: int) -> list[str]:
             "--access-logfile", "-"]
 
 
+@click.command("worker", context_settings={"ignore_unknown_options": True})
+@click.option("--concurrency", "-c", type=int, default=None, help="Worker processes (default: one per core).")
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def worker(concurrency: int | None, celery_args: tuple[str, ...]) -> None:
+    """Run a Celery worker for the report and mail jobs (BROKER_URL must name the broker); further
+    arguments go to `celery worker` as they are (e.g. --loglevel=debug)."""
+    from .jobs import broker_configured, celery
+
+    if not broker_configured(current_app.config):
+        _fail("no broker: set AUDITAPP_BROKER_URL (e.g. redis://127.0.0.1:6379/0); without one, jobs run "
+              "in-process and no worker is needed")
+    import logging
+
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its progress lines, one per render step
+    argv = ["worker", "--loglevel=info"]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    celery.worker_main([*argv, *celery_args])
+
+
 @reports_cli.command("render")
 @click.option("--wave", "wave_code", required=True, help="Wave code, e.g. 2026-Q3.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the PDFs.")
@@ -292,13 +314,17 @@ def gunicorn_options(host: str, port: int, workers: int) -> list[str]:
 @click.option("--processes", type=int, default=None, help="Parallel renderers (default: one per core).")
 @click.option("--email", is_flag=True, help="Send each region's managers their region report and dealer scorecards.")
 def reports_render(wave_code: str, out_dir: str, langs: tuple[str, ...], processes: int | None, email: bool) -> None:
-    """Render every dealer scorecard and region report of a wave (unchanged reports are skipped)."""
+    """Render every dealer scorecard and region report of a wave (unchanged reports are skipped); with a
+    broker configured, as one job per report for the workers (`auditapp worker`), waiting for them."""
+    from .jobs import broker_configured
+
     summary = render_wave(wave_code, Path(out_dir), langs, processes=processes, progress=True)
     click.echo(f"{summary['rendered']} rendered, {summary['skipped']} unchanged, in {summary['seconds']:.1f} s "
                f"-> {out_dir}")
     if email:
         sent = email_wave(summary["sources"], summary["files"])
-        click.echo(f"{sent} emails sent")
+        queued = broker_configured(current_app.config)
+        click.echo(f"{sent} emails {'queued for the workers' if queued else 'sent'}")
 
 
 def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str], *, processes: int | None = None,
@@ -309,6 +335,7 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
 
     from tqdm import tqdm
 
+    from .jobs import broker_configured
     from .limits import CODE_RULE, is_code
     from .models import Wave, utcnow
     from .reports.batch import RenderJob, render_all
@@ -345,10 +372,14 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
     def advance(_key: str) -> None:
         bar.update()
 
-    for key, pdf in render_all([RenderJob(s.key, s.kind, s.data, s.lang) for s in todo], config, processes,
-                               on_done=advance):
-        files[key] = store_rendering(db.session(), by_key[key], pdf, config["REPORT_DIR"])
-        _commit()  # each report is kept as soon as it exists: an interrupted run resumes
+    if broker_configured(config):
+        _commit()  # the workers read the score versions this process sees
+        files.update(_render_on_workers(todo, advance))
+    else:
+        for key, pdf in render_all([RenderJob(s.key, s.kind, s.data, s.lang) for s in todo], config, processes,
+                                   on_done=advance):
+            files[key] = store_rendering(db.session(), by_key[key], pdf, config["REPORT_DIR"])
+            _commit()  # each report is kept as soon as it exists: an interrupted run resumes
     bar.close()
     for source in sources:
         target = out_dir / wave_code / names[source.key]
@@ -358,11 +389,44 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
             "sources": sources, "files": files, "folder": out_dir / wave_code}
 
 
+def _render_on_workers(todo: list, advance) -> dict:
+    """One task per report on the broker; waits for all of them, advancing the bar as each finishes.
+    The stored renderings by key; a report whose task failed (after its retries) stops the command."""
+    import time
+
+    from celery.result import AsyncResult
+
+    from .jobs import render_report
+    from .models import ReportFile
+    from .services.reports import source_payload
+
+    pending: dict[str, AsyncResult] = {s.key: render_report.delay(source_payload(s)) for s in todo}
+    done: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    while pending:
+        for key, result in list(pending.items()):
+            if result.ready():
+                del pending[key]
+                if result.successful():
+                    done[key] = result.result["sha256"]
+                else:
+                    failed[key] = repr(result.result)
+                advance(key)
+        if pending:
+            time.sleep(0.2)
+    if failed:
+        _fail("\n".join(f"{key}: {error}" for key, error in sorted(failed.items())))
+    db.session.commit()  # a new transaction: the one before may hold a snapshot from before the workers wrote
+    by_digest = {s.content_digest: s.key for s in todo}
+    rows = db.session.scalars(select(ReportFile).where(ReportFile.content_digest.in_(by_digest)))
+    return {by_digest[row.content_digest]: row for row in rows}
+
+
 def email_wave(sources: list, files: dict) -> int:
     """One email per manager of each region: the region report and the scorecards of its dealers."""
+    from .jobs import broker_configured, send_mail
     from .models import User, manager_regions
-    from .services.mail import Attachment, Mail, send_all
-    from .services.reports import pdf_path
+    from .services.mail import mail_from_payload, report_mail_payload, send_all
 
     config = current_app.config
     by_region: dict[int, list] = {}
@@ -378,18 +442,19 @@ def email_wave(sources: list, files: dict) -> int:
             continue
         region = region_sources[0].region
         wave = region_sources[0].data["wave"]
-        attachments = tuple(
-            Attachment(source.file_name.split("/")[-1],
-                       pdf_path(config["REPORT_DIR"], files[source.key].sha256).read_bytes())
-            for source in region_sources)
+        reports = [(source.file_name.split("/")[-1], files[source.key].sha256) for source in region_sources]
         dealers = len({s.dealer.id for s in region_sources if s.dealer is not None})
         body = (f"{region.name_zh} {wave['title']['zh']} 暗访报告：区域报告及{dealers}家经销商评分卡见附件。\n\n"
                 f"{region.name_en}, {wave['title']['en']}: the region report and the scorecards of "
                 f"{dealers} dealers are attached.\n")
-        mails.append(Mail(to=email, subject=f"[auditapp] {wave['code']} {region.name_zh} / {region.name_en}: "
-                                             f"区域报告与经销商评分卡 / region report and dealer scorecards",
-                          body=body, attachments=attachments))
-    return send_all(config, mails)
+        mails.append(report_mail_payload(
+            email, f"[auditapp] {wave['code']} {region.name_zh} / {region.name_en}: "
+                   f"区域报告与经销商评分卡 / region report and dealer scorecards", body, reports))
+    if broker_configured(config):  # one job per mail: a failed one is retried alone
+        for mail in mails:
+            send_mail.delay(mail)
+        return len(mails)
+    return send_all(config, [mail_from_payload(mail, config) for mail in mails])
 
 
 @fonts_cli.command("build")
@@ -405,3 +470,7 @@ def fonts_build() -> None:
     except FontUnavailable as exc:
         _fail(f"{exc} (scripts/setup.sh installs fonts-noto-cjk)")
     click.echo(f"report fonts ready in {time.perf_counter() - started:.1f} s: {fonts.regular.parent}")
+
+
+if __name__ == "__main__":
+    main()

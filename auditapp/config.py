@@ -60,6 +60,14 @@ DEFAULTS: dict[str, Any] = {
     # the page works offline and where the CDN is slow or blocked. No online validator badge either.
     "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
     "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
+    # Jobs (auditapp/jobs.py): a Celery broker (redis://… or amqp://…); none = everything in-process.
+    "BROKER_URL": None,
+    "RESULT_BACKEND": None,  # default: the Redis broker itself, or RabbitMQ's rpc://
+    # Seconds before Redis hands an unacknowledged task to another worker: above the longest task.
+    "BROKER_VISIBILITY_TIMEOUT": 3600,
+    # Further options of the broker's transport (kombu), e.g. Redis's unacked_restore_interval.
+    "BROKER_TRANSPORT_OPTIONS": {},
+    "TASK_QUEUE": "auditapp",  # the queue the jobs go to and the workers read
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "JSON_SORT_KEYS": False,
 }

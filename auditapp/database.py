@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -47,15 +47,31 @@ def _sqlite_begin(connection: Any) -> None:
         # A request that writes takes the write lock up front: two deferred transactions that both
         # read and then write would otherwise deadlock, and SQLite fails one at once (busy_timeout
         # cannot help an upgrade). Reads stay deferred and run beside the writer (WAL).
-        writes = _write_request() and not g.get(_READ_ONLY_FLAG, False)
+        writes = (_write_request() or _writing_job()) and not g.get(_READ_ONLY_FLAG, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 _READ_ONLY_FLAG = "_auditapp_read_only_transaction"
+_WRITE_FLAG = "_auditapp_write_transaction"
 
 
 def _write_request() -> bool:
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+def _writing_job() -> bool:
+    return has_app_context() and g.get(_WRITE_FLAG, False)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """The transactions begun inside the block take SQLite's write lock up front, as a write request's
+    do: work outside a request (a job) that reads, then writes, beside other writers."""
+    g.setdefault(_WRITE_FLAG, True)
+    try:
+        yield
+    finally:
+        g.pop(_WRITE_FLAG, None)
 
 
 @contextmanager

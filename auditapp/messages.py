@@ -435,6 +435,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "reports.wave_has_no_audits": {
         "en": "wave {wave} has no audits: there is no report to make",
         "zh": "波次 {wave} 没有稽核：无法生成报告"},
+    "reports.subject_gone": {
+        "en": "the dealer or region of this report no longer exists",
+        "zh": "该报告的经销商或区域已不存在"},
     "score.not_scored_yet": {
         "en": "this audit has no score yet: it is scored when QA approves it",
         "zh": "该稽核尚无得分：质检批准后才计算得分"},

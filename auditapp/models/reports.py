@@ -28,7 +28,7 @@ class ReportFile(Base):
     lang: Mapped[str] = mapped_column(String(8))
     # SHA-256 of what the PDF shows (its data, language and the templates/fonts used): the same digest
     # means the same report, so a batch can skip it.
-    content_digest: Mapped[str] = mapped_column(String(64))
+    content_digest: Mapped[str] = mapped_column(String(64), unique=True)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     # [[audit_id, score version], ...] behind the figures.

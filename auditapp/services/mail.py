@@ -56,3 +56,18 @@ def send_all(config: Mapping[str, Any], mails: Iterable[Mail]) -> int:
         for mail in mails:
             smtp.send_message(build_message(mail, config["MAIL_FROM"]))
     return len(mails)
+
+
+def report_mail_payload(to: str, subject: str, body: str, reports: list[tuple[str, str]]) -> dict[str, Any]:
+    """A mail as a job message carries it: the PDFs by name and SHA-256 in the report storage, not
+    their bytes (a region's scorecards can be megabytes; the worker reads them where they are kept)."""
+    return {"to": to, "subject": subject, "body": body,
+            "reports": [{"filename": name, "sha256": sha} for name, sha in reports]}
+
+
+def mail_from_payload(payload: Mapping[str, Any], config: Mapping[str, Any]) -> Mail:
+    from .reports import pdf_path
+
+    attachments = tuple(Attachment(report["filename"], pdf_path(config["REPORT_DIR"], report["sha256"]).read_bytes())
+                        for report in payload["reports"])
+    return Mail(to=payload["to"], subject=payload["subject"], body=payload["body"], attachments=attachments)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..checklists.model import KEY_PATTERN
@@ -146,10 +147,46 @@ def store_rendering(session: Session, source: ReportSource, pdf: bytes, report_d
         with os.fdopen(fd, "wb") as out:
             out.write(pdf)
         os.replace(temp, target)
+    # One row per content: a second rendering of the same content (a task run twice, two batches at
+    # once) points the row at its file rather than adding another.
+    existing = session.scalar(select(ReportFile).where(ReportFile.content_digest == source.content_digest))
+    if existing is not None:
+        if not pdf_path(report_dir, existing.sha256).is_file():
+            existing.sha256, existing.size = sha, len(pdf)
+            session.flush()
+        return existing
     row = ReportFile(kind=source.kind, wave_id=source.wave_id, program=source.program,
                      dealer_id=source.dealer.id if source.dealer else None, region_id=source.region.id,
                      lang=source.lang, content_digest=source.content_digest, sha256=sha,
                      size=len(pdf), score_versions=source.score_versions)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # stored at the same moment by another worker
+        return session.scalars(select(ReportFile).where(
+            ReportFile.content_digest == source.content_digest)).one()
     return row
+
+
+def source_payload(source: ReportSource) -> dict[str, Any]:
+    """A report source as a task message carries it (JSON): ids instead of loaded rows."""
+    return {"key": source.key, "kind": source.kind, "wave_id": source.wave_id, "program": source.program,
+            "dealer_id": source.dealer.id if source.dealer is not None else None, "region_id": source.region.id,
+            "lang": source.lang, "data": source.data, "score_versions": source.score_versions,
+            "content_digest": source.content_digest}
+
+
+def source_from_payload(session: Session, payload: dict[str, Any]) -> ReportSource:
+    dealer = session.get(Dealer, payload["dealer_id"]) if payload["dealer_id"] is not None else None
+    region = session.get(Region, payload["region_id"])
+    if region is None or (payload["dealer_id"] is not None and dealer is None):
+        raise NotFound("reports.subject_gone")
+    return ReportSource(payload["kind"], payload["wave_id"], payload["program"], dealer, region, payload["lang"],
+                        payload["data"], payload["score_versions"], payload["content_digest"])
+
+
+def stored_rendering(session: Session, payload: dict[str, Any], report_dir: str) -> tuple[ReportSource,
+                                                                                           ReportFile | None]:
+    """The source a job message describes, and its stored rendering if exactly this content has one."""
+    source = source_from_payload(session, payload)
+    return source, rendered(session, [source], report_dir).get(source.key)

@@ -1,0 +1,154 @@
+"""Background jobs on Celery (DESIGN 10): report rendering, one task per PDF, and report mail.
+
+With `BROKER_URL` set (Redis `redis://…` or RabbitMQ `amqp://…`), `auditapp reports render` enqueues
+one task per report that changed and `auditapp worker` processes them; workers on any number of
+machines share the broker, the database and the report storage. Without a broker nothing is queued:
+the command renders in a local process pool, as the embedded default always did, so the demo needs
+no Redis.
+
+Every task may run more than once — a worker killed mid-task leaves its message unacknowledged
+(`task_acks_late`), and the broker hands it to the next worker — so every task is idempotent: a
+report whose content is already stored is not rendered again, and a rendering is stored once (the
+PDF by its SHA-256, its row by its content digest).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from celery import Celery, Task
+from celery.signals import worker_process_init
+from flask import Flask, current_app, has_app_context
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class AppTask(Task):  # type: ignore[misc]  # celery ships no type hints
+    """Every task runs inside the app context — the caller's when it runs at once (no broker), else the
+    worker's app — with a session that is removed afterwards."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.request.is_eager and has_app_context():
+            return self.run(*args, **kwargs)
+        with _flask_app().app_context():
+            try:
+                return self.run(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+
+celery = Celery("auditapp", set_as_current=False, task_cls=AppTask)
+
+# Faults worth another try: the database or the broker briefly away, a file system hiccup.
+TRANSIENT_FAULTS = (OperationalError, DBAPIError, ConnectionError, TimeoutError, OSError)
+
+
+def broker_configured(config: Mapping[str, Any]) -> bool:
+    return bool(config.get("BROKER_URL"))
+
+
+def result_backend(config: Mapping[str, Any]) -> str | None:
+    """Where task states are kept (the progress bar of `reports render` reads them): the configured
+    backend, else Redis itself when the broker is Redis, else RabbitMQ's reply queues."""
+    if config.get("RESULT_BACKEND"):
+        return str(config["RESULT_BACKEND"])
+    broker = str(config.get("BROKER_URL") or "")
+    if broker.startswith(("redis://", "rediss://")):
+        return broker
+    return "rpc://" if broker else None
+
+
+def init_app(app: Flask) -> None:
+    config = app.config
+    celery.conf.update(
+        broker_url=config.get("BROKER_URL") or "memory://",
+        result_backend=result_backend(config),
+        # No broker: a task called with .delay() runs at once in the caller's process.
+        task_always_eager=not broker_configured(config),
+        task_eager_propagates=True,
+        task_serializer="json", result_serializer="json", accept_content=["json"],
+        # Acknowledge after the task ran: a worker that dies mid-task loses nothing. One message
+        # fetched at a time, so a long render does not hold back others a free worker could take.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        # Redis redelivers an unacknowledged message after this many seconds (RabbitMQ at once, when
+        # the connection drops): longer than the longest task, or a slow render would run twice.
+        broker_transport_options={"visibility_timeout": int(config["BROKER_VISIBILITY_TIMEOUT"]),
+                                  **config["BROKER_TRANSPORT_OPTIONS"]},
+        result_expires=24 * 3600,
+        task_default_queue=config["TASK_QUEUE"],
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+    app.extensions["celery"] = celery
+    _bound[:] = [app]
+
+
+@worker_process_init.connect
+def _fresh_connections(**_: Any) -> None:
+    """A forked worker process must not share its parent's database connections."""
+    if _bound:
+        with _bound[0].app_context():
+            db.engine.dispose(close=False)
+
+
+# The app a worker's tasks run in: the one its `auditapp worker` command created (the last one made).
+_bound: list[Flask] = []
+
+
+def _flask_app() -> Flask:
+    if not _bound:
+        raise RuntimeError("no app: create_app() binds the jobs")
+    return _bound[0]
+
+
+# retry_backoff: 1, 2, 4 … s, capped, jittered; a task still failing after 5 retries is recorded as
+# failed and `reports render` names it.
+_RETRIED = {"autoretry_for": TRANSIENT_FAULTS, "retry_backoff": True, "retry_backoff_max": 300,
+            "retry_jitter": True, "max_retries": 5}
+
+
+@celery.task(name="auditapp.render_report", **_RETRIED)
+def render_report(payload: dict[str, Any]) -> dict[str, Any]:
+    """Render one report (a `ReportSource` as `services.reports.source_payload` made it) and store it,
+    unless a rendering of exactly that content is stored already."""
+    from .database import write_transaction
+    from .reports.batch import RenderJob, render_one
+    from .services.reports import store_rendering, stored_rendering
+
+    report_dir = current_app.config["REPORT_DIR"]
+    source, stored = stored_rendering(db.session(), payload, report_dir)
+    if stored is not None:
+        return {"key": source.key, "sha256": stored.sha256, "rendered": False}
+    # No transaction stays open while rendering (other workers store theirs meanwhile), so nothing here
+    # may load from the database until the write transaction: the message has all the render needs.
+    db.session.commit()
+    pdf = render_one(_renderer(), RenderJob(payload["key"], payload["kind"], payload["data"], payload["lang"]))
+    with write_transaction():
+        stored = store_rendering(db.session(), source, pdf, report_dir)
+        db.session.commit()
+    return {"key": source.key, "sha256": stored.sha256, "rendered": True}
+
+
+@celery.task(name="auditapp.send_mail", **_RETRIED)
+def send_mail(mail: dict[str, Any]) -> int:
+    """Send one mail (`services.mail.mail_payload`), attachments read from the report storage."""
+    from .services.mail import mail_from_payload, send_all
+
+    return send_all(current_app.config, [mail_from_payload(mail, current_app.config)])
+
+
+def _renderer() -> Any:
+    """One renderer per worker process: fonts, templates and stylesheets are loaded once."""
+    loaded = current_app.extensions.get("auditapp.job_renderer")
+    if loaded is None:
+        from .reports.render import ReportRenderer
+
+        loaded = ReportRenderer.from_config(current_app.config)
+        current_app.extensions["auditapp.job_renderer"] = loaded
+    return loaded
