@@ -27,7 +27,7 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 
-class AppTask(Task):  # type: ignore[misc]  # celery ships no type hints
+class AppTask(Task):  # celery ships no type hints: Task is Any to mypy
     """Every task runs inside the app context — the caller's when it runs at once (no broker), else the
     worker's app — with a session that is removed afterwards."""
 

@@ -160,11 +160,11 @@ def test_a_worker_renders_every_report_of_the_wave_once(program, worker, tmp_pat
 @needs_redis
 def test_a_worker_killed_mid_render_loses_nothing_and_stores_the_report_once(program, worker, tmp_path):
     from auditapp.jobs import render_report
+    from auditapp.models import utcnow
+    from auditapp.reports.fonts import RECIPE_VERSION
     from auditapp.services.disputes import DisputePolicy
     from auditapp.services.figures import load_wave
     from auditapp.services.reports import source_payload, templates_digest, wave_sources
-    from auditapp.models import utcnow
-    from auditapp.reports.fonts import RECIPE_VERSION
 
     with program.app_context():
         config = program.config
@@ -198,8 +198,8 @@ def test_report_mail_is_a_job_sent_by_the_worker_with_the_pdfs_attached(program,
         worker.env.update(AUDITAPP_SMTP_HOST="127.0.0.1", AUDITAPP_SMTP_PORT=str(port), AUDITAPP_SMTP_TLS="none")
         worker.start()
         worker.wait_for_log("ready.")
-        result = program.test_cli_runner().invoke(args=["reports", "render", "--wave", WAVE, "--out", str(tmp_path / "o"),
-                                                 "--lang", "en", "--email"])
+        result = program.test_cli_runner().invoke(args=[
+            "reports", "render", "--wave", WAVE, "--out", str(tmp_path / "o"), "--lang", "en", "--email"])
         assert result.exit_code == 0, result.output
         assert "1 emails queued for the workers" in result.output  # one manager, one region
         deadline = time.monotonic() + 60
@@ -227,8 +227,8 @@ def test_without_a_broker_the_command_renders_in_process(tmp_path, font_cache_di
             store_checklists(db.session, load_directory(ROOT / "checklists"))
             seed_demo(db.session(), app.config, regions=1, dealers_per_region=2)
             db.session.commit()
-        result = app.test_cli_runner().invoke(args=["reports", "render", "--wave", WAVE, "--out", str(tmp_path / "o"),
-                                             "--lang", "en", "--processes", "1"])
+        result = app.test_cli_runner().invoke(args=[
+            "reports", "render", "--wave", WAVE, "--out", str(tmp_path / "o"), "--lang", "en", "--processes", "1"])
         assert result.exit_code == 0, result.output
         expected = _expected_reports(app)
         assert f"{expected} rendered, 0 unchanged" in result.output
