@@ -56,4 +56,4 @@ def init_app(app: Flask) -> None:
 
 
 # The pages: importing a module registers its views on the blueprint.
-from . import session_views  # noqa: E402,F401
+from . import dealer, session_views  # noqa: E402,F401
