@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..checklists.answers import value_problem, visible_items
 from ..checklists.model import Item
-from ..constants import OPEN_DISPUTE_STATUSES, UPHELD_OUTCOMES
+from ..constants import DISPUTING_ROLES, OPEN_DISPUTE_STATUSES, UPHELD_OUTCOMES
 from ..errors import Conflict, InvalidInput, NotFound
 from ..messages import Message
 from ..models import Attachment, Audit, Dispute, User, utcnow
@@ -76,7 +76,7 @@ def file_dispute(session: Session, user: User, audit_id: Any, *, item_key: str, 
                  requested_outcome: str, evidence: Iterable[str], policy: DisputePolicy,
                  now: datetime | None = None) -> Dispute:
     now = now or utcnow()
-    access.require_role(user, "dealer")
+    access.require_role(user, *DISPUTING_ROLES)
     audit = session.scalar(select(Audit).where(Audit.id == audit_id).options(joinedload(Audit.dealer)))
     audit = access.ensure_audit_visible(user, audit)
     checklist = checklist_of(audit.checklist_version)
@@ -199,17 +199,22 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
     return dispute
 
 
+def escalation_deadline(dispute: Dispute, policy: DisputePolicy) -> datetime:
+    """When a rejected dispute can no longer be escalated: the dispute window again, from QA's decision."""
+    assert dispute.qa_decided_at is not None
+    return deadline(dispute.qa_decided_at, policy.window_days, dispute.audit.dealer.timezone, policy.holidays)
+
+
 def escalate(session: Session, user: User, dispute_id: int, *, note: str, policy: DisputePolicy,
              now: datetime | None = None) -> Dispute:
     now = now or utcnow()
-    access.require_role(user, "dealer")
+    access.require_role(user, *DISPUTING_ROLES)
     dispute = get_dispute(session, user, dispute_id, for_update=True)
     if dispute.escalated_at is not None:
         raise Conflict("dispute.escalated_once", {"status": [dispute.status]})
     if dispute.status != "rejected":
         raise Conflict("dispute.only_rejected_escalated", {"status": [dispute.status]}, status=dispute.status)
-    assert dispute.qa_decided_at is not None
-    end = deadline(dispute.qa_decided_at, policy.window_days, dispute.audit.dealer.timezone, policy.holidays)
+    end = escalation_deadline(dispute, policy)
     if now >= end:
         raise Conflict("dispute.escalation_window_closed",
                        {"status": [Message("dispute.escalation_window_closed_field")]},
