@@ -496,6 +496,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "flag.impossible_travel.leg": {
         "en": "audit {audit}: {km} km in {minutes} min",
         "zh": "稽核 {audit}：{minutes}分钟内相距{km}公里"},
+    # Object storage (auditapp/storage.py)
+    "storage.unavailable": {
+        "en": "file storage is unavailable; retry later",
+        "zh": "文件存储暂时不可用，请稍后重试"},
+    "reports.file_missing": {
+        "en": "the stored PDF of this report is missing from storage",
+        "zh": "该报告已保存的PDF在存储中缺失"},
 }
 
 

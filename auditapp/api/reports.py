@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, send_file
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -12,8 +12,17 @@ from ..models import Dealer, Region, utcnow
 from ..services import access
 from ..services.disputes import DisputePolicy
 from ..services.figures import WaveData, WaveFigures, load_wave
-from ..services.reports import ReportSource, dealer_source, pdf_path, region_source, rendered, store_rendering
+from ..services.reports import (
+    ReportSource,
+    dealer_source,
+    region_source,
+    rendered,
+    report_key,
+    report_store,
+    store_rendering,
+)
 from .auth import allow, current_user
+from .files import send_stored
 from .schemas import PdfArgsSchema
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="PDF scorecards and region reports.")
@@ -48,8 +57,9 @@ def _pdf(source_for: Callable[[WaveData, WaveFigures, str], ReportSource], args:
 
         pdf = render_one(renderer, RenderJob(source.key, source.kind, source.data, source.lang))
         stored = store_rendering(db.session(), source, pdf, config["REPORT_DIR"])
-    return send_file(pdf_path(config["REPORT_DIR"], stored.sha256), mimetype="application/pdf",
-                     download_name=f"{name}-{wave}-{source.program}-{source.lang}.pdf", etag=stored.sha256)
+    return send_stored(report_store(config["REPORT_DIR"]), report_key(stored.sha256), etag=stored.sha256,
+                       content_type="application/pdf", missing="reports.file_missing",
+                       download_name=f"{name}-{wave}-{source.program}-{source.lang}.pdf")
 
 
 @blp.route("/dealers/<int:dealer_id>/scorecard.pdf")

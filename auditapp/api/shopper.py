@@ -24,6 +24,7 @@ from ..services.flags import FlagLimits
 from ..services.score_versions import answers_of
 from .auth import allow, current_user
 from .errors import error_response
+from .files import send_stored
 from .presenters import etag_of, present_audit
 from .schemas import (
     AnswersSchema,
@@ -78,7 +79,7 @@ def _shopper_request(user: User) -> shopper.ShopperRequest:
 
 
 def _file_store() -> attachments.FileStore:
-    return attachments.FileStore(current_app.config["ATTACHMENT_DIR"])
+    return attachments.FileStore(current_app.config["ATTACHMENT_DIR"])  # the configured store (storage.py)
 
 
 def _error_body(error: DomainError) -> dict[str, Any]:
@@ -201,9 +202,12 @@ class AttachmentFile(MethodView):
         """Download an evidence file (whoever may see the audit). Photos reach everyone but QA, admin and
         their uploader as a copy without metadata, with its own hash as ETag (DESIGN 7)."""
         found = attachments.find_for_download(db.session(), current_user(), audit_id, sha256, _file_store())
-        source = found.path if found.path is not None else io.BytesIO(found.data or b"")
-        response = send_file(source, mimetype=found.content_type, conditional=True, etag=found.sha256,
-                             download_name=found.download_name)
+        if found.store is not None and found.key is not None:
+            response = send_stored(found.store, found.key, etag=found.sha256, content_type=found.content_type,
+                                   download_name=found.download_name, missing="attachment.file_missing")
+        else:
+            response = send_file(io.BytesIO(found.data or b""), mimetype=found.content_type, conditional=True,
+                                 etag=found.sha256, download_name=found.download_name)
         response.cache_control.private = True  # evidence is for authorised eyes only: no shared caches
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response

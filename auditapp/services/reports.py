@@ -1,11 +1,13 @@
-"""Report data of a wave, the reports already rendered, and storing new renderings with their sources."""
+"""Report data of a wave, the reports already rendered, and storing new renderings with their sources.
+
+Rendered PDFs are kept by the configured object store (auditapp/storage.py: the folder REPORT_DIR by
+default, or S3) under ab/<sha256>.pdf."""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import storage
 from ..checklists.model import KEY_PATTERN
 from ..constants import REPORT_LANGUAGES
 from ..errors import NotFound
@@ -121,7 +124,20 @@ def wave_sources(data: WaveData, *, langs: Iterable[str], templates: str, policy
     return sources
 
 
-def rendered(session: Session, sources: Iterable[ReportSource], report_dir: str) -> dict[str, ReportFile]:
+Where = str | os.PathLike[str] | storage.ObjectStore
+
+
+def report_store(report_dir: Where) -> storage.ObjectStore:
+    """The store of rendered PDFs: the configured one when named by the REPORT_DIR setting."""
+    return storage.resolve(report_dir, "reports")
+
+
+def report_key(sha256: str) -> str:
+    """ab/<sha256>.pdf: in the folder (as always) and in the bucket alike."""
+    return f"{sha256[:2]}/{sha256}.pdf"
+
+
+def rendered(session: Session, sources: Iterable[ReportSource], report_dir: Where) -> dict[str, ReportFile]:
     """The stored renderings whose content is exactly that of a source (by key), files present."""
     sources = list(sources)
     digests = {s.content_digest for s in sources}
@@ -129,23 +145,33 @@ def rendered(session: Session, sources: Iterable[ReportSource], report_dir: str)
         return {}
     found = {row.content_digest: row for row in session.scalars(
         select(ReportFile).where(ReportFile.content_digest.in_(digests)).order_by(ReportFile.id))}
+    store = report_store(report_dir)
+    present = {sha: store.exists(report_key(sha)) for sha in {row.sha256 for row in found.values()}}
     return {s.key: found[s.content_digest] for s in sources
-            if s.content_digest in found and pdf_path(report_dir, found[s.content_digest].sha256).is_file()}
+            if s.content_digest in found and present[found[s.content_digest].sha256]}
 
 
 def pdf_path(report_dir: str | os.PathLike[str], sha256: str) -> Path:
-    return Path(report_dir) / sha256[:2] / f"{sha256}.pdf"
+    """The PDF's file in a report folder (the folder backend; elsewhere use `open_rendering`)."""
+    return Path(report_dir) / report_key(sha256)
 
 
-def store_rendering(session: Session, source: ReportSource, pdf: bytes, report_dir: str) -> ReportFile:
+def open_rendering(report_dir: Where, sha256: str) -> storage.Reader:
+    """A stored PDF for streamed reading."""
+    try:
+        return report_store(report_dir).open(report_key(sha256))
+    except storage.MissingObject:
+        raise NotFound("reports.file_missing") from None
+
+
+def rendering_bytes(report_dir: Where, sha256: str) -> bytes:
+    with open_rendering(report_dir, sha256) as reader:
+        return reader.read()
+
+
+def store_rendering(session: Session, source: ReportSource, pdf: bytes, report_dir: Where) -> ReportFile:
     sha = hashlib.sha256(pdf).hexdigest()
-    target = pdf_path(report_dir, sha)
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as out:
-            out.write(pdf)
-        os.replace(temp, target)
+    report_store(report_dir).put_bytes(report_key(sha), pdf, content_type="application/pdf")
     row = ReportFile(kind=source.kind, wave_id=source.wave_id, program=source.program,
                      dealer_id=source.dealer.id if source.dealer else None, region_id=source.region.id,
                      lang=source.lang, content_digest=source.content_digest, sha256=sha,
