@@ -66,7 +66,7 @@ def _scraped() -> Iterable[Metric]:
     for gauge in list(_scrape_gauges.values()):
         try:
             value = gauge.value()
-        except Exception:  # noqa: BLE001  (one failing figure must not hide every other metric)
+        except Exception:
             log.warning("metric %s could not be computed", gauge.name, exc_info=True)
             continue
         family = GaugeMetricFamily(gauge.name, gauge.documentation, labels=list(gauge.labels) or None)

@@ -144,6 +144,7 @@ class ObjectStore(ABC):
         finally:
             Path(name).unlink(missing_ok=True)
 
+    @abstractmethod
     def check(self) -> None:
         """Raise when the store cannot be used (the health check)."""
 
@@ -226,6 +227,9 @@ class LocalFolderStore(ObjectStore):
     def local_path(self, key: str) -> Path | None:
         path = self.path(key)
         return path if path.is_file() else None
+
+    def check(self) -> None:
+        """Nothing to reach: a folder of this machine (created when the first file is kept)."""
 
     def describe(self, key: str) -> str:
         return str(self.path(key))

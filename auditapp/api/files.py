@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from flask import Response, current_app, redirect, request, send_file
 from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Response as BaseResponse
 
 from .. import storage
 from ..errors import NotFound
 
 
 def send_stored(store: storage.ObjectStore, key: str, *, etag: str, content_type: str, download_name: str,
-                missing: str, private: bool = False) -> Response:
+                missing: str) -> BaseResponse:
     """The object as a response; `etag` is its SHA-256; a 404 with the message `missing` when it is gone."""
     config = current_app.config
+    response: BaseResponse
     if config.get("S3_PRESIGNED_DOWNLOADS") and store.backend == "s3":
         url = store.presigned_url(key, expires=int(config["S3_PRESIGNED_EXPIRY_SECONDS"]),
                                   content_type=content_type, download_name=download_name)
@@ -27,7 +29,8 @@ def send_stored(store: storage.ObjectStore, key: str, *, etag: str, content_type
             return response
     path = store.local_path(key)
     if path is not None:
-        response = send_file(path, mimetype=content_type, conditional=True, etag=etag, download_name=download_name)
+        response = send_file(path, mimetype=content_type, conditional=True, etag=etag,
+                             download_name=download_name)
     elif request.if_none_match.contains(etag):
         response = Response(status=304)  # content-addressed: the same ETag is the same bytes, unread
         response.set_etag(etag)
@@ -42,6 +45,4 @@ def send_stored(store: storage.ObjectStore, key: str, *, etag: str, content_type
         response.content_length = reader.size
         response.set_etag(etag)
         response.call_on_close(reader.close)
-    if private:
-        response.cache_control.private = True
     return response
