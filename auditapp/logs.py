@@ -81,5 +81,8 @@ def configure(config: Mapping[str, Any]) -> logging.Handler:
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if form == "json" else logging.Formatter(TEXT_FORMAT))
     root.addHandler(handler)
-    root.setLevel(config.get("LOG_LEVEL") or "INFO")
+    # Our own lines from LOG_LEVEL up; other libraries' only from warnings up (WeasyPrint, for one, logs
+    # every layout step of every PDF at INFO).
+    root.setLevel(logging.WARNING)
+    logging.getLogger("auditapp").setLevel(config.get("LOG_LEVEL") or "INFO")
     return handler
