@@ -188,6 +188,18 @@ def test_log_lines_are_json_with_the_request_id(json_logs):
     assert lines()[-1]["request_id"] == "-"
 
 
+def test_work_done_after_the_response_logs_the_id_of_its_request(json_logs):
+    from auditapp.services import side_effects
+
+    app, lines = json_logs
+    with app.test_request_context("/health", headers={"X-Request-ID": "req-0003-mail"}):
+        app.preprocess_request()
+        side_effects.run_in_background([side_effects.SideEffect(
+            "mail", lambda: logging.getLogger("auditapp.services.mail").warning("mail sent"))])
+    assert side_effects.wait_for_background(10)
+    assert next(line for line in lines() if line["message"] == "mail sent")["request_id"] == "req-0003-mail"
+
+
 def test_an_exception_is_logged_in_the_same_json_line(json_logs):
     app, lines = json_logs
     try:
