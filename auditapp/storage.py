@@ -26,7 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from .errors import ServiceUnavailable
 
@@ -41,6 +41,10 @@ STORAGE_RETRY_AFTER_S = 5
 # S3 multipart: parts of 8 MiB from a file on disk, read part by part (never the whole file in memory).
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 MULTIPART_CHUNK = 8 * 1024 * 1024
+
+
+class Readable(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 class MissingObject(LookupError):
@@ -98,7 +102,7 @@ class ObjectStore(ABC):
         key already held it. The file may be moved: the caller deletes `path` afterwards if it still exists."""
 
     @abstractmethod
-    def put_stream(self, key: str, stream: IO[bytes], *, sha256: str, content_type: str) -> bool:
+    def put_stream(self, key: str, stream: Readable, *, sha256: str, content_type: str) -> bool:
         """Store what `stream` reads (of known SHA-256) under `key`; False when the key already held it."""
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str) -> bool:
@@ -197,7 +201,7 @@ class LocalFolderStore(ObjectStore):
                 return self.put_stream(key, stream, sha256=sha256, content_type=content_type)
         return True
 
-    def put_stream(self, key: str, stream: IO[bytes], *, sha256: str, content_type: str) -> bool:
+    def put_stream(self, key: str, stream: Readable, *, sha256: str, content_type: str) -> bool:
         final = self.path(key)
         if final.is_file():
             return False
@@ -308,7 +312,7 @@ class S3Store(ObjectStore):
             raise unavailable() from error
         return True
 
-    def put_stream(self, key: str, stream: IO[bytes], *, sha256: str, content_type: str) -> bool:
+    def put_stream(self, key: str, stream: Readable, *, sha256: str, content_type: str) -> bool:
         if self.exists(key):
             return False
         try:

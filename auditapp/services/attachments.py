@@ -191,7 +191,7 @@ class Download:
     sha256: str  # of the bytes served
     content_type: str
     path: Path | None = None  # the stored file, when the store is a folder of this machine
-    data: bytes | None = None
+    made: bytes | None = None  # bytes made for this request
     store: storage.ObjectStore | None = None  # where the stored object is (`key` in it)
     key: str | None = None
 
@@ -199,10 +199,21 @@ class Download:
     def download_name(self) -> str:
         return self.sha256 + EXTENSIONS[self.content_type]
 
+    @property
+    def data(self) -> bytes | None:
+        """The bytes when there is no file of this machine to send (`path` is None): made for this request,
+        or read whole from the object store. `open()` streams them instead (api/files.send_stored)."""
+        if self.made is not None:
+            return self.made
+        if self.path is None and self.store is not None:
+            with self.open() as reader:
+                return reader.read()
+        return None
+
     def open(self) -> storage.Reader:
         """The bytes to send, for streamed reading."""
-        if self.data is not None or self.store is None or self.key is None:
-            return storage.Reader(io.BytesIO(self.data or b""), len(self.data or b""))
+        if self.made is not None or self.store is None or self.key is None:
+            return storage.Reader(io.BytesIO(self.made or b""), len(self.made or b""))
         try:
             return self.store.open(self.key)
         except storage.MissingObject:
@@ -225,7 +236,7 @@ def find_for_download(session: Session, user: User, audit_id: uuid.UUID, sha256:
     _stored(store, audit.id, sha, attachment.content_type)
     with store.objects.local_copy(key_of(sha)) as original:
         copy = photos.strip_file(original, attachment.content_type)
-    return Download(hashlib.sha256(copy.data).hexdigest(), copy.content_type, data=copy.data)
+    return Download(hashlib.sha256(copy.data).hexdigest(), copy.content_type, made=copy.data)
 
 
 def _stored(store: FileStore, audit_id: uuid.UUID, sha: str, content_type: str) -> Download:

@@ -152,8 +152,19 @@ def rendered(session: Session, sources: Iterable[ReportSource], report_dir: Wher
 
 
 def pdf_path(report_dir: str | os.PathLike[str], sha256: str) -> Path:
-    """The PDF's file in a report folder (the folder backend; elsewhere use `open_rendering`)."""
-    return Path(report_dir) / report_key(sha256)
+    """A file of this machine with the stored PDF: in the folder backend the stored file itself; with an
+    object store a copy fetched once into the same place of the folder (a PDF's bytes never change under
+    its hash, so the copy never goes stale). `open_rendering` streams it without a copy."""
+    path = Path(report_dir) / report_key(sha256)
+    store = report_store(report_dir)
+    if store.local_path(report_key(sha256)) is None and not path.is_file():
+        try:
+            with store.open(report_key(sha256)) as reader:
+                storage.LocalFolderStore(report_dir).put_stream(report_key(sha256), reader, sha256=sha256,
+                                                                content_type="application/pdf")
+        except storage.MissingObject:
+            pass  # as before: the path of a file that is not there
+    return path
 
 
 def open_rendering(report_dir: Where, sha256: str) -> storage.Reader:

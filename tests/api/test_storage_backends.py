@@ -231,3 +231,30 @@ def test_end_to_end_on_s3_shopper_uploads_qa_gets_the_original_and_the_dealer_th
     assert [p for p in local.rglob("*") if p.is_file()] == []
     # The session app, whose folder setting differs, still keeps its files in its own folder.
     assert storage.resolve(app.config["ATTACHMENT_DIR"], "attachments").backend == "local"
+
+
+# --- code written for the folder keeps working on S3 ---------------------------------------------------------
+
+def test_a_download_found_by_the_service_has_its_bytes_as_a_path_or_as_data(backend, headers, audit, shopper,
+                                                                            db_session):
+    """Pages that send `found.path`, or `found.data` when there is no path, get the right bytes everywhere."""
+    from auditapp.services.attachments import FileStore, find_for_download
+
+    app, client = backend
+    data = jpeg_bytes()
+    upload(client, headers, audit.id, data)
+    found = find_for_download(db_session, shopper, audit.id, sha256_of(data), FileStore(app.config["ATTACHMENT_DIR"]))
+    sent = found.path.read_bytes() if found.path is not None else found.data
+    assert sent == data
+    assert (found.path is None) == (app.config["STORAGE"] == "s3")
+
+
+def test_pdf_path_is_a_file_of_this_machine_on_either_backend(backend, published_wave, make_user, auth_for):
+    from auditapp.services.reports import pdf_path
+
+    app, client = backend
+    pdf = get(client, auth_for(make_user("qa")), f"/api/v1/dealers/{published_wave.id}/scorecard.pdf?wave=2026-Q3"
+                                                  f"&lang=en").body
+    path = pdf_path(app.config["REPORT_DIR"], sha256_of(pdf))
+    assert path.read_bytes() == pdf  # with S3, a copy fetched into the folder (content-addressed: never stale)
+    assert path == Path(app.config["REPORT_DIR"]) / report_key(sha256_of(pdf))
