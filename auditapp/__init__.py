@@ -19,6 +19,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=True)
     settings.init_app(app, overrides)
+    # Logging and the object store are set up from the settings before anything can log or store.
+    from . import logs, storage
+
+    logs.configure(app.config)
+    storage.configure(app.config)
     database.init_app(app)
     jobs.init_app(app)
     init_phone_app(app)  # before the API, whose init wraps every route so far in the request transaction

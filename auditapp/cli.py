@@ -269,8 +269,25 @@ def serve(host: str, port: int, workers: int | None, no_upgrade: bool) -> None:
     # A fresh process: this command runs inside an app context, and workers forked from it would reuse
     # that context for every request, so no request would ever end its database session.
     workers = workers or default_workers(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", *gunicorn_options(host, port, workers),
-                              "auditapp:create_app()"])
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_folder(Path(current_app.instance_path), port))
+    options = gunicorn_options(host, port, workers)
+    if current_app.config["LOG_FORMAT"] == "json":
+        # The app writes one JSON line per request with its id (api/operations.py) instead.
+        at = options.index("--access-logfile")
+        del options[at:at + 2]
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", *options, "auditapp:create_app()"])
+
+
+def metrics_folder(instance: Path, port: int) -> Path:
+    """An empty folder for the workers' metric files (prometheus_client's multiprocess mode): emptied at
+    every start, since files of an earlier run would be added to this one's figures."""
+    import shutil
+
+    folder = instance / "metrics" / str(port)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def gunicorn_options(host: str, port: int, workers: int) -> list[str]:
@@ -282,7 +299,10 @@ def gunicorn_options(host: str, port: int, workers: int) -> list[str]:
             "--limit-request-line", str(SERVER_REQUEST_LINE_BYTES),
             "--limit-request-fields", str(SERVER_HEADER_FIELDS),
             "--limit-request-field_size", str(SERVER_HEADER_FIELD_BYTES),
-            "--access-logfile", "-"]
+            "--access-logfile", "-",
+            # gunicorn's access line, ending with the request's id (auditapp/logs.py) to match the app's lines.
+            "--access-logformat", '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s',
+            "--config", "python:auditapp.gunicorn_hooks"]
 
 
 @click.command("worker", context_settings={"ignore_unknown_options": True})
@@ -342,7 +362,14 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
     from .reports.fonts import RECIPE_VERSION
     from .services.disputes import DisputePolicy
     from .services.figures import load_wave, wave_programs
-    from .services.reports import UnsafeFileName, pdf_path, rendered, store_rendering, templates_digest, wave_sources
+    from .services.reports import (
+        UnsafeFileName,
+        open_rendering,
+        rendered,
+        store_rendering,
+        templates_digest,
+        wave_sources,
+    )
 
     config = current_app.config
     started = time.perf_counter()
@@ -384,7 +411,8 @@ def render_wave(wave_code: str, out_dir: Path, langs: tuple[str, ...] | list[str
     for source in sources:
         target = out_dir / wave_code / names[source.key]
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(pdf_path(config["REPORT_DIR"], files[source.key].sha256), target)
+        with open_rendering(config["REPORT_DIR"], files[source.key].sha256) as stored, target.open("wb") as out:
+            shutil.copyfileobj(stored, out)
     return {"rendered": len(todo), "skipped": len(sources) - len(todo), "seconds": time.perf_counter() - started,
             "sources": sources, "files": files, "folder": out_dir / wave_code}
 

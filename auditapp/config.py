@@ -70,6 +70,27 @@ DEFAULTS: dict[str, Any] = {
     "TASK_QUEUE": "auditapp",  # the queue the jobs go to and the workers read
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "JSON_SORT_KEYS": False,
+    # Where attachments and rendered PDFs are kept (auditapp/storage.py; README "Storage"): "local" (the
+    # folders ATTACHMENT_DIR and REPORT_DIR) or "s3" (S3-compatible object storage: AWS S3, MinIO, OSS).
+    "STORAGE": "local",
+    "S3_BUCKET": None,
+    "S3_ENDPOINT_URL": None,  # None: AWS S3 itself; e.g. http://minio:9000, https://oss-cn-shanghai.aliyuncs.com
+    "S3_REGION": None,
+    "S3_ACCESS_KEY_ID": None,  # None: boto3's own chain (environment, instance role)
+    "S3_SECRET_ACCESS_KEY": None,
+    "S3_ADDRESSING_STYLE": "auto",  # auto | path (MinIO) | virtual (OSS)
+    "S3_PREFIX": "",  # keys are <prefix>attachments/ab/cd/<sha256> and <prefix>reports/ab/<sha256>.pdf
+    "S3_CONNECT_TIMEOUT_SECONDS": 5.0,
+    # Downloads stream through the app by default: every client that reaches the app gets its files, even
+    # where the object store is blocked or slow for it (dealers in China and a bucket abroad, a MinIO on an
+    # internal network). True answers a 302 to a presigned URL instead, when every client reaches the store.
+    "S3_PRESIGNED_DOWNLOADS": False,
+    "S3_PRESIGNED_EXPIRY_SECONDS": 300,
+    "S3_PRESIGN_ENDPOINT_URL": None,  # the store's address as clients reach it, if not S3_ENDPOINT_URL
+    # Operations (auditapp/operations.py): /health, /metrics and the log format.
+    "HEALTH_TIMEOUT_SECONDS": 2.0,  # each check of /health (database, storage) gives up after this
+    "LOG_FORMAT": "text",  # text (for a terminal) | json (one object per line, for a log collector)
+    "LOG_LEVEL": "INFO",
 }
 
 # Environment variables that are not AUDITAPP_-prefixed but conventional.

@@ -506,6 +506,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "the form has expired or did not come from this site; reload the page and try again",
         "zh": "表单已过期或并非来自本站，请刷新页面后重试"},
     "page.invalid_form": {"en": "some fields need correcting", "zh": "部分字段需要修改"},
+    # Object storage (auditapp/storage.py)
+    "storage.unavailable": {
+        "en": "file storage is unavailable; retry later",
+        "zh": "文件存储暂时不可用，请稍后重试"},
+    "reports.file_missing": {
+        "en": "the stored PDF of this report is missing from storage",
+        "zh": "该报告已保存的PDF在存储中缺失"},
 }
 
 

@@ -14,6 +14,7 @@ from . import (
     docs,
     error_docs,
     errors,
+    operations,
     reports,
     requests,
     review,
@@ -43,8 +44,6 @@ def init_app(app: Flask) -> None:
     for module in (auth, admin, checklists, audits, review, scores, shopper, reports, disputes):
         api.register_blueprint(module.blp)
 
-    @app.get("/health")
-    def health():
-        return {"status": "ok"}
+    operations.init_app(app)  # /health, /metrics, request ids and latencies
 
     transactions.init_app(app)  # last: every route above runs in one transaction

@@ -1,13 +1,12 @@
 """The shopper flow (DESIGN 5): draft answers, evidence uploads, submit, offline sync."""
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Request, current_app, jsonify, request, send_file
+from flask import Request, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError
@@ -15,6 +14,7 @@ from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 
+from ..downloads import attachment_download
 from ..errors import DomainError, InvalidInput, PayloadTooLarge
 from ..extensions import db
 from ..limits import MULTIPART_OVERHEAD
@@ -76,7 +76,7 @@ def _shopper_request(user: User) -> shopper.ShopperRequest:
 
 
 def _file_store() -> attachments.FileStore:
-    return attachments.FileStore(current_app.config["ATTACHMENT_DIR"])
+    return attachments.FileStore(current_app.config["ATTACHMENT_DIR"])  # the configured store (storage.py)
 
 
 def _error_body(error: DomainError) -> dict[str, Any]:
@@ -199,9 +199,4 @@ class AttachmentFile(MethodView):
         """Download an evidence file (whoever may see the audit). Photos reach everyone but QA, admin and
         their uploader as a copy without metadata, with its own hash as ETag (DESIGN 7)."""
         found = attachments.find_for_download(db.session(), current_user(), audit_id, sha256, _file_store())
-        source = found.path if found.path is not None else io.BytesIO(found.data or b"")
-        response = send_file(source, mimetype=found.content_type, conditional=True, etag=found.sha256,
-                             download_name=found.download_name)
-        response.cache_control.private = True  # evidence is for authorised eyes only: no shared caches
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_download(found)

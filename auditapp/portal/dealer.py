@@ -9,19 +9,18 @@ and the pages print only the fields below."""
 from __future__ import annotations
 
 import hashlib
-import io
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO, cast
 from zoneinfo import ZoneInfo
 
-from flask import current_app, redirect, request, send_file, url_for
+from flask import current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from ..checklists.answers import visible_items
 from ..checklists.model import Checklist, Item
 from ..constants import DISPUTE_CLAIM_LENGTH, ESCALATION_NOTE_LENGTH, REPORT_LANGUAGES, REQUESTED_OUTCOMES
-from ..downloads import pdf_download
+from ..downloads import attachment_download, pdf_download
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..limits import is_code
@@ -266,12 +265,8 @@ def visit(audit_id: uuid.UUID):
 def visit_file(audit_id: uuid.UUID, sha256: str) -> Response:
     """An evidence file through the attachment service: the metadata-free copy of a photo for whoever
     does not receive originals (access.receives_original)."""
-    found = attachments.find_for_download(db.session(), current_user(), audit_id, sha256, _store())
-    source = found.path if found.path is not None else io.BytesIO(found.data or b"")
-    response = send_file(source, mimetype=found.content_type, conditional=True, etag=found.sha256,
-                         download_name=found.download_name)
-    response.cache_control.private = True
-    return response
+    return attachment_download(attachments.find_for_download(db.session(), current_user(), audit_id, sha256,
+                                                             _store()))
 
 
 def _hashed(stream: Any) -> str:

@@ -6,11 +6,13 @@ and reuses it for every report it is given.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+from ..operations import REPORT_RENDER_SECONDS
 from .render import ReportRenderer
 
 _renderer: ReportRenderer | None = None
@@ -30,11 +32,15 @@ def _start_worker(config: Mapping[str, Any]) -> None:
 
 
 def render_one(renderer: ReportRenderer, job: RenderJob) -> bytes:
+    started = time.perf_counter()
     if job.kind == "dealer_scorecard":
-        return renderer.dealer_scorecard_pdf(job.data, job.lang)
-    if job.kind == "region_report":
-        return renderer.region_report_pdf(job.data, job.lang)
-    raise ValueError(f"unknown report kind {job.kind!r}")
+        pdf = renderer.dealer_scorecard_pdf(job.data, job.lang)
+    elif job.kind == "region_report":
+        pdf = renderer.region_report_pdf(job.data, job.lang)
+    else:
+        raise ValueError(f"unknown report kind {job.kind!r}")
+    REPORT_RENDER_SECONDS.labels(job.kind, job.lang).observe(time.perf_counter() - started)
+    return pdf
 
 
 def _render_in_worker(job: RenderJob) -> tuple[str, bytes]:

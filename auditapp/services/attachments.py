@@ -4,13 +4,15 @@ A photo is stored twice: the original, whose hash the shopper declared (the agen
 re-encoded copy without any metadata, made at upload, that everyone else receives (DESIGN 7; see
 `photos.py`). `access.receives_original` decides which copy a user gets.
 
-Files live on local disk under ATTACHMENT_DIR as ab/cd/<sha256>; a file is written to a temporary name
-beside them and renamed, so a reader never sees half a file. Being content-addressed, one file serves
-every audit that holds the same bytes, and a file left behind by a rolled-back request is harmless.
+Files are kept by the configured object store (auditapp/storage.py: the folder ATTACHMENT_DIR by default,
+or S3) under ab/cd/<sha256>. An upload is hashed while it is spooled to a temporary file on this
+machine, where photos are inspected and stripped, and only then kept. Being content-addressed, one file
+serves every audit that holds the same bytes, and a file left behind by a rolled-back request is harmless.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import re
@@ -24,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import storage
 from ..errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ..messages import Message
 from ..models import Attachment, Audit, User
@@ -67,18 +70,31 @@ class Received:
     head: bytes
 
 
+def key_of(sha256: str) -> str:
+    """Where a file of this hash is kept: ab/cd/<sha256>, in the folder and in the bucket alike."""
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
 class FileStore:
-    """Local-disk storage by content hash."""
+    """Evidence files by content hash, in the configured object store (auditapp/storage.py).
 
-    def __init__(self, root: str | os.PathLike[str]):
-        self.root = Path(root)
+    Built from the ATTACHMENT_DIR setting, it is the configured backend (the folder by default, or S3);
+    built from any other folder, that folder."""
 
-    def path_of(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+    def __init__(self, root: str | os.PathLike[str] | storage.ObjectStore):
+        self.objects = storage.resolve(root, "attachments")
+
+    def path_of(self, sha256: str) -> Path | None:
+        """The file on this machine (the folder backend), else None."""
+        return self.objects.local_path(key_of(sha256))
+
+    def exists(self, sha256: str) -> bool:
+        return self.objects.exists(key_of(sha256))
 
     def receive(self, stream: BinaryIO, max_bytes: int) -> Received:
-        """Copy the stream to a temporary file, hashing it; refuse it as soon as it exceeds max_bytes."""
-        incoming = self.root / "incoming"
+        """Copy the stream to a temporary file on this machine, hashing it as it goes (one pass, never the
+        whole file in memory); refuse it as soon as it exceeds max_bytes. Photos are inspected on this file."""
+        incoming = self.objects.spool_dir
         incoming.mkdir(parents=True, exist_ok=True)
         digest, size, head = hashlib.sha256(), 0, b""
         fd, name = tempfile.mkstemp(dir=incoming)
@@ -101,31 +117,19 @@ class FileStore:
             raise
         return Received(Path(name), digest.hexdigest(), size, head)
 
-    def keep(self, received: Received) -> None:
-        final = self.path_of(received.sha256)
-        if final.exists():
-            self.discard(received)  # the same bytes are already stored (another audit, an earlier try)
-            return
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(received.temp_path, final)
+    def keep(self, received: Received, content_type: str = "application/octet-stream") -> None:
+        """Store the received file under its hash (a no-op when the same bytes are already stored: another
+        audit, an earlier try) and remove the temporary file."""
+        try:
+            self.objects.put_file(key_of(received.sha256), received.temp_path, sha256=received.sha256,
+                                  content_type=content_type)
+        finally:
+            self.discard(received)
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, content_type: str = "application/octet-stream") -> str:
         """Store bytes made here (a stripped copy); their SHA-256."""
         sha = hashlib.sha256(data).hexdigest()
-        if self.path_of(sha).exists():
-            return sha
-        incoming = self.root / "incoming"
-        incoming.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=incoming)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            self.keep(Received(Path(name), sha, len(data), data[:HEAD]))
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
+        self.objects.put_bytes(key_of(sha), data, content_type=content_type)
         return sha
 
     def discard(self, received: Received) -> None:
@@ -154,8 +158,9 @@ def upload(session: Session, user: User, audit_id: uuid.UUID, *, stream: BinaryI
             store.discard(received)
             return existing, False
         found = photos.inspect(received.temp_path, content_type, audit.dealer.timezone)
-        stripped_sha = store.put(found.stripped.data) if found.stripped is not None else None
-        store.keep(received)
+        stripped_sha = (store.put(found.stripped.data, found.stripped.content_type)
+                        if found.stripped is not None else None)
+        store.keep(received, content_type)
     except BaseException:
         store.discard(received)
         raise
@@ -182,15 +187,37 @@ def upload(session: Session, user: User, audit_id: uuid.UUID, *, stream: BinaryI
 
 @dataclass(frozen=True)
 class Download:
-    """The copy of an attachment a user receives: a stored file, or bytes made for this request."""
+    """The copy of an attachment a user receives: a stored object, or bytes made for this request."""
     sha256: str  # of the bytes served
     content_type: str
-    path: Path | None = None
-    data: bytes | None = None
+    path: Path | None = None  # the stored file, when the store is a folder of this machine
+    made: bytes | None = None  # bytes made for this request
+    store: storage.ObjectStore | None = None  # where the stored object is (`key` in it)
+    key: str | None = None
 
     @property
     def download_name(self) -> str:
         return self.sha256 + EXTENSIONS[self.content_type]
+
+    @property
+    def data(self) -> bytes | None:
+        """The bytes when there is no file of this machine to send (`path` is None): made for this request,
+        or read whole from the object store. `open()` streams them instead (api/files.send_stored)."""
+        if self.made is not None:
+            return self.made
+        if self.path is None and self.store is not None:
+            with self.open() as reader:
+                return reader.read()
+        return None
+
+    def open(self) -> storage.Reader:
+        """The bytes to send, for streamed reading."""
+        if self.made is not None or self.store is None or self.key is None:
+            return storage.Reader(io.BytesIO(self.made or b""), len(self.made or b""))
+        try:
+            return self.store.open(self.key)
+        except storage.MissingObject:
+            raise NotFound("attachment.file_missing") from None
 
 
 def find_for_download(session: Session, user: User, audit_id: uuid.UUID, sha256: str,
@@ -201,15 +228,15 @@ def find_for_download(session: Session, user: User, audit_id: uuid.UUID, sha256:
     attachment = _find(session, audit.id, sha) if SHA256_HEX.match(sha) else None
     if attachment is None or not access.can_see_attachment(user, audit, attachment):
         raise NotFound("attachment.no_such_attachment")
-    original = _stored(store, audit.id, sha)
     if access.receives_original(user, attachment) or attachment.content_type not in photos.IMAGE_FORMATS:
-        return Download(sha, attachment.content_type, path=original)
+        return _stored(store, audit.id, sha, attachment.content_type)
     if attachment.stripped_sha256 is not None and attachment.stripped_content_type is not None:
-        return Download(attachment.stripped_sha256, attachment.stripped_content_type,
-                        path=_stored(store, audit.id, attachment.stripped_sha256))
+        return _stored(store, audit.id, attachment.stripped_sha256, attachment.stripped_content_type)
     # Photos uploaded before copies were made at upload: made for this request, never the original.
-    copy = photos.strip_file(original, attachment.content_type)
-    return Download(hashlib.sha256(copy.data).hexdigest(), copy.content_type, data=copy.data)
+    _stored(store, audit.id, sha, attachment.content_type)
+    with store.objects.local_copy(key_of(sha)) as original:
+        copy = photos.strip_file(original, attachment.content_type)
+    return Download(hashlib.sha256(copy.data).hexdigest(), copy.content_type, made=copy.data)
 
 
 def visible_attachments(session: Session, user: User, audit: Audit) -> dict[str, Attachment]:
@@ -218,12 +245,13 @@ def visible_attachments(session: Session, user: User, audit: Audit) -> dict[str,
     return {a.sha256: a for a in rows if access.can_see_attachment(user, audit, a)}
 
 
-def _stored(store: FileStore, audit_id: uuid.UUID, sha: str) -> Path:
-    path = store.path_of(sha)
-    if not path.is_file():
-        log.error("file %s of an attachment of audit %s is missing from %s", sha, audit_id, store.root)
+def _stored(store: FileStore, audit_id: uuid.UUID, sha: str, content_type: str) -> Download:
+    key = key_of(sha)
+    if not store.objects.exists(key):
+        log.error("file %s of an attachment of audit %s is missing from %s", sha, audit_id,
+                  store.objects.describe(key))
         raise NotFound("attachment.file_missing")
-    return path
+    return Download(sha, content_type, path=store.objects.local_path(key), store=store.objects, key=key)
 
 
 def _find(session: Session, audit_id: uuid.UUID, sha256: str) -> Attachment | None:

@@ -66,8 +66,8 @@ def report_mail_payload(to: str, subject: str, body: str, reports: list[tuple[st
 
 
 def mail_from_payload(payload: Mapping[str, Any], config: Mapping[str, Any]) -> Mail:
-    from .reports import pdf_path
+    from .reports import rendering_bytes
 
-    attachments = tuple(Attachment(report["filename"], pdf_path(config["REPORT_DIR"], report["sha256"]).read_bytes())
+    attachments = tuple(Attachment(report["filename"], rendering_bytes(config["REPORT_DIR"], report["sha256"]))
                         for report in payload["reports"])
     return Mail(to=payload["to"], subject=payload["subject"], body=payload["body"], attachments=attachments)

@@ -1,11 +1,13 @@
-"""Report data of a wave, the reports already rendered, and storing new renderings with their sources."""
+"""Report data of a wave, the reports already rendered, and storing new renderings with their sources.
+
+Rendered PDFs are kept by the configured object store (auditapp/storage.py: the folder REPORT_DIR by
+default, or S3) under ab/<sha256>.pdf."""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import storage
 from ..checklists.model import KEY_PATTERN
 from ..constants import REPORT_LANGUAGES
 from ..errors import NotFound
@@ -122,7 +125,20 @@ def wave_sources(data: WaveData, *, langs: Iterable[str], templates: str, policy
     return sources
 
 
-def rendered(session: Session, sources: Iterable[ReportSource], report_dir: str) -> dict[str, ReportFile]:
+Where = str | os.PathLike[str] | storage.ObjectStore
+
+
+def report_store(report_dir: Where) -> storage.ObjectStore:
+    """The store of rendered PDFs: the configured one when named by the REPORT_DIR setting."""
+    return storage.resolve(report_dir, "reports")
+
+
+def report_key(sha256: str) -> str:
+    """ab/<sha256>.pdf: in the folder (as always) and in the bucket alike."""
+    return f"{sha256[:2]}/{sha256}.pdf"
+
+
+def rendered(session: Session, sources: Iterable[ReportSource], report_dir: Where) -> dict[str, ReportFile]:
     """The stored renderings whose content is exactly that of a source (by key), files present."""
     sources = list(sources)
     digests = {s.content_digest for s in sources}
@@ -130,28 +146,50 @@ def rendered(session: Session, sources: Iterable[ReportSource], report_dir: str)
         return {}
     found = {row.content_digest: row for row in session.scalars(
         select(ReportFile).where(ReportFile.content_digest.in_(digests)).order_by(ReportFile.id))}
+    store = report_store(report_dir)
+    present = {sha: store.exists(report_key(sha)) for sha in {row.sha256 for row in found.values()}}
     return {s.key: found[s.content_digest] for s in sources
-            if s.content_digest in found and pdf_path(report_dir, found[s.content_digest].sha256).is_file()}
+            if s.content_digest in found and present[found[s.content_digest].sha256]}
 
 
 def pdf_path(report_dir: str | os.PathLike[str], sha256: str) -> Path:
-    return Path(report_dir) / sha256[:2] / f"{sha256}.pdf"
+    """A file of this machine with the stored PDF: in the folder backend the stored file itself; with an
+    object store a copy fetched once into the same place of the folder (a PDF's bytes never change under
+    its hash, so the copy never goes stale). `open_rendering` streams it without a copy."""
+    path = Path(report_dir) / report_key(sha256)
+    store = report_store(report_dir)
+    if store.local_path(report_key(sha256)) is None and not path.is_file():
+        try:
+            with store.open(report_key(sha256)) as reader:
+                storage.LocalFolderStore(report_dir).put_stream(report_key(sha256), reader, sha256=sha256,
+                                                                content_type="application/pdf")
+        except storage.MissingObject:
+            pass  # as before: the path of a file that is not there
+    return path
 
 
-def store_rendering(session: Session, source: ReportSource, pdf: bytes, report_dir: str) -> ReportFile:
+def open_rendering(report_dir: Where, sha256: str) -> storage.Reader:
+    """A stored PDF for streamed reading."""
+    try:
+        return report_store(report_dir).open(report_key(sha256))
+    except storage.MissingObject:
+        raise NotFound("reports.file_missing") from None
+
+
+def rendering_bytes(report_dir: Where, sha256: str) -> bytes:
+    with open_rendering(report_dir, sha256) as reader:
+        return reader.read()
+
+
+def store_rendering(session: Session, source: ReportSource, pdf: bytes, report_dir: Where) -> ReportFile:
     sha = hashlib.sha256(pdf).hexdigest()
-    target = pdf_path(report_dir, sha)
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as out:
-            out.write(pdf)
-        os.replace(temp, target)
+    store = report_store(report_dir)
+    store.put_bytes(report_key(sha), pdf, content_type="application/pdf")
     # One row per content: a second rendering of the same content (a task run twice, two batches at
     # once) points the row at its file rather than adding another.
     existing = session.scalar(select(ReportFile).where(ReportFile.content_digest == source.content_digest))
     if existing is not None:
-        if not pdf_path(report_dir, existing.sha256).is_file():
+        if not store.exists(report_key(existing.sha256)):
             existing.sha256, existing.size = sha, len(pdf)
             session.flush()
         return existing

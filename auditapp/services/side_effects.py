@@ -10,6 +10,7 @@ or unreachable mail server never holds a response (`run_in_background`); the com
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
@@ -95,7 +96,8 @@ class _Background:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditapp-side-effects")
                 self._pid = os.getpid()
                 self._futures = set()
-            future = self._executor.submit(run, effects)
+            # In the request's context: the effects' log lines carry its request id (auditapp/logs.py).
+            future = self._executor.submit(contextvars.copy_context().run, run, effects)
             self._futures.add(future)
         future.add_done_callback(self._forget)
 

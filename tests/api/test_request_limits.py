@@ -121,7 +121,7 @@ def test_an_unreachable_database_is_503_with_retry_after(app, tmp_path):
     client = _app(url, tmp_path).test_client()
     _assert_unavailable(client.post("/api/v1/auth/token", json={"email": "a@example.com", "password": "secret"}))
     _assert_unavailable(client.get("/api/v1/me", headers={"Authorization": "Bearer some-token"}))
-    assert client.get("/health").status_code == 200
+    assert client.get("/health").status_code == 503  # /health checks the database (tests/api/test_operations.py)
 
 
 def test_an_exhausted_connection_pool_is_503_with_retry_after(app, tmp_path):
