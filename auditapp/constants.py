@@ -22,3 +22,10 @@ REPORT_LANGUAGES: Final = (*LANGUAGES, "both")  # a report in one language, or b
 def sql_one_of(column: str, values: tuple[str, ...]) -> str:
     """A CHECK constraint's condition that the column holds one of the values."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+# Webhooks and the outbox (services/webhooks.py, services/outbox.py).
+WEBHOOK_EVENTS: Final = ("audit.published", "score.revised", "dispute.filed", "dispute.decided", "action.changed")
+WEBHOOK_ADMIN_ROLES: Final = ("admin",)  # subscriptions carry secrets and reach outside systems
+OUTBOX_KINDS: Final = ("webhook", "alert_email")
+OUTBOX_STATUSES: Final = ("pending", "delivered", "failed")  # failed: given up after the last retry

@@ -14,7 +14,9 @@ from .disputes import Dispute
 from .org import ApiToken, Dealer, LoginThrottle, Region, User, manager_regions
 from .program import ChecklistVersion, Wave
 from .reports import REPORT_KINDS, ReportFile
+from .outbox import OutboxMessage, WebhookSubscription
 
 __all__ = ["Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "AuditEvent", "AuditFlag", "Base",
            "Dispute", "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region",
-           "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow"]
+           "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow",
+           "OutboxMessage", "WebhookSubscription"]

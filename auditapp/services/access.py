@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, select, true
 
 from ..constants import STAFF_ROLES as STAFF
+from ..constants import WEBHOOK_ADMIN_ROLES
 from ..errors import Forbidden, NotFound
 from ..models import Attachment, Audit, Dealer, Dispute, Region, User, manager_regions
 
@@ -141,3 +142,9 @@ def ensure_may_decide_dispute(user: User, dispute: Dispute) -> None:
             raise Forbidden("access.escalation_decided_by_manager")
         return
     require_role(user, *STAFF)
+
+
+def require_webhook_admin(user: User) -> None:
+    """Webhook subscriptions and their delivery logs: admins only (they hold signing secrets and send the
+    system's events to outside systems)."""
+    require_role(user, *WEBHOOK_ADMIN_ROLES)
