@@ -431,7 +431,7 @@ def outbox_run(loop: bool, interval: float) -> None:
                 totals = {k: totals[k] + counts[k] for k in totals}
                 if sum(counts.values()) < BATCH:
                     break
-            if not loop or sum(totals.values()):
+            if not loop or any(totals.values()):
                 click.echo(f"delivered {totals['delivered']}, to retry {totals['pending']}, "
                            f"given up {totals['failed']}")
             if not loop:

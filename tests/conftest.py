@@ -15,6 +15,7 @@ from auditapp import create_app
 from auditapp.extensions import db
 
 pytest_plugins = ["fixtures.databases", "fixtures.factories", "fixtures.shopping"]
+pytest_plugins += ["fixtures.outbox"]  # webhook receivers, a mail server, an app for real deliveries
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

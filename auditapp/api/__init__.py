@@ -60,7 +60,7 @@ def _start_outbox_poller(app: Flask) -> None:
     from ..extensions import db
     from ..services.outbox import Poller, run_due
 
-    poller = Poller()
+    poller = app.extensions["auditapp.outbox_poller"] = Poller()
 
     @app.before_request
     def start_outbox_poller() -> None:

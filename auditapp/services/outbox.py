@@ -190,7 +190,7 @@ def _send(message: OutboxMessage, subscription: WebhookSubscription | None, conf
     mail = json.loads(message.body)
     try:
         send_all(config, [Mail(to=mail["to"], subject=mail["subject"], body=mail["text"])])
-    except Exception as error:  # the mail server down, refusing, misconfigured: retried all the same
+    except Exception as error:  # noqa: BLE001  (mail server down, refusing, misconfigured: all retried)
         return Outcome(False, None, f"{type(error).__name__}: {error}")
     return Outcome(True)
 
@@ -214,9 +214,8 @@ def _attempt(engine: Engine, message_id: uuid.UUID, token: str, config: Mapping[
             values.update(last_error=(outcome.error or "")[:ERROR_CHARS],
                           **({"status": "failed"} if delay is None else {"next_attempt_at": when + delay}))
         with session.begin():
-            recorded = session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == message_id, OutboxMessage.claim_token == token).values(**values)
-                .execution_options(synchronize_session=False)).rowcount
+            recorded = session.connection().execute(update(OutboxMessage).where(
+                OutboxMessage.id == message_id, OutboxMessage.claim_token == token).values(**values)).rowcount
     if not recorded:
         log.warning("outbox message %s: the claim expired before its outcome was recorded", message_id)
     status: str = values.get("status", "pending")
@@ -225,7 +224,8 @@ def _attempt(engine: Engine, message_id: uuid.UUID, token: str, config: Mapping[
     return status
 
 
-def deliver(engine: Engine, message_id: uuid.UUID, config: Mapping[str, Any], now: datetime | None = None) -> str | None:
+def deliver(engine: Engine, message_id: uuid.UUID, config: Mapping[str, Any],
+            now: datetime | None = None) -> str | None:
     """Attempt one queued row if it is due and nobody holds it; its status afterwards, None if not taken.
 
     The unit a job queue's task calls (with the row's id): idempotent, since a delivered, given-up or

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..constants import WEBHOOK_EVENTS
@@ -183,7 +183,7 @@ def update_subscription(session: Session, user: User, subscription_id: int,
 def delete_subscription(session: Session, user: User, subscription_id: int) -> None:
     """The subscription goes with its delivery log and whatever it still had queued."""
     subscription = get_subscription(session, user, subscription_id)
-    session.execute(OutboxMessage.__table__.delete().where(OutboxMessage.subscription_id == subscription.id))
+    session.execute(delete(OutboxMessage).where(OutboxMessage.subscription_id == subscription.id))
     session.delete(subscription)
     session.flush()
 

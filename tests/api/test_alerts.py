@@ -8,7 +8,7 @@ from datetime import timedelta
 from email.header import decode_header, make_header
 
 import pytest
-from fixtures.outbox import CLEAN_ANSWERS, mail_server, outbox_app, seed  # noqa: F401 (fixtures)
+from fixtures.outbox import CLEAN_ANSWERS, seed
 from sqlalchemy import select
 
 from auditapp.extensions import db

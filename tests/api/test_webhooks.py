@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from fixtures.outbox import outbox_app, receiver, seed  # noqa: F401 (fixtures)
+from fixtures.outbox import seed
 from sqlalchemy import func, select
 
 from auditapp.errors import Conflict

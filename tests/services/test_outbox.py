@@ -11,7 +11,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from fixtures.outbox import Receiver, down_receiver, outbox_app, receiver, seed  # noqa: F401 (fixtures)
+from fixtures.outbox import Receiver, seed
 from sqlalchemy import select
 
 from auditapp.extensions import db
@@ -205,3 +205,20 @@ def test_deleting_a_subscription_drops_what_it_had_queued(outbox_app, down_recei
         webhooks.delete_subscription(db.session, admin, sid)
         db.session.commit()
     assert rows(outbox_app) == []
+
+
+def test_the_server_process_retries_due_deliveries_by_itself(outbox_app, receiver):
+    seed(outbox_app)
+    subscribe(outbox_app, receiver.url)
+    emit(outbox_app)  # committed outside any request: only a pass will send it
+    outbox_app.config["OUTBOX_POLL_SECONDS"] = 0.2
+    poller = outbox_app.extensions["auditapp.outbox_poller"]
+    try:
+        outbox_app.test_client().get("/health")  # the first request starts the process's poller
+        deadline = time.monotonic() + 10
+        while rows(outbox_app)[0].status != "delivered" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        poller.stop()
+    assert rows(outbox_app)[0].status == "delivered"
+    assert len(receiver.received) == 1
