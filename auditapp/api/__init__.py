@@ -5,6 +5,7 @@ from flask import Flask
 from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from ..extensions import api
+from ..services.alerts import AlertPolicy
 from . import (
     admin,
     audits,
@@ -45,6 +46,8 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(module.blp)
     api.register_blueprint(webhooks_api.blp)
     _start_outbox_poller(app)
+    # A wrong ALERT_BELOW stops the start-up, rather than failing every approval later.
+    AlertPolicy.from_config(app.config, "http://localhost")
 
     @app.get("/health")
     def health():

@@ -92,12 +92,13 @@ def enqueue_email(session: Session, mail: Mail, event_id: uuid.UUID, event_type:
 
 def _enqueue(session: Session, message: OutboxMessage, config: Mapping[str, Any] | None) -> OutboxMessage:
     now = utcnow()
+    # The id is made here rather than at the flush: the row is written with the caller's other changes
+    # (at its next flush or the commit), without a round trip of its own.
+    message.id = message_id = uuid.uuid4()
     message.status, message.attempts = "pending", 0
     message.next_attempt_at = message.created_at = message.updated_at = now
     session.add(message)
-    session.flush()
     engine = session.get_bind().engine
-    message_id = message.id
     side_effects.after_commit(session, f"first delivery of outbox message {message_id}",
                               lambda: deliver(engine, message_id, config or {}))
     return message
@@ -196,12 +197,15 @@ def _send(message: OutboxMessage, subscription: WebhookSubscription | None, conf
 
 
 def _attempt(engine: Engine, message_id: uuid.UUID, token: str, config: Mapping[str, Any],
-             now: datetime | None) -> str:
+             now: datetime | None) -> str | None:
+    """Send one claimed row and record the outcome; its status afterwards (None: the row was deleted
+    with its subscription meanwhile, and there is nothing to send)."""
     with Session(engine, expire_on_commit=False) as session:
         with session.begin():
             message = session.get(OutboxMessage, message_id)
-            assert message is not None
-            subscription = message.subscription
+            subscription = message.subscription if message is not None else None
+        if message is None or (message.kind == "webhook" and subscription is None):
+            return None
         outcome = _send(message, subscription, config)
         attempts = message.attempts + 1
         when = now or utcnow()
@@ -242,7 +246,9 @@ def run_due(engine: Engine, config: Mapping[str, Any], now: datetime | None = No
     token, claimed = claim(engine, now, limit=limit)
     counts = {"delivered": 0, "pending": 0, "failed": 0}
     for message_id in claimed:
-        counts[_attempt(engine, message_id, token, config, now)] += 1
+        status = _attempt(engine, message_id, token, config, now)
+        if status is not None:
+            counts[status] += 1
     return counts
 
 

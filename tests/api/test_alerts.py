@@ -104,3 +104,11 @@ def test_an_overall_below_the_programs_threshold_alerts(outbox_app):
 def test_alert_below_must_map_programs_to_scores(below):
     with pytest.raises(ValueError, match="ALERT_BELOW"):
         AlertPolicy.from_config({"ALERT_BELOW": below}, "http://localhost/")
+
+
+def test_a_wrong_alert_below_stops_the_start_up(tmp_path):
+    from auditapp import create_app
+
+    with pytest.raises(ValueError, match="ALERT_BELOW"):
+        create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}",
+                    "ALERT_BELOW": {"sales_visit": "sixty"}})

@@ -222,3 +222,16 @@ def test_the_server_process_retries_due_deliveries_by_itself(outbox_app, receive
         poller.stop()
     assert rows(outbox_app)[0].status == "delivered"
     assert len(receiver.received) == 1
+
+
+def test_a_row_deleted_with_its_subscription_while_claimed_is_skipped(outbox_app, receiver):
+    seed(outbox_app)
+    sid = subscribe(outbox_app, receiver.url)
+    emit(outbox_app)
+    with outbox_app.app_context():
+        token, [claimed] = outbox.claim(db.engine)
+        admin = db.session.scalar(select(User).where(User.role == "admin"))
+        webhooks.delete_subscription(db.session, admin, sid)
+        db.session.commit()
+        assert outbox._attempt(db.engine, claimed, token, {}, None) is None
+    assert receiver.received == []
