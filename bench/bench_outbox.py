@@ -36,7 +36,7 @@ def receiver() -> tuple[str, Counter[str], ThreadingHTTPServer]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
                 seen[f"{self.headers['X-Auditapp-Delivery']} {json.loads(body)['id']}"] += 1
@@ -52,6 +52,13 @@ def receiver() -> tuple[str, Counter[str], ThreadingHTTPServer]:
     return f"http://127.0.0.1:{server.server_address[1]}/hook", seen, server
 
 
+def drain(engine: Any, config: Any) -> None:
+    from auditapp.services import outbox
+
+    while sum(outbox.run_due(engine, config).values()):
+        pass
+
+
 def measure(url: str, events: int) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import create_engine, text
@@ -59,7 +66,7 @@ def measure(url: str, events: int) -> None:
     from auditapp import create_app
     from auditapp.extensions import db
     from auditapp.models import User
-    from auditapp.services import outbox, webhooks
+    from auditapp.services import webhooks
 
     if url.startswith("postgresql"):
         engine = create_engine(url)
@@ -87,13 +94,7 @@ def measure(url: str, events: int) -> None:
             seen.clear()
             started = time.perf_counter()
 
-            engine = db.engine
-
-            def drain() -> None:
-                while sum(outbox.run_due(engine, app.config).values()):
-                    pass
-
-            threads = [threading.Thread(target=drain) for _ in range(runners)]
+            threads = [threading.Thread(target=drain, args=(db.engine, app.config)) for _ in range(runners)]
             for t in threads:
                 t.start()
             for t in threads:
