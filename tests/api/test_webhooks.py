@@ -187,3 +187,20 @@ def test_disputes_send_filed_revised_and_decided(outbox_app, receiver):
     decision = by_type["dispute.decided"]["data"]
     assert (decision["outcome"], decision["stage"], decision["score_version"]) == ("upheld", "qa", 2)
     assert len({r.json["id"] for r in receiver.received}) == 3
+
+
+def test_the_request_schemas_read_every_value_through_the_bounded_fields():
+    """As tests/api/test_input_rules.py checks for api/schemas.py: no unbounded marshmallow field."""
+    from marshmallow import RAISE, Schema, fields
+
+    from auditapp.api import fields as api_fields
+    from auditapp.api import webhooks as webhooks_api
+
+    bounded = (api_fields.TextRule, api_fields.Int, api_fields.Day, api_fields.Moment, api_fields.FreeJson)
+    unbounded = (fields.String, fields.Integer, fields.Date, fields.DateTime, fields.Raw, fields.Dict)
+    request_schemas = [s for s in vars(webhooks_api).values() if isinstance(s, type) and issubclass(s, Schema)
+                       and getattr(s.Meta, "unknown", None) == RAISE]
+    assert {s.__name__ for s in request_schemas} >= {"WebhookCreateSchema", "WebhookUpdateSchema", "DeliveryArgsSchema"}
+    loaded = [(s.__name__, name, f) for s in request_schemas for name, field in s._declared_fields.items()
+              for f in filter(None, [field, getattr(field, "inner", None)])]
+    assert [(s, name) for s, name, f in loaded if isinstance(f, unbounded) and not isinstance(f, bounded)] == []
