@@ -22,6 +22,7 @@ checklists_cli = AppGroup("checklists", help="Validate and load checklist files.
 users_cli = AppGroup("users", help="Manage users.")
 reports_cli = AppGroup("reports", help="Render and send the PDF reports of a wave.")
 fonts_cli = AppGroup("fonts", help="The prepared report font.")
+outbox_cli = AppGroup("outbox", help="Deliver queued webhooks and alert emails.")
 
 
 def init_app(app: Flask) -> None:
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(serve)
     app.cli.add_command(worker)
+    app.cli.add_command(outbox_cli)
 
 
 def main() -> None:
@@ -498,6 +500,38 @@ def fonts_build() -> None:
     except FontUnavailable as exc:
         _fail(f"{exc} (scripts/setup.sh installs fonts-noto-cjk)")
     click.echo(f"report fonts ready in {time.perf_counter() - started:.1f} s: {fonts.regular.parent}")
+
+
+@outbox_cli.command("run")
+@click.option("--loop", is_flag=True, help="Keep passing until interrupted (for systemd or a sidecar).")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds between passes with --loop.")
+@with_appcontext
+def outbox_run(loop: bool, interval: float) -> None:
+    """Attempt every due webhook delivery and alert email once (a pass), or keep passing with --loop.
+
+    Safe beside the server's own passes and other runners: each row is claimed by one runner at a time."""
+    import time
+
+    from .services.outbox import BATCH, run_due
+
+    config, engine = current_app.config, db.engine
+    try:
+        while True:
+            totals = {"delivered": 0, "pending": 0, "failed": 0}
+            while True:  # a full batch means more may be due
+                counts = run_due(engine, config)
+                totals = {k: totals[k] + counts[k] for k in totals}
+                if sum(counts.values()) < BATCH:
+                    break
+            if not loop or any(totals.values()):
+                click.echo(f"delivered {totals['delivered']}, to retry {totals['pending']}, "
+                           f"given up {totals['failed']}")
+            if not loop:
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 if __name__ == "__main__":

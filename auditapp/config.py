@@ -91,6 +91,10 @@ DEFAULTS: dict[str, Any] = {
     "HEALTH_TIMEOUT_SECONDS": 2.0,  # each check of /health (database, storage) gives up after this
     "LOG_FORMAT": "text",  # text (for a terminal) | json (one object per line, for a log collector)
     "LOG_LEVEL": "INFO",
+    # Instant alerts and the outbox (services/alerts.py, services/outbox.py; README "Alerts", "Webhooks").
+    "ALERT_BELOW": {},  # per program, e.g. {"sales_visit": 60}: alert when a published overall is below it
+    "PORTAL_BASE_URL": None,  # links in alerts; default: the address the approving request came to
+    "OUTBOX_POLL_SECONDS": 30,  # each server process retries due deliveries this often; 0: only the CLI does
 }
 
 # Environment variables that are not AUDITAPP_-prefixed but conventional.

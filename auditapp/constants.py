@@ -30,3 +30,8 @@ NETWORK_ROLES: Final = ("manager", "dealer")  # the dealer network: pages not me
 DISPUTING_ROLES: Final = ("dealer",)  # who files and escalates disputes (DESIGN 6)
 DISPUTE_CLAIM_LENGTH: Final = (10, 4000)  # characters of a dispute's claim, min and max
 ESCALATION_NOTE_LENGTH: Final = (5, 4000)  # characters of an escalation note, min and max
+# Webhooks and the outbox (services/webhooks.py, services/outbox.py).
+WEBHOOK_EVENTS: Final = ("audit.published", "score.revised", "dispute.filed", "dispute.decided", "action.changed")
+WEBHOOK_ADMIN_ROLES: Final = ("admin",)  # subscriptions carry secrets and reach outside systems
+OUTBOX_KINDS: Final = ("webhook", "alert_email")
+OUTBOX_STATUSES: Final = ("pending", "delivered", "failed")  # failed: given up after the last retry

@@ -513,6 +513,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "reports.file_missing": {
         "en": "the stored PDF of this report is missing from storage",
         "zh": "该报告已保存的PDF在存储中缺失"},
+    # --- webhooks (services/webhooks.py) -----------------------------------------------------------------
+    "webhook.no_such_subscription": {"en": "no such webhook subscription", "zh": "没有该 Webhook 订阅"},
+    "webhook.bad_url": {"en": "the webhook URL is not valid", "zh": "Webhook 地址无效"},
+    "webhook.url_http_only": {
+        "en": "an http:// or https:// URL with a host, at most {max} characters",
+        "zh": "须为带主机名的 http:// 或 https:// 地址，最多 {max} 个字符"},
+    "webhook.bad_events": {"en": "the events are not valid", "zh": "订阅的事件无效"},
+    "webhook.events_one_of": {
+        "en": "at least one of: {events}", "zh": "至少一项，须为以下之一：{events}"},
+    "webhook.bad_secret": {"en": "the secret is not valid", "zh": "签名密钥无效"},
+    "webhook.secret_length": {
+        "en": "{min} to {max} characters", "zh": "须为 {min} 至 {max} 个字符"},
 }
 
 

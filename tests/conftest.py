@@ -16,6 +16,7 @@ from auditapp.extensions import db
 
 pytest_plugins = ["fixtures.databases", "fixtures.factories", "fixtures.shopping", "fixtures.live_server",
                    "fixtures.object_storage"]
+pytest_plugins += ["fixtures.outbox"]  # webhook receivers, a mail server, an app for real deliveries
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

@@ -5,6 +5,7 @@ from flask import Flask
 from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from ..extensions import api
+from ..services.alerts import AlertPolicy
 from . import (
     admin,
     audits,
@@ -22,6 +23,7 @@ from . import (
     shopper,
     transactions,
 )
+from . import webhooks as webhooks_api
 from .fields import FreeObject
 
 
@@ -43,7 +45,28 @@ def init_app(app: Flask) -> None:
     docs.init_app(app)
     for module in (auth, admin, checklists, audits, review, scores, shopper, reports, disputes):
         api.register_blueprint(module.blp)
+    api.register_blueprint(webhooks_api.blp)
+    _start_outbox_poller(app)
+    # A wrong ALERT_BELOW stops the start-up, rather than failing every approval later.
+    AlertPolicy.from_config(app.config, "http://localhost")
 
     operations.init_app(app)  # /health, /metrics, request ids and latencies
 
     transactions.init_app(app)  # last: every route above runs in one transaction
+
+
+
+def _start_outbox_poller(app: Flask) -> None:
+    """Each server process retries due outbox deliveries every OUTBOX_POLL_SECONDS, starting at its
+    first request (so after gunicorn forked it); under TESTING the tests drive their passes themselves."""
+    from ..extensions import db
+    from ..services.outbox import Poller, run_due
+
+    poller = app.extensions["auditapp.outbox_poller"] = Poller()
+
+    @app.before_request
+    def start_outbox_poller() -> None:
+        interval = float(app.config["OUTBOX_POLL_SECONDS"] or 0)
+        if interval > 0 and not app.testing and not poller.running:
+            engine, config = db.engine, app.config
+            poller.start(interval, lambda: run_due(engine, config))

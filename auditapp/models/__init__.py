@@ -12,9 +12,11 @@ from .audit import (
 from .base import Base, utcnow
 from .disputes import Dispute
 from .org import ApiToken, Dealer, LoginThrottle, Region, User, manager_regions
+from .outbox import OutboxMessage, WebhookSubscription
 from .program import ChecklistVersion, Wave
 from .reports import REPORT_KINDS, ReportFile
 
 __all__ = ["Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "AuditEvent", "AuditFlag", "Base",
            "Dispute", "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region",
-           "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow"]
+           "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow",
+           "OutboxMessage", "WebhookSubscription"]

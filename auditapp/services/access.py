@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, select, true
 
-from ..constants import DISPUTING_ROLES, NETWORK_ROLES
+from ..constants import DISPUTING_ROLES, NETWORK_ROLES, WEBHOOK_ADMIN_ROLES
 from ..constants import STAFF_ROLES as STAFF
 from ..errors import Forbidden, NotFound
 from ..models import Attachment, Audit, Dealer, Dispute, Region, User, manager_regions
@@ -159,3 +159,7 @@ def require_page_role(user: User, *roles: str) -> None:
 def may_dispute(user: User) -> bool:
     """Who files and escalates disputes (services.disputes refuses everyone else)."""
     return user.role in DISPUTING_ROLES
+def require_webhook_admin(user: User) -> None:
+    """Webhook subscriptions and their delivery logs: admins only (they hold signing secrets and send the
+    system's events to outside systems)."""
+    require_role(user, *WEBHOOK_ADMIN_ROLES)

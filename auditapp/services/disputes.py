@@ -19,7 +19,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..messages import Message
 from ..models import Attachment, Audit, Dispute, User, utcnow
 from ..workdays import deadline, parse_holidays
-from . import access
+from . import access, webhooks
 from .checklists import checklist_of
 from .events import record_event
 from .score_versions import answers_of, latest_versions, store_score_version
@@ -119,6 +119,7 @@ def file_dispute(session: Session, user: User, audit_id: Any, *, item_key: str, 
     session.flush()
     _event(session, dispute, user, "dispute_filed", None, claim)
     session.flush()
+    webhooks.dispute_filed(session, dispute)
     return dispute
 
 
@@ -191,11 +192,14 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
             Dispute.audit_id == audit.id, Dispute.status.in_(UPHELD_OUTCOMES),
             Dispute.override.is_not(None), Dispute.id != dispute.id)).all()}
         overrides[dispute.item_key] = override
+        previous = latest_versions(session, [audit.id]).get(audit.id)
         version = store_score_version(session, audit, user, f"dispute #{dispute.id} {outcome} "
                                       f"({'manager' if stage == 'final' else 'QA'}): {reason}", overrides)
         dispute.score_version = version.version
+        webhooks.score_revised(session, audit, version, previous, dispute)
     _event(session, dispute, user, "dispute_decided" if stage == "qa" else "dispute_decided_finally", before, reason)
     session.flush()
+    webhooks.dispute_decided(session, dispute, stage)
     return dispute
 
 

@@ -5,7 +5,9 @@ from sqlalchemy.orm import Session
 
 from ..errors import Conflict
 from ..models import Audit, User, utcnow
+from . import webhooks
 from .access import require_role
+from .alerts import AlertPolicy, queue_publication_alerts
 from .events import record_event
 from .score_versions import store_score_version
 
@@ -15,8 +17,12 @@ def _ensure_submitted(audit: Audit, refusal: str) -> None:
         raise Conflict(refusal, {"status": [audit.status]}, status=audit.status)
 
 
-def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = None) -> Audit:
-    """Approved audits are published at once: counted in scores and visible to the dealer."""
+def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = None,
+            alerts: AlertPolicy | None = None) -> Audit:
+    """Approved audits are published at once: counted in scores and visible to the dealer.
+
+    The publication is announced in its own transaction: `audit.published` to the webhook subscribers,
+    and, under an alert policy, an instant alert to the region's managers (both through the outbox)."""
     require_role(reviewer, "qa", "admin")
     _ensure_submitted(audit, "review.not_submitted_approve")
     before = {"status": audit.status}
@@ -29,6 +35,9 @@ def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = 
     record_event(session, audit, reviewer, "approved", before,
                  {"status": "published", "score_version": version.version, "overall": version.overall}, notes)
     session.flush()
+    webhooks.audit_published(session, audit, version)
+    if alerts is not None:
+        queue_publication_alerts(session, audit, version, alerts)
     return audit
 
 

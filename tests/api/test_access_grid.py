@@ -16,7 +16,7 @@ import pytest
 from fixtures.files import jpeg_bytes, sha256_of
 from sqlalchemy import select
 
-from auditapp.models import Answer, Audit, Dispute, User
+from auditapp.models import Answer, Audit, Dispute, User, WebhookSubscription
 from auditapp.services.score_versions import store_score_version
 
 ROLES = ("anonymous", "admin", "qa", "manager", "dealer", "shopper")
@@ -72,6 +72,12 @@ def world(app, db_session, make_region, make_dealer, make_wave, make_user, make_
                     objects[f"rejected_dispute_{scope}"] = _dispute(db_session, audit, "written_quote", "rejected",
                                                                     users)
             objects[f"{state}_{scope}"] = audit
+    # Webhook subscriptions (admin only: "own" and "other" are simply two of them); subscribed to an
+    # event none of the requests here sends, so that the grid queues no deliveries.
+    for scope in ("own", "other"):
+        objects[f"webhook_{scope}"] = WebhookSubscription(url=f"https://{scope}.example.com/hook",
+                                                          secret="a secret of sixteen+", events=["action.changed"])
+        db_session.add(objects[f"webhook_{scope}"])
     db_session.commit()
     tokens = {role: auth_for(user) for role, user in users.items()}
     tokens["anonymous"] = {}
@@ -270,6 +276,22 @@ ENDPOINTS: list[Endpoint] = [
              lambda w, s: (f"/api/v1/regions/{w['r1' if s == 'own' else 'r2'].id}/report.pdf"
                            f"?wave={w['wave'].code}&lang=en", {}),
              scoped(**STAFF_200, manager=OWN_OR_404)),
+    # --- webhooks (admin only) ---
+    Endpoint("list webhooks", "GET", "/api/v1/webhooks", lambda w, s: ("/api/v1/webhooks", {}),
+             only({"admin": 200}), scoped=False),
+    Endpoint("create webhook", "POST", "/api/v1/webhooks",
+             lambda w, s: ("/api/v1/webhooks", {"json": {"url": "https://oem.example.com/in",
+                                                         "events": ["audit.published"]}}),
+             only({"admin": 201}), scoped=False),
+    Endpoint("read webhook", "GET", "/api/v1/webhooks/<int:subscription_id>",
+             lambda w, s: (f"/api/v1/webhooks/{w['webhook_' + s].id}", {}), scoped(admin=(200, 200))),
+    Endpoint("update webhook", "PATCH", "/api/v1/webhooks/<int:subscription_id>",
+             lambda w, s: (f"/api/v1/webhooks/{w['webhook_' + s].id}", {"json": {"active": False}}),
+             scoped(admin=(200, 200))),
+    Endpoint("delete webhook", "DELETE", "/api/v1/webhooks/<int:subscription_id>",
+             lambda w, s: (f"/api/v1/webhooks/{w['webhook_' + s].id}", {}), scoped(admin=(204, 204))),
+    Endpoint("webhook deliveries", "GET", "/api/v1/webhooks/<int:subscription_id>/deliveries",
+             lambda w, s: (f"/api/v1/webhooks/{w['webhook_' + s].id}/deliveries", {}), scoped(admin=(200, 200))),
 ]
 
 
