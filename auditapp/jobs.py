@@ -1,4 +1,5 @@
-"""Background jobs on Celery (DESIGN 10): report rendering, one task per PDF, and report mail.
+"""Background jobs on Celery (DESIGN 10): report rendering (one task per PDF), report mail, and the
+outbox's webhook deliveries and alert mail (each first attempt, and a periodic pass for the retries).
 
 With `BROKER_URL` set (Redis `redis://…` or RabbitMQ `amqp://…`), `auditapp reports render` enqueues
 one task per report that changed and `auditapp worker` processes them; workers on any number of
@@ -85,8 +86,17 @@ def init_app(app: Flask) -> None:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
+    # Outbox retries (webhooks, alert mail) fall due without any request: a beat (`auditapp worker -B`,
+    # or `celery beat` beside the workers) runs a pass every OUTBOX_POLL_SECONDS.
+    poll = float(config.get("OUTBOX_POLL_SECONDS") or 0)
+    celery.conf.beat_schedule = {"outbox-pass": {"task": "auditapp.outbox_pass", "schedule": poll}} if poll else {}
     app.extensions["celery"] = celery
     _bound[:] = [app]
+    from .services import outbox
+
+    # With a broker, a worker makes each delivery's first attempt (not the request's process).
+    outbox.job_queue = (lambda message_id: deliver_outbox.delay(str(message_id))) \
+        if broker_configured(config) else None
 
 
 @worker_process_init.connect
@@ -141,6 +151,25 @@ def send_mail(mail: dict[str, Any]) -> int:
     from .services.mail import mail_from_payload, send_all
 
     return send_all(current_app.config, [mail_from_payload(mail, current_app.config)])
+
+
+@celery.task(name="auditapp.deliver_outbox", **_RETRIED)
+def deliver_outbox(message_id: str) -> str | None:
+    """One webhook delivery or alert mail of the outbox (a no-op when it is delivered, given up or held
+    by another runner); a failed attempt is scheduled again by the outbox itself, with its back-off."""
+    import uuid
+
+    from .services.outbox import deliver
+
+    return deliver(db.engine, uuid.UUID(message_id), current_app.config)
+
+
+@celery.task(name="auditapp.outbox_pass", **_RETRIED)
+def outbox_pass() -> dict[str, int]:
+    """Every due outbox row once (the retries), as `auditapp outbox run` does."""
+    from .services.outbox import run_due
+
+    return run_due(db.engine, current_app.config)
 
 
 def _renderer() -> Any:

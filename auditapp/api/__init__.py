@@ -67,6 +67,7 @@ def _start_outbox_poller(app: Flask) -> None:
     @app.before_request
     def start_outbox_poller() -> None:
         interval = float(app.config["OUTBOX_POLL_SECONDS"] or 0)
-        if interval > 0 and not app.testing and not poller.running:
+        # With a broker the workers' beat runs the passes (auditapp/jobs.py).
+        if interval > 0 and not app.testing and not poller.running and not app.config.get("BROKER_URL"):
             engine, config = db.engine, app.config
             poller.start(interval, lambda: run_due(engine, config))

@@ -100,8 +100,20 @@ def _enqueue(session: Session, message: OutboxMessage, config: Mapping[str, Any]
     session.add(message)
     engine = session.get_bind().engine
     side_effects.after_commit(session, f"first delivery of outbox message {message_id}",
-                              lambda: deliver(engine, message_id, config or {}))
+                              lambda: _first_attempt(engine, message_id, config or {}))
     return message
+
+
+# With a job queue (auditapp/jobs.py, when a broker is configured) a worker makes the first attempt: set
+# at start-up to a function that enqueues one delivery by its row's id; None delivers in this process.
+job_queue: Callable[[uuid.UUID], object] | None = None
+
+
+def _first_attempt(engine: Engine, message_id: uuid.UUID, config: Mapping[str, Any]) -> None:
+    if job_queue is not None:
+        job_queue(message_id)
+    else:
+        deliver(engine, message_id, config)
 
 
 # --- claiming ---------------------------------------------------------------------------------------------

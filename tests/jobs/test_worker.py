@@ -80,9 +80,10 @@ class Worker:
 
     def start(self, concurrency: int = 1) -> None:
         out = self.log.open("ab")
+        beat = ["-B", f"--schedule={self.log.with_suffix('.schedule')}"] if "beat" in self.log.name else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "auditapp.cli", "worker", "-c", str(concurrency), "--without-mingle",
-             "--without-gossip"], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+             "--without-gossip", *beat], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
 
     def wait_for_log(self, text: str, timeout: float = 60) -> None:
@@ -100,7 +101,7 @@ class Worker:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.terminate()  # the main process: a warm shutdown that lets its pool finish
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -211,6 +212,68 @@ def test_report_mail_is_a_job_sent_by_the_worker_with_the_pdfs_attached(program,
     pdfs = [part for part in mail.walk() if part.get_content_type() == "application/pdf"]
     assert len(pdfs) == _expected_reports(program)
     assert all(part.get_payload(decode=True)[:5] == b"%PDF-" for part in pdfs)
+
+
+@needs_redis
+def test_with_a_broker_a_worker_delivers_the_webhooks_and_its_beat_the_retries(tmp_path, font_cache_dir):
+    """A publication's webhook is delivered by the worker, not by the request's process; a receiver that
+    was down gets the event from the beat's pass once it is due again, exactly once."""
+    from fixtures.databases import app_with_own_database
+    from fixtures.outbox import Receiver, seed
+
+    from auditapp import jobs
+    from auditapp.models import OutboxMessage
+    from auditapp.services import side_effects
+
+    receiver = Receiver()  # down: the first attempt fails
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    with app_with_own_database(tmp_path, "jobs_outbox", font_cache_dir) as app:
+        app.config.update(BROKER_URL="redis://127.0.0.1:6379/0", TASK_QUEUE=queue, OUTBOX_POLL_SECONDS=1)
+        jobs.init_app(app)
+        worker = Worker(app, tmp_path / "worker.log")
+        try:
+            world = seed(app)
+            client = app.test_client()
+            r = client.post("/api/v1/webhooks", headers=world.headers["admin"],
+                            json={"url": receiver.url, "events": ["audit.published"]})
+            assert r.status_code == 201, r.get_json()
+            r = client.post(f"/api/v1/audits/{world.ids['audit']}/approve", headers=world.headers["qa"], json={})
+            assert r.status_code == 200, r.get_json()
+            assert side_effects.wait_for_background(30)  # the first attempt was handed to the queue
+            worker.start()
+            worker.wait_for_log("auditapp.deliver_outbox[")
+            deadline = time.monotonic() + 60
+            with app.app_context():
+                webhook = select(OutboxMessage).where(OutboxMessage.kind == "webhook")
+                while db.session.scalars(webhook).one().attempts == 0 and time.monotonic() < deadline:
+                    db.session.commit()  # a new snapshot
+                    time.sleep(0.2)
+                message = db.session.scalars(webhook).one()
+                assert message.status == "pending" and message.attempts == 1  # refused: the receiver is down
+                receiver.up()
+                # Due again in a minute: make it due now; the beat's next pass (every second) delivers it.
+                message.next_attempt_at = message.next_attempt_at.replace(year=2000)
+                db.session.commit()
+            worker_beat = Worker(app, tmp_path / "beat.log")
+            worker_beat.env["AUDITAPP_OUTBOX_POLL_SECONDS"] = "1"
+            worker.stop()
+            worker_beat.start()  # -B below: the same worker with its beat
+            deadline = time.monotonic() + 60
+            while not receiver.received and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(3)  # further passes find nothing more to send
+            assert len(receiver.received) == 1
+            assert receiver.received[0].json["type"] == "audit.published"
+            with app.app_context():
+                assert db.session.scalars(webhook).one().status == "delivered"
+        finally:
+            worker.stop()
+            if "worker_beat" in locals():
+                worker_beat.stop()
+            receiver.down()
+            jobs.celery.control.purge()
+            app.config["BROKER_URL"] = None
+            jobs.init_app(app)
 
 
 def test_without_a_broker_the_command_renders_in_process(tmp_path, font_cache_dir):
