@@ -97,6 +97,23 @@ def init_app(app: Flask) -> None:
     # With a broker, a worker makes each delivery's first attempt (not the request's process).
     outbox.job_queue = (lambda message_id: deliver_outbox.delay(str(message_id))) \
         if broker_configured(config) else None
+    if broker_configured(config):
+        from . import operations
+
+        operations.add_health_check(app, "broker", _ping_broker)
+        operations.add_scrape_gauge("auditapp_task_queue_depth", "Jobs waiting on the broker for a worker",
+                                    _queue_depth)
+
+
+def _ping_broker() -> None:
+    with celery.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=2)
+
+
+def _queue_depth() -> float:
+    with celery.connection_for_read() as connection:
+        queue = connection.default_channel.queue_declare(celery.conf.task_default_queue, passive=True)
+        return float(queue.message_count)
 
 
 @worker_process_init.connect

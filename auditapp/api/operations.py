@@ -63,6 +63,23 @@ def _end(_error: BaseException | None) -> None:
         logs.request_id.reset(token)
 
 
+def _outbox_counts() -> dict[tuple[str, ...], float]:
+    from sqlalchemy import func, select
+
+    from ..constants import OUTBOX_KINDS
+    from ..extensions import db
+    from ..models import OutboxMessage
+
+    counts: dict[tuple[str, ...], float] = {(kind, status): 0.0 for kind in OUTBOX_KINDS
+                                            for status in ("pending", "failed")}
+    rows = db.session.execute(select(OutboxMessage.kind, OutboxMessage.status, func.count())
+                              .where(OutboxMessage.status.in_(("pending", "failed")))
+                              .group_by(OutboxMessage.kind, OutboxMessage.status))
+    for kind, status, n in rows:
+        counts[(kind, status)] = float(n)
+    return counts
+
+
 def init_app(app: Flask) -> None:
     # First of every request's hooks (the header and body checks, authentication), so that their
     # refusals are timed and their log lines carry the request's id.
@@ -70,6 +87,9 @@ def init_app(app: Flask) -> None:
     app.after_request(_finish)
     app.teardown_request(_end)
 
+    operations.add_scrape_gauge("auditapp_outbox_messages",
+                                "Webhook deliveries and alert mails by status: pending (to send or retry), failed "
+                                "(given up after the last retry)", _outbox_counts, labels=("kind", "status"))
     operations.add_health_check(app, "database", _database_check(app))
     if app.config.get("STORAGE") == "s3":
         operations.add_health_check(app, "storage", _storage_check(app))

@@ -213,3 +213,44 @@ def test_an_exception_is_logged_in_the_same_json_line(json_logs):
 def test_an_unknown_log_format_is_refused_at_start_up(tmp_path):
     with pytest.raises(ValueError, match="LOG_FORMAT must be one of text, json"):
         other_app(tmp_path, LOG_FORMAT="xml")
+
+
+def test_metrics_count_the_outbox_by_kind_and_status(client, db_session):
+    from datetime import timedelta
+
+    from auditapp.models import OutboxMessage, WebhookSubscription, utcnow
+
+    now = utcnow()
+    subscription = WebhookSubscription(url="http://127.0.0.1:9/hook", secret="s" * 32, events=["audit.published"])
+    db_session.add(subscription)
+    db_session.flush()
+    for kind, status in (("webhook", "pending"), ("webhook", "failed"), ("webhook", "failed"),
+                         ("alert_email", "pending"), ("webhook", "delivered")):
+        webhook = kind == "webhook"
+        db_session.add(OutboxMessage(id=uuid.uuid4(), kind=kind, status=status, event_id=uuid.uuid4(),
+                                     event_type="audit.published", body="{}", attempts=1,
+                                     subscription_id=subscription.id if webhook else None,
+                                     recipient=None if webhook else "manager@example.com",
+                                     next_attempt_at=now + timedelta(minutes=5), created_at=now, updated_at=now))
+    db_session.commit()
+    samples = scrape(client)
+    count = lambda kind, status: samples[("auditapp_outbox_messages", (("kind", kind), ("status", status)))]  # noqa: E731
+    assert count("webhook", "pending") == 1 and count("webhook", "failed") == 2  # the webhook failures
+    assert count("alert_email", "pending") == 1 and count("alert_email", "failed") == 0
+
+
+def test_health_checks_the_broker_when_one_is_configured(tmp_path):
+    """With a broker the jobs depend on it: /health names it, and a broker that is down is a 503."""
+    from auditapp import jobs
+
+    try:
+        down = other_app(tmp_path, BROKER_URL=f"redis://127.0.0.1:{free_port()}/0", HEALTH_TIMEOUT_SECONDS=5)
+        with down.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+        r = down.test_client().get("/health")
+        assert r.status_code == 503
+        assert r.json["checks"] == {"database": "ok", "broker": "failed"}
+    finally:
+        jobs.init_app(other_app(tmp_path / "again"))  # no broker again for the other tests
