@@ -318,7 +318,7 @@ def _dispute_row(dispute: Dispute, checklists: dict[int, Checklist], policy: Dis
                                                                            "en": dispute.item_key},
         "visited_on": _local(audit.visit_started_at, timezone),
         "filed_at": _local(dispute.filed_at, timezone),
-        "decision_due": _local(decision_deadline(dispute, policy), timezone) if dispute.is_open else None,
+        "decision_due": _last_day(decision_deadline(dispute, policy), timezone) if dispute.is_open else None,
         "overdue": is_overdue(dispute, policy, utcnow()),
         "outcome": dispute.final_outcome or dispute.qa_outcome,
         "reason": dispute.final_reason or dispute.qa_reason,
@@ -352,7 +352,7 @@ def _dispute_page(dispute_id: int, *, error: DomainError | None = None, note: st
         history.append(("ev_escalated", dispute.escalated_at, None, dispute.escalation_note))
     if dispute.final_decided_at:
         history.append(("ev_final", dispute.final_decided_at, dispute.final_outcome, dispute.final_reason))
-    return render("dispute.html", status=status, row=row, dispute=dispute,
+    return render("dispute_page.html", status=status, row=row, dispute=dispute,
                   history=[{"label": label, "at": _local(at, timezone), "outcome": outcome, "text": text}
                            for label, at, outcome, text in history],
                   evidence=[files[h] for h in dispute.evidence or [] if h in files],
