@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import Dealer, Region, utcnow
+from ..sending import send_stored
 from ..services import access
 from ..services.disputes import DisputePolicy
 from ..services.figures import WaveData, WaveFigures, load_wave
@@ -22,7 +23,6 @@ from ..services.reports import (
     store_rendering,
 )
 from .auth import allow, current_user
-from .files import send_stored
 from .schemas import PdfArgsSchema
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="PDF scorecards and region reports.")

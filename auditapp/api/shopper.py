@@ -19,12 +19,12 @@ from ..errors import DomainError, InvalidInput, PayloadTooLarge
 from ..extensions import db
 from ..messages import Message
 from ..models import Audit, User, utcnow
+from ..sending import send_stored
 from ..services import attachments, shopper
 from ..services.flags import FlagLimits
 from ..services.score_versions import answers_of
 from .auth import allow, current_user
 from .errors import error_response
-from .files import send_stored
 from .presenters import etag_of, present_audit
 from .schemas import (
     AnswersSchema,

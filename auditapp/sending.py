@@ -1,4 +1,5 @@
-"""Sending a stored file (an attachment, a PDF) from whichever store keeps it (auditapp/storage.py).
+"""Sending a stored file (an attachment, a PDF) from whichever store keeps it (auditapp/storage.py), for
+every web client of the app (the JSON API, pages):
 
 - the folder backend: `send_file`, with conditional requests and ranges as before;
 - S3: streamed through the app in chunks (the object never sits in memory whole), or, with
@@ -10,8 +11,8 @@ from flask import Response, current_app, redirect, request, send_file
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import storage
-from ..errors import NotFound
+from . import storage
+from .errors import NotFound
 
 
 def send_stored(store: storage.ObjectStore, key: str, *, etag: str, content_type: str, download_name: str,
