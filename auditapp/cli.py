@@ -23,6 +23,8 @@ users_cli = AppGroup("users", help="Manage users.")
 reports_cli = AppGroup("reports", help="Render and send the PDF reports of a wave.")
 fonts_cli = AppGroup("fonts", help="The prepared report font.")
 outbox_cli = AppGroup("outbox", help="Deliver queued webhooks and alert emails.")
+storage_cli = AppGroup("storage", help="The stored files (attachments, PDFs) the database refers to.")
+scores_cli = AppGroup("scores", help="Checks of the stored scores.")
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +38,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(worker)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(storage_cli)
+    app.cli.add_command(scores_cli)
 
 
 def main() -> None:
@@ -500,6 +504,38 @@ def fonts_build() -> None:
     except FontUnavailable as exc:
         _fail(f"{exc} (scripts/setup.sh installs fonts-noto-cjk)")
     click.echo(f"report fonts ready in {time.perf_counter() - started:.1f} s: {fonts.regular.parent}")
+
+
+@storage_cli.command("manifest")
+def storage_manifest() -> None:
+    """List every object the database refers to (namespace, key, SHA-256, size), tab-separated, and check
+    that the configured store has each: exit 1 naming those it lacks (the backup's object listing)."""
+    from .services.backup import missing_objects, referenced_objects
+    from .storage import store_for
+
+    objects = list(referenced_objects(db.session()))
+    for item in objects:
+        click.echo(f"{item.namespace}\t{item.key}\t{item.sha256}\t{'' if item.size is None else item.size}")
+    stores = {namespace: store_for(current_app.config, namespace) for namespace in ("attachments", "reports")}
+    missing = missing_objects(objects, stores)
+    for item in missing:
+        click.echo(f"missing from storage: {item.namespace} {item.key}", err=True)
+    click.echo(f"{len(objects)} objects, {len(missing)} missing", err=True)
+    if missing:
+        raise SystemExit(1)
+
+
+@scores_cli.command("verify")
+def scores_verify() -> None:
+    """Recompute every audit's current score from its answers and overrides; exit 1 if any differs."""
+    from .services.backup import verify_scores
+
+    check = verify_scores(db.session())
+    for name in check.differing:
+        click.echo(f"differs from its recomputation: {name}", err=True)
+    click.echo(f"{check.checked} scores recomputed, {len(check.differing)} differ")
+    if check.differing:
+        raise SystemExit(1)
 
 
 @outbox_cli.command("run")

@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import shutil
+import string
 import tempfile
 import threading
 from abc import ABC, abstractmethod
@@ -83,7 +84,7 @@ class Reader:
 
 
 class ObjectStore(ABC):
-    """Objects by key. Keys are relative paths of `[0-9a-z._-]` parts (`ab/cd/<sha256>`)."""
+    """Objects by key. Keys are relative paths of `[A-Za-z0-9._-]` parts (`ab/cd/<sha256>`)."""
 
     backend: str
     # Where uploads are spooled before they are kept: a local folder of this machine.
@@ -157,10 +158,12 @@ class ObjectStore(ABC):
         """Where the object is, for log lines."""
 
 
+KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-")
+
+
 def check_key(key: str) -> str:
     parts = key.split("/")
-    if not key or any(part in ("", ".", "..") or not all(c.isalnum() or c in "._-" for c in part)
-                      for part in parts):
+    if not key or any(part in ("", ".", "..") or not set(part) <= KEY_CHARACTERS for part in parts):
         raise ValueError(f"not a storage key: {key!r}")
     return key
 
@@ -417,9 +420,8 @@ def store_for(config: Mapping[str, Any], namespace: str) -> ObjectStore:
     folder = Path(config["ATTACHMENT_DIR"] if namespace == "attachments" else config["REPORT_DIR"])
     if (config.get("STORAGE") or "local") == "local":
         return LocalFolderStore(folder)
-    prefix = config.get("S3_PREFIX") or ""
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
+    prefix = (config.get("S3_PREFIX") or "").strip("/")
+    prefix = f"{prefix}/" if prefix else ""
     settings = {key: config.get(key) for key in S3_SETTINGS}
     # Uploads are spooled on this machine's disk, in the attachments folder's spool area as before.
     return S3Store(settings, config["S3_BUCKET"], f"{prefix}{namespace}/", Path(config["ATTACHMENT_DIR"]) / "incoming")

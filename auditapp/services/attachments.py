@@ -202,7 +202,7 @@ class Download:
     @property
     def data(self) -> bytes | None:
         """The bytes when there is no file of this machine to send (`path` is None): made for this request,
-        or read whole from the object store. `open()` streams them instead (api/files.send_stored)."""
+        or read whole from the object store. `open()` streams them instead (sending.send_stored)."""
         if self.made is not None:
             return self.made
         if self.path is None and self.store is not None:

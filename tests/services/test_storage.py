@@ -88,7 +88,7 @@ def test_a_local_copy_for_pillow(store):
         assert not path.exists()  # the temporary copy is gone
 
 
-@pytest.mark.parametrize("key", ["", "../etc/passwd", "a//b", "/abs", "a/../b", "a b"])
+@pytest.mark.parametrize("key", ["", "../etc/passwd", "a//b", "/abs", "a/../b", "a b", "caf\u00e9"])
 def test_keys_cannot_leave_the_store(store, key):
     with pytest.raises(ValueError):
         store.exists(key)
