@@ -496,6 +496,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "flag.impossible_travel.leg": {
         "en": "audit {audit}: {km} km in {minutes} min",
         "zh": "稽核 {audit}：{minutes}分钟内相距{km}公里"},
+
+    # --- the portal's QA and manager work (services/review.py, services/audits.py, services/disputes.py) -
+    "review.item_notes_unknown_items": {
+        "en": "item notes may only name items of the audit's checklist; not {items}",
+        "zh": "逐项意见只能针对该稽核检查表中的检查项；以下不是：{items}"},
+    "review.item_not_in_checklist": {
+        "en": "'{item}' is not an item of this audit's checklist",
+        "zh": "'{item}' 不是该稽核检查表中的检查项"},
+    "access.shopper_filter_for_qa": {
+        "en": "filtering audits by shopper is for QA and admin",
+        "zh": "按访客筛选稽核仅限质检和管理员"},
 }
 
 

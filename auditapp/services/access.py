@@ -141,3 +141,13 @@ def ensure_may_decide_dispute(user: User, dispute: Dispute) -> None:
             raise Forbidden("access.escalation_decided_by_manager")
         return
     require_role(user, *STAFF)
+
+
+def dispute_status_decided_by(user: User) -> str | None:
+    """Which disputes wait for this user's decision (as ensure_may_decide_dispute allows): the agency
+    decides open ones, a manager the escalated ones of their regions; nobody else decides any."""
+    if user.role in STAFF:
+        return "open"
+    if user.role == "manager":
+        return "escalated"
+    return None
