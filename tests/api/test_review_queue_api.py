@@ -19,7 +19,8 @@ def setting(make_region, make_dealer, make_user, make_audit, auth_for, db_sessio
     early = make_audit(dealer=dealer, shopper=zoe, status="submitted",
                        submitted_at=datetime(2026, 8, 3, 1, tzinfo=UTC))
     late = make_audit(dealer=dealer, shopper=anna, status="submitted",
-                      submitted_at=datetime(2026, 8, 6, 1, tzinfo=UTC), flags=[{"code": "short_visit"}, {"code": "late_submission"}])
+                      submitted_at=datetime(2026, 8, 6, 1, tzinfo=UTC),
+                      flags=[{"code": "short_visit"}, {"code": "late_submission"}])
     db_session.add_all([AuditFlag(audit_id=late.id, code="short_visit"),
                         AuditFlag(audit_id=late.id, code="late_submission")])
     db_session.commit()
