@@ -17,7 +17,7 @@ from ..checklists.model import Checklist, Item, Section
 from ..constants import STAFF_ROLES
 from ..errors import Conflict, InvalidInput
 from ..messages import Message
-from ..models import Attachment, Audit, User, utcnow
+from ..models import Attachment, Audit, Dealer, User, Wave, utcnow
 from .access import require_role
 from .audits import get_audit
 from .checklists import checklist_of
@@ -150,3 +150,20 @@ def visit_proof(audit: Audit, checklist: Checklist) -> VisitProof:
         longitude=audit.checkin_longitude, accuracy_m=audit.checkin_accuracy_m, distance_m=distance,
         device_time_local=local(audit.device_time_at_submit), received_local=local(audit.submitted_at),
         clock_skew_seconds=skew)
+
+
+@dataclass(frozen=True)
+class QueueChoices:
+    """What QA's queue can be filtered by: every wave, dealer and shopper (the agency sees them all)."""
+    waves: list[Wave]
+    dealers: list[Dealer]
+    shoppers: list[User]
+
+
+def queue_choices(session: Session, user: User) -> QueueChoices:
+    require_role(user, *STAFF_ROLES)
+    return QueueChoices(
+        waves=list(session.scalars(select(Wave).order_by(Wave.starts_on.desc(), Wave.code))),
+        dealers=list(session.scalars(select(Dealer).order_by(Dealer.code))),
+        shoppers=list(session.scalars(select(User).where(User.role == "shopper")
+                                      .order_by(User.display_name, User.id))))

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from auditapp.errors import Forbidden
+from auditapp.errors import Forbidden, NotFound
 from auditapp.models import AuditFlag, Dispute
 from auditapp.services.audits import find_audits
 from auditapp.services.disputes import DisputePolicy, dispute_queue
@@ -164,3 +164,22 @@ def test_dealers_and_shoppers_have_no_dispute_queue(db_session, disputes, make_u
     dealer = disputes["d"]["recent"].audit.dealer if role == "dealer" else None
     with pytest.raises(Forbidden):
         dispute_queue(db_session, make_user(role, dealer=dealer), POLICY, now=NOW)
+
+
+def test_the_dispute_sheet_tells_who_may_decide(db_session, disputes, make_user):
+    from auditapp.services.dispute_review import dispute_sheet
+
+    north = make_user("manager", regions=[disputes["north"]])
+    qa = make_user("qa")
+    open_one, escalated = disputes["d"]["recent"], disputes["d"]["escalated_here"]
+    sheet = dispute_sheet(db_session, qa, open_one.id, POLICY, now=NOW)
+    assert sheet.may_decide and not sheet.overdue and sheet.item.key == "greeted"
+    assert sheet.answer == {"value": "no"} and sheet.score_version == 1
+    # The manager sees an open dispute of their region but decides only escalated ones; QA the reverse.
+    assert dispute_sheet(db_session, north, open_one.id, POLICY, now=NOW).may_decide is False
+    assert dispute_sheet(db_session, north, escalated.id, POLICY, now=NOW).may_decide is True
+    assert dispute_sheet(db_session, qa, escalated.id, POLICY, now=NOW).may_decide is False
+    assert dispute_sheet(db_session, qa, disputes["d"]["decided"].id, POLICY, now=NOW).may_decide is False
+    south = make_user("manager", regions=[disputes["south"]])
+    with pytest.raises(NotFound):
+        dispute_sheet(db_session, south, escalated.id, POLICY, now=NOW)
