@@ -33,7 +33,8 @@ def world(make_region, make_dealer, make_user, make_wave, make_audit, db_session
 
     def submitted(dealer, flags, minutes=30, comment=None):
         audit = make_audit(dealer=dealer, wave=wave, shopper=anna, status="submitted", visit_started_at=VISITED,
-                           visit_ended_at=VISITED + timedelta(minutes=minutes), submitted_at=VISITED + timedelta(hours=1),
+                           visit_ended_at=VISITED + timedelta(minutes=minutes),
+                           submitted_at=VISITED + timedelta(hours=1),
                            device_time_at_submit=VISITED + timedelta(hours=1), checkin_latitude=dealer.latitude,
                            checkin_longitude=dealer.longitude, checkin_accuracy_m=8.0,
                            flags=[{"code": c, "messages": {"zh": f"中文说明 {c}", "en": f"English text {c}"},
