@@ -26,8 +26,9 @@ def _int(name: str) -> int | None:
 
 @bp.get("/region")
 @nav("nav_region", order=30)
-@roles("manager", "qa", "admin")
+@roles("manager")
 def region_page():
+    """The manager's first page (the agency reads region reports as PDFs, and starts at its queue)."""
     user = current_user()
     choice = dashboard_choice(db.session(), user, region_id=_int("region"), wave_code=request.args.get("wave"),
                               program=request.args.get("program"))
