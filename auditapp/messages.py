@@ -506,6 +506,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "flag.impossible_travel.leg": {
         "en": "audit {audit}: {km} km in {minutes} min",
         "zh": "稽核 {audit}：{minutes}分钟内相距{km}公里"},
+
+    # --- the web portal (auditapp/portal) -------------------------------------------------------------
+    "page.not_found": {"en": "no such page", "zh": "没有该页面"},
+    "page.form_expired": {
+        "en": "the form has expired or did not come from this site; reload the page and try again",
+        "zh": "表单已过期或并非来自本站，请刷新页面后重试"},
+    "page.invalid_form": {"en": "some fields need correcting", "zh": "部分字段需要修改"},
 }
 
 
