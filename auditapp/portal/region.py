@@ -60,9 +60,9 @@ def _pdf_args() -> tuple[str, str | None, str]:
     wave = request.args.get("wave", "")
     lang = request.args.get("lang", "both")
     if not wave or len(wave) > 32:
-        raise InvalidInput("portal.invalid_form", {"wave": [Message("input.required")]})
+        raise InvalidInput("page.invalid_form", {"wave": [Message("input.required")]})
     if lang not in REPORT_LANGUAGES:
-        raise InvalidInput("portal.invalid_form",
+        raise InvalidInput("page.invalid_form",
                            {"lang": [Message("input.one_of", choices=", ".join(REPORT_LANGUAGES))]})
     return wave, request.args.get("program") or None, lang
 

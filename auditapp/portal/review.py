@@ -166,7 +166,7 @@ def return_audit(audit_id: uuid.UUID):
         # The service names a bad item note under item_notes.<key>: show it at that item.
         nested = refused.errors.get("item_notes") if isinstance(refused.errors.get("item_notes"), dict) else {}
         for key, problems in (nested or {}).items():
-            errors[NOTE_FIELD + key] = field_errors(InvalidInput("portal.invalid_form", {"x": problems}))["x"]
+            errors[NOTE_FIELD + key] = field_errors(InvalidInput("page.invalid_form", {"x": problems}))["x"]
         return _review_page(audit_id, status=422, errors=errors, form=form)
     flash("returned_ok")
     return redirect(url_for("portal.review_queue"), code=303)
