@@ -59,4 +59,4 @@ def init_app(app: Flask) -> None:
 from . import region, review  # noqa: E402,F401,I001
 
 # The pages: importing a module registers its views on the blueprint.
-from . import session_views  # noqa: E402,F401
+from . import dealer, session_views  # noqa: E402,F401

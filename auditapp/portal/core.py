@@ -287,7 +287,7 @@ def _error_page(status: int, message: Message | None = None, retry_after: int | 
     text = None if status in (403, 404) or message is None else message_text(message)
     title_key = f"error_{status}" if f"error_{status}" in LABELS else "error_title"
     text_key = f"{title_key}_text" if f"{title_key}_text" in LABELS else None
-    page, _ = render("error.html", status=status, detail=text, title_key=title_key, text_key=text_key)
+    page, _ = render("error.html", status=status, code=status, detail=text, title_key=title_key, text_key=text_key)
     response = current_app.make_response((page, status))
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)

@@ -1,5 +1,6 @@
 """The regional manager's pages: the region dashboard (the region report's data and charts, so that page
-and PDF show the same picture) and the downloads of the region report and dealers' scorecards."""
+and PDF show the same picture) and the region report's PDF. A dealer's results, visits and scorecard PDF
+are the dealer pages (portal/dealer.py), which serve the region's managers too."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,12 +11,12 @@ from ..constants import REPORT_LANGUAGES
 from ..errors import InvalidInput
 from ..extensions import db
 from ..messages import Message
-from ..models import Dealer, Region, utcnow
+from ..models import Region, utcnow
 from ..reports.charts import REGION_SERIES, comparison_chart, interval_strip, movers_chart, trend_chart
 from ..services import access
 from ..services.disputes import DisputePolicy
 from ..services.region_dashboard import dashboard_choice, region_dashboard
-from ..services.reports import dealer_source, region_source
+from ..services.reports import region_source
 from .core import bp, current_user, labeller, nav, render, roles
 
 
@@ -79,14 +80,3 @@ def region_report_pdf(region_id: int):
     return pdf_download(lambda data, figures, version: region_source(data, figures, region, lang, version,
                                                                      policy=policy, now=utcnow()),
                         wave, program, f"region-report-{region.code}")
-
-
-@bp.get("/region/dealers/<int:dealer_id>/scorecard.pdf")
-@roles("manager", "qa", "admin")
-def dealer_scorecard_pdf(dealer_id: int):
-    from ..downloads import pdf_download
-
-    dealer = access.ensure_dealer_results_visible(current_user(), db.session.get(Dealer, dealer_id))
-    wave, program, lang = _pdf_args()
-    return pdf_download(lambda data, figures, version: dealer_source(data, figures, dealer, lang, version),
-                        wave, program, f"scorecard-{dealer.code}")

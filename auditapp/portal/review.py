@@ -2,21 +2,20 @@
 dispute queue and dispute statistics. The decision page of a dispute serves QA and managers alike."""
 from __future__ import annotations
 
-import io
 import math
 import uuid
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, redirect, request, send_file, url_for
+from flask import current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from ..constants import DISPUTE_OUTCOMES
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Dispute
-from ..services import access, attachments
+from ..services import access
 from ..services.audits import AUDIT_SORTS, find_audits, get_audit
 from ..services.checklists import checklist_of
 from ..services.dispute_review import dispute_sheet
@@ -170,20 +169,6 @@ def return_audit(audit_id: uuid.UUID):
         return _review_page(audit_id, status=422, errors=errors, form=form)
     flash("returned_ok")
     return redirect(url_for("portal.review_queue"), code=303)
-
-
-@bp.get("/evidence/<uuid:audit_id>/<string:sha256>")
-@roles("qa", "admin", "manager")
-def evidence_file(audit_id: uuid.UUID, sha256: str):
-    """An evidence file as the API serves it: the services decide who sees the audit's files, and
-    services.access.receives_original whether the original or the copy without metadata."""
-    store = attachments.FileStore(current_app.config["ATTACHMENT_DIR"])
-    found = attachments.find_for_download(db.session(), current_user(), audit_id, sha256, store)
-    source = found.path if found.path is not None else io.BytesIO(found.data or b"")
-    response = send_file(source, mimetype=found.content_type, conditional=True, etag=found.sha256,
-                         download_name=found.download_name)
-    response.cache_control.private = True
-    return response
 
 
 # --- disputes -------------------------------------------------------------------------------------------

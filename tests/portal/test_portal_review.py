@@ -263,4 +263,4 @@ def test_the_region_report_pdf_downloads_for_the_manager_only_of_their_region(po
     response = manager.get(f"/portal/region/{results['north'].id}/report.pdf?wave={wave}&program=mini&lang=en")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert manager.get(f"/portal/region/{results['south'].id}/report.pdf?wave={wave}&lang=en").status_code == 404
-    assert manager.get(f"/portal/region/dealers/{results['there'].id}/scorecard.pdf?wave={wave}").status_code == 404
+    assert manager.get(f"/portal/dealers/{results['there'].id}/scorecard.pdf?wave={wave}").status_code == 404
