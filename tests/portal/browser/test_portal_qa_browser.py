@@ -78,37 +78,49 @@ def short_visit(portal_app, portal_world):
         return {"audit_id": str(audit.id), "shopper_email": email, "item": item.key, "item_text": item.text.en}
 
 
+def failed_items(session, portal_world) -> list[tuple[uuid.UUID, str]]:
+    """(audit, item) of the world's dealer whose item failed and may be disputed, outside the visit the
+    dealer pages' own tests dispute, without an open dispute; in a stable order."""
+    from sqlalchemy import select
+
+    from auditapp.models import Audit, Dispute, ScoreVersion
+    from auditapp.services.checklists import checklist_of
+
+    found = []
+    disputed = set(session.execute(select(Dispute.audit_id, Dispute.item_key)).all())
+    for audit in session.scalars(select(Audit).where(Audit.dealer_id == portal_world.dealer_id,
+                                                     Audit.status == "published",
+                                                     Audit.id != uuid.UUID(portal_world.audit_id))
+                                 .order_by(Audit.published_at.desc(), Audit.id)):
+        checklist = checklist_of(audit.checklist_version)
+        score = session.scalar(select(ScoreVersion).where(ScoreVersion.audit_id == audit.id)
+                               .order_by(ScoreVersion.version.desc())).score
+        found += [(audit.id, k) for k, r in sorted(score["ratios"].items())
+                  if r < 1 and checklist.items[k].disputable and k not in score["excluded"]
+                  and (audit.id, k) not in disputed]
+    return found
+
+
 @pytest.fixture(scope="module")
 def escalated(portal_app, portal_world):
     """A dispute of the world's dealer, rejected by QA and escalated: waiting for the region's manager."""
     from sqlalchemy import select
 
     from auditapp.extensions import db
-    from auditapp.models import Audit, Dealer, ScoreVersion, User
+    from auditapp.models import Audit, Dealer, User
     from auditapp.services import disputes
-    from auditapp.services.checklists import checklist_of
 
     policy = disputes.DisputePolicy.from_config(portal_app.config)
     with portal_app.app_context():
         session = db.session
         dealer_user = session.scalar(select(User).where(User.email == portal_world.dealer_email))
         qa = session.scalar(select(User).where(User.email == portal_world.qa_email))
-        audits = session.scalars(select(Audit).where(Audit.dealer_id == portal_world.dealer_id,
-                                                     Audit.status == "published",
-                                                     Audit.id != uuid.UUID(portal_world.audit_id))
-                                 .order_by(Audit.published_at.desc(), Audit.id)).all()
-        for audit in audits:
-            checklist = checklist_of(audit.checklist_version)
-            score = session.scalar(select(ScoreVersion).where(ScoreVersion.audit_id == audit.id)
-                                   .order_by(ScoreVersion.version.desc())).score
-            failed = [k for k, r in score["ratios"].items()
-                      if r < 1 and checklist.items[k].disputable and k not in score["excluded"]]
-            if failed:
-                break
-        else:
-            pytest.fail("the seeded world has no failed disputable item outside the dealer tests' visit")
+        candidates = failed_items(session, portal_world)
+        assert candidates, "the seeded world has no failed disputable item outside the dealer tests' visit"
+        audit_id, item_key = candidates[0]
+        audit = session.get(Audit, audit_id)
         filed_at = audit.published_at + timedelta(hours=1)
-        dispute = disputes.file_dispute(session, dealer_user, audit.id, item_key=failed[0],
+        dispute = disputes.file_dispute(session, dealer_user, audit.id, item_key=item_key,
                                         claim="Our salesperson did this: the CCTV shows it.",
                                         requested_outcome="pass", evidence=[], policy=policy, now=filed_at)
         disputes.decide(session, qa, dispute.id, outcome="rejected", reason="The shopper's notes say otherwise.",
@@ -118,6 +130,19 @@ def escalated(portal_app, portal_world):
         dealer = session.get(Dealer, portal_world.dealer_id)
         session.commit()
         return {"id": dispute.id, "dealer_code": dealer.code, "dealer_name": dealer.name_en}
+
+
+@pytest.fixture(scope="module")
+def to_dispute(portal_app, portal_world, escalated):
+    """A failed item the loop test disputes in the browser: of another visit than the escalation's."""
+    from auditapp.extensions import db
+    from auditapp.models import Dispute
+
+    with portal_app.app_context():
+        taken = db.session.get(Dispute, escalated["id"]).audit_id
+        candidates = failed_items(db.session, portal_world)
+        audit_id, item_key = next(((a, k) for a, k in candidates if a != taken), candidates[0])
+        return {"audit_id": str(audit_id), "item": item_key}
 
 
 def test_qa_filters_by_flag_opens_the_audit_and_returns_it_with_an_item_note(new_page, portal_world,
@@ -207,3 +232,47 @@ def test_qa_dispute_pages_and_statistics(new_page, portal_world):
     assert page.locator("#stats-shoppers").count() == 1
     screenshots(page, "qa-dispute-stats")
     assert watch.console_errors == [] and watch.dialogs == []
+
+
+def test_the_dispute_loop_dealer_files_with_a_photo_qa_upholds_the_dealer_sees_the_revised_score(
+        new_page, portal_world, to_dispute):
+    dealer, dealer_watch = new_page()
+    portal_login(dealer, portal_world.dealer_email)
+    dealer.goto(f"/portal/visits/{to_dispute['audit_id']}")
+    item = dealer.locator(f"#item-{to_dispute['item']}")
+    before = dealer.locator(".kpis .kpi").first.locator(".score").inner_text()
+    item.locator("details.dispute-form summary").click()
+    item.locator("textarea[name=claim]").fill("Our consultant did this; the showroom camera recorded it.")
+    item.locator("input[name=evidence]").set_input_files(files=[{
+        "name": "cctv.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_exif((20, 160, 60), "Dealer camera")}])
+    item.locator("button[type=submit]").click()
+    dealer.wait_for_selector(".flash-ok")
+
+    qa, qa_watch = new_page()
+    portal_login(qa, portal_world.qa_email)
+    qa.goto("/portal/qa/disputes")
+    links = qa.locator("#dispute-queue tbody tr a[href$='/decide']")
+    hrefs = [links.nth(n).get_attribute("href") for n in range(links.count())]
+    found = None
+    for href in hrefs:  # the queue names dealer and item; the claim is on the decision page
+        qa.goto(href)
+        if "Our consultant did this" in qa.locator("#claim").inner_text():
+            found = href
+            break
+    assert found, "the dealer's dispute is not in QA's queue"
+    assert qa.locator("#claim .evidence img").evaluate("img => img.complete && img.naturalWidth") > 0
+    screenshots(qa, "qa-decide")
+    qa.check("input[name=outcome][value=upheld]")
+    qa.fill("textarea[name=reason]", "The camera shows the consultant doing it.")
+    qa.click("#decide-button")
+    qa.wait_for_selector(".flash-ok")
+    assert qa.locator(f"#dispute-queue a[href='{found}']").count() == 0
+
+    dealer.goto(f"/portal/visits/{to_dispute['audit_id']}")
+    headline = dealer.locator(".kpis .kpi").first
+    assert headline.locator(".chip.revised").count() == 1
+    assert f"originally {before}" in headline.inner_text()
+    assert dealer.locator(f"#item-{to_dispute['item']} .chip.revised").count() == 1
+    screenshots(dealer, "dealer-visit-revised")
+    assert dealer_watch.dialogs == [] and qa_watch.dialogs == []
+    assert dealer_watch.console_errors == [] and qa_watch.console_errors == []
