@@ -81,6 +81,7 @@ REVIEW_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "answers_title": ("回答", "Answers"),
     "hidden_item": ("未显示（条件不满足），不计分", "not shown (its condition was not met): not scored"),
     "item_standard": ("达标标准", "Standard"),
+    "passes_when": ("回答为“{value}”时达标", "Passes when the answer is “{value}”"),
     "note_for_item": ("对此项的意见（退回时发送给神秘顾客）", "Note on this item (sent to the shopper on return)"),
     "last_note": ("上次退回时的意见：{note}", "Note at the last return: {note}"),
     "file_link": ("文件 {n}", "File {n}"),
