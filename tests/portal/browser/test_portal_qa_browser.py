@@ -167,7 +167,9 @@ def test_qa_filters_by_flag_opens_the_audit_and_returns_it_with_an_item_note(new
     assert "Quick Qiu" in page.locator("#shopper-name").inner_text()
     assert page.locator("#flags [data-flag='short_visit']").count() == 1
     assert "0 m" in page.locator("#distance").inner_text()
-    assert page.locator(".evidence img").count() >= 1
+    photo = page.locator(".evidence img").first
+    assert photo.evaluate("img => img.complete && img.naturalWidth") > 0
+    assert b"Quick Qiu" in page.request.get(photo.get_attribute("src")).body()  # QA gets the original, EXIF kept
     screenshots(page, "qa-review")
 
     note = "请说明是谁接待的 · Who greeted you, and when?"
