@@ -323,7 +323,7 @@ def _dispute_row(dispute: Dispute, checklists: dict[int, Checklist], policy: Dis
                                                                            "en": dispute.item_key},
         "visited_on": _local(audit.visit_started_at, timezone),
         "filed_at": _local(dispute.filed_at, timezone),
-        "decision_due": _local(decision_deadline(dispute, policy), timezone) if dispute.is_open else None,
+        "decision_due": _last_day(decision_deadline(dispute, policy), timezone) if dispute.is_open else None,
         "overdue": is_overdue(dispute, policy, utcnow()),
         "outcome": dispute.final_outcome or dispute.qa_outcome,
         "reason": dispute.final_reason or dispute.qa_reason,
