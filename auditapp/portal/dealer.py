@@ -357,7 +357,7 @@ def _dispute_page(dispute_id: int, *, error: DomainError | None = None, note: st
         history.append(("ev_escalated", dispute.escalated_at, None, dispute.escalation_note))
     if dispute.final_decided_at:
         history.append(("ev_final", dispute.final_decided_at, dispute.final_outcome, dispute.final_reason))
-    return render("dispute.html", status=status, row=row, dispute=dispute,
+    return render("dispute_page.html", status=status, row=row, dispute=dispute,
                   history=[{"label": label, "at": _local(at, timezone), "outcome": outcome, "text": text}
                            for label, at, outcome, text in history],
                   evidence=[files[h] for h in dispute.evidence or [] if h in files],

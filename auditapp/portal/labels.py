@@ -84,7 +84,7 @@ PORTAL_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "result": ("结果", "Result"),
     "comment": ("神秘顾客评语", "Shopper's comment"),
     "photos": ("证据照片", "Evidence photos"),
-    "photo_n": ("照片 {n}", "Photo {n}"),
+    "photo_n": ("证据 {n}", "Evidence {n}"),
     "met_full": ("达标", "met"),
     "met_partly": ("部分达标", "partly met"),
     "met_not": ("未达标", "not met"),
