@@ -24,6 +24,7 @@ from ..services.figures import dispute_statistics, load_wave, wave_programs
 from ..services.flags import FLAG_CODES
 from ..services.review import approve, queue_choices, return_to_shopper, review_sheet
 from .core import bp, current_user, field_errors, flash, form_choice, form_text, language, nav, render, roles
+from .dealer import _last_day
 
 PER_PAGE = 25
 NOTE_LENGTH = (1, 4000)  # as the API's ReturnSchema
@@ -37,6 +38,8 @@ def local_time(moment: datetime | None, timezone: str) -> str:
 
 
 bp.add_app_template_global(local_time, "local_time")
+# A decision deadline falls at local midnight: shown, as on the dealer's pages, as its last day.
+bp.add_app_template_global(_last_day, "last_day")
 
 
 def _policy() -> DisputePolicy:

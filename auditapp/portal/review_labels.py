@@ -105,7 +105,7 @@ REVIEW_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "col_dealer": ("经销商", "Dealer"),
     "col_item": ("检查项", "Item"),
     "col_filed": ("提出日期", "Filed"),
-    "col_due": ("裁定期限", "Decision due"),
+    "col_due": ("裁定截止日", "Decision due by"),
     "col_status": ("状态", "Status"),
     "decide_open": ("裁定", "Decide"),
     "view_dispute": ("查看", "Open"),
