@@ -23,7 +23,19 @@ from ..services.disputes import DisputePolicy, decide, dispute_queue
 from ..services.figures import dispute_statistics, load_wave, wave_programs
 from ..services.flags import FLAG_CODES
 from ..services.review import approve, queue_choices, return_to_shopper, review_sheet
-from .core import bp, current_user, field_errors, flash, form_choice, form_text, language, nav, render, roles
+from .core import (
+    bp,
+    current_user,
+    field_errors,
+    flash,
+    form_choice,
+    form_text,
+    language,
+    message_text,
+    nav,
+    render,
+    roles,
+)
 from .dealer import _last_day
 
 PER_PAGE = 25
@@ -122,7 +134,7 @@ def review_queue():
 # --- the review screen ----------------------------------------------------------------------------------
 
 def _review_page(audit_id: uuid.UUID, status: int = 200, errors: dict[str, list[str]] | None = None,
-                 form: dict[str, str] | None = None):
+                 form: dict[str, str] | None = None, problem: str | None = None):
     sheet = review_sheet(db.session(), current_user(), audit_id)
     lang = language()
     flags = [{**f, "text": (f.get("messages") or {}).get(lang) or f.get("message", "")} for f in sheet.flags]
@@ -130,7 +142,8 @@ def _review_page(audit_id: uuid.UUID, status: int = 200, errors: dict[str, list[
         return [sheet.attachments[h] for h in answer.get("attachments", []) if h in sheet.attachments]
 
     return render("qa_audit.html", status=status, sheet=sheet, audit=sheet.audit, flags=flags, errors=errors or {},
-                  form=form or {}, note_field=NOTE_FIELD, files_of=files_of, active_nav="portal.review_queue")
+                  form=form or {}, note_field=NOTE_FIELD, files_of=files_of, problem=problem,
+                  active_nav="portal.review_queue")
 
 
 @bp.get("/qa/audits/<uuid:audit_id>")
@@ -169,7 +182,7 @@ def return_audit(audit_id: uuid.UUID):
         nested = refused.errors.get("item_notes") if isinstance(refused.errors.get("item_notes"), dict) else {}
         for key, problems in (nested or {}).items():
             errors[NOTE_FIELD + key] = field_errors(InvalidInput("page.invalid_form", {"x": problems}))["x"]
-        return _review_page(audit_id, status=422, errors=errors, form=form)
+        return _review_page(audit_id, status=422, errors=errors, form=form, problem=message_text(refused.message))
     flash("returned_ok")
     return redirect(url_for("portal.review_queue"), code=303)
 
@@ -193,13 +206,13 @@ def escalations():
 
 
 def _decision_page(dispute_id: int, status: int = 200, errors: dict[str, list[str]] | None = None,
-                   form: dict[str, str] | None = None):
+                   form: dict[str, str] | None = None, problem: str | None = None):
     user = current_user()
     sheet = dispute_sheet(db.session(), user, dispute_id, _policy())
     back = "portal.escalations" if user.role == "manager" else "portal.dispute_queue_page"
     return render("dispute_decide.html", status=status, sheet=sheet, dispute=sheet.dispute, item=sheet.item,
                   audit=sheet.dispute.audit, outcomes=DISPUTE_OUTCOMES, errors=errors or {}, form=form or {},
-                  reason_length=REASON_LENGTH, back=back, active_nav=back,
+                  reason_length=REASON_LENGTH, back=back, active_nav=back, problem=problem,
                   title_of_back="escalations_title" if user.role == "manager" else "dispute_queue_title")
 
 
@@ -240,7 +253,8 @@ def decide_dispute(dispute_id: int):
         decide(db.session(), user, dispute_id, outcome=outcome, reason=reason, value=value)
     except InvalidInput as refused:
         db.session.rollback()
-        return _decision_page(dispute_id, status=422, errors=field_errors(refused), form=form)
+        return _decision_page(dispute_id, status=422, errors=field_errors(refused), form=form,
+                              problem=message_text(refused.message))
     flash("decided_ok")
     back = "portal.escalations" if user.role == "manager" else "portal.dispute_queue_page"
     return redirect(url_for(back), code=303)

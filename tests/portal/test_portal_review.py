@@ -131,6 +131,18 @@ def test_a_return_without_its_overall_note_is_refused_on_the_form_and_changes_no
     assert db_session.get(Audit, audit.id).status == "submitted"
 
 
+def test_a_note_on_an_item_outside_the_checklist_is_named_and_nothing_is_returned(portal_as, world, db_session):
+    qa = portal_as(world["qa"])
+    audit = world["short"]
+    token = csrf_of(qa.get(f"/portal/qa/audits/{audit.id}").data)
+    response = qa.post(f"/portal/qa/audits/{audit.id}/return", data={
+        "csrf_token": token, "notes": "Please redo it.", "note__no_such_item": "a forged field"})
+    assert response.status_code == 422
+    assert 'id="form-problem"' in text_of(response) and "no_such_item" in text_of(response)
+    db_session.expire_all()
+    assert db_session.get(Audit, audit.id).status == "submitted"
+
+
 def test_approving_publishes_the_audit(portal_as, world, db_session):
     qa = portal_as(world["qa"])
     audit = world["clean"]
