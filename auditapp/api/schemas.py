@@ -12,16 +12,9 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..constants import (
-    AUDIT_STATUSES,
-    DISPUTE_CLAIM_LENGTH,
-    DISPUTE_OUTCOMES,
-    DISPUTE_STATUSES,
-    ESCALATION_NOTE_LENGTH,
-    REPORT_LANGUAGES,
-    REQUESTED_OUTCOMES,
-    ROLES,
-)
+from ..constants import AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPORT_LANGUAGES, REQUESTED_OUTCOMES, ROLES
+from ..constants import DISPUTE_CLAIM_LENGTH as CLAIM_LENGTH
+from ..constants import ESCALATION_NOTE_LENGTH as NOTE_LENGTH
 from ..messages import Message
 from ..services.audits import AUDIT_SORTS
 from ..services.flags import FLAG_CODES
@@ -935,7 +928,7 @@ class LeaderboardSchema(Schema):
 
 class DisputeFileSchema(StrictSchema):
     item = Text(required=True, validate=validate.Length(min=1, max=64))
-    claim = Text(required=True, validate=validate.Length(*DISPUTE_CLAIM_LENGTH),
+    claim = Text(required=True, validate=validate.Length(*CLAIM_LENGTH),
                           metadata={"description": "What happened, specifically and factually"})
     requested_outcome = Text(required=True, validate=validate.OneOf(REQUESTED_OUTCOMES))
     evidence = fields.List(Text(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
@@ -949,7 +942,7 @@ class DisputeDecisionSchema(StrictSchema):
 
 
 class DisputeEscalateSchema(StrictSchema):
-    note = Text(required=True, validate=validate.Length(*ESCALATION_NOTE_LENGTH))
+    note = Text(required=True, validate=validate.Length(*NOTE_LENGTH))
 
 
 class DisputeListArgsSchema(Schema):
