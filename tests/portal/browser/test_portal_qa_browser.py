@@ -194,7 +194,8 @@ def test_a_manager_decides_an_escalation_and_another_regions_manager_finds_no_tr
                                                                                  escalated):
     stranger, stranger_watch = new_page()
     portal_login(stranger, portal_world.other_manager_email)
-    for path in ("/portal/region/escalations", "/portal/region", f"/portal/disputes/{escalated['id']}/decide"):
+    for path in ("/portal/region/escalations", "/portal/region", f"/portal/disputes/{escalated['id']}",
+                 f"/portal/disputes/{escalated['id']}/decide"):
         response = stranger.goto(path)
         html = stranger.content()
         assert escalated["dealer_code"] not in html and escalated["dealer_name"] not in html, path
