@@ -316,6 +316,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "review.not_submitted_return": {
         "en": "only a submitted audit can be returned; this one is {status}",
         "zh": "只有已提交的稽核才能退回；该稽核的状态为 {status}"},
+    # item notes and the review queue (QA in the portal)
+    "review.item_notes_unknown_items": {
+        "en": "item notes may only name items of the audit's checklist; not {items}",
+        "zh": "逐项意见只能针对该稽核检查表中的检查项；以下不是：{items}"},
+    "review.item_not_in_checklist": {
+        "en": "'{item}' is not an item of this audit's checklist",
+        "zh": "'{item}' 不是该稽核检查表中的检查项"},
+    "access.shopper_filter_for_qa": {
+        "en": "filtering audits by shopper is for QA and admin",
+        "zh": "按访客筛选稽核仅限质检和管理员"},
 
     # --- attachments and photos (services/attachments.py, services/photos.py, api/shopper.py) -----------
     "attachment.file_too_large": {

@@ -25,11 +25,13 @@ blp = Blueprint("audits", __name__, url_prefix="/api/v1", description="Audits: a
 class Audits(MethodView):
     @blp.arguments(AuditListArgsSchema, location="query")
     @blp.response(200, AuditPageSchema)
-    @blp.alt_response(403, description="Filtering by quality flag is for QA and admin")
+    @blp.alt_response(403, description="Filtering by quality flag or by shopper is for QA and admin")
     def get(self, args):
-        """Audits the caller may see (DESIGN 7), filtered and paginated."""
+        """Audits the caller may see (DESIGN 7), filtered, sorted and paginated."""
         user = current_user()
-        audits, total = find_audits(db.session(), user, **args)
+        filters = {key: value for key, value in args.items() if key != "order"}
+        audits, total = find_audits(db.session(), user, descending=args["order"] == "desc",
+                                    timezone=current_app.config["DEFAULT_TIMEZONE"], **filters)
         ids = [a.id for a in audits]
         scores = latest_versions(db.session(), ids) if access.sees_scores(user) else {}
         disputed = open_disputes_by_audit(db.session(), ids) if access.sees_scores(user) else {}

@@ -95,3 +95,14 @@ class FreeObject(FreeJson):
         if not isinstance(value, dict):
             raise ValidationError(Message("input.not_mapping"))
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class TextMap(fields.Dict):
+    """A JSON object of texts by key (item notes by item key): keys and texts both by Text's rule, and at
+    most `max_entries` of them, so that the whole object is as bounded as each of its texts."""
+
+    def __init__(self, *, key_length: int = 64, text_length: int = 4000, max_entries: int = 500,
+                 **kwargs: Any) -> None:
+        super().__init__(keys=Text(validate=validate.Length(min=1, max=key_length)),
+                         values=Text(validate=validate.Length(min=1, max=text_length)),
+                         validate=validate.Length(max=max_entries), **kwargs)

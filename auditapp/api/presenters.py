@@ -31,7 +31,7 @@ def present_audit(audit: Audit, user: User, *, answers: dict[str, Any] | None = 
     if access.sees_plan(user):
         out.update(visit_window_start=audit.visit_window_start, visit_window_end=audit.visit_window_end,
                    etag=etag_of(audit), submitted_at=audit.submitted_at, review_notes=audit.review_notes,
-                   dealer=_dealer(audit))
+                   review_item_notes=dict(audit.review_item_notes or {}), dealer=_dealer(audit))
     if access.sees_shopper(user):
         language = request_language()
         out.update(shopper_id=audit.shopper_id, shopper_name=audit.shopper.display_name,

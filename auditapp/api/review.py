@@ -48,5 +48,6 @@ class Return(MethodView):
     @blp.response(200, AuditSchema)
     @blp.alt_response(409, description="The audit is not in the submitted state")
     def post(self, data, audit_id: uuid.UUID):
-        """Return a submitted audit to the shopper with notes; the shopper edits and resubmits."""
-        return _reviewed(audit_id, return_to_shopper, notes=data["notes"])
+        """Return a submitted audit to the shopper with notes (overall, and optionally on single items);
+        the shopper edits and resubmits."""
+        return _reviewed(audit_id, return_to_shopper, notes=data["notes"], item_notes=data.get("item_notes"))

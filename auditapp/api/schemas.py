@@ -16,8 +16,9 @@ from ..constants import AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPO
 from ..constants import DISPUTE_CLAIM_LENGTH as CLAIM_LENGTH
 from ..constants import ESCALATION_NOTE_LENGTH as NOTE_LENGTH
 from ..messages import Message
+from ..services.audits import AUDIT_SORTS
 from ..services.flags import FLAG_CODES
-from .fields import Code, Day, EmailAddress, FreeJson, FreeObject, Int, Moment, Text
+from .fields import Code, Day, EmailAddress, FreeJson, FreeObject, Int, Moment, Text, TextMap
 
 
 class StrictSchema(Schema):
@@ -179,8 +180,20 @@ class AuditListArgsSchema(Schema):
         "description": "Only audits with this quality flag (QA and admin)"})
     wave_id = Int()
     dealer_id = Int()
+    shopper_id = Int(metadata={"description": "Only this shopper's audits (QA and admin)"})
+    submitted_from = Day(metadata={"description": "Submitted on or after this day (in DEFAULT_TIMEZONE)"})
+    submitted_to = Day(metadata={"description": "Submitted on or before this day (in DEFAULT_TIMEZONE)"})
+    sort = Text(validate=validate.OneOf(AUDIT_SORTS), metadata={
+        "description": "Order by submission time, dealer code, shopper or number of quality flags (ties by "
+                       "submission time); without it, by visit window"})
+    order = Text(load_default="asc", validate=validate.OneOf(("asc", "desc")))
     page = Int(load_default=1, validate=validate.Range(min=1))
     per_page = Int(load_default=50, validate=validate.Range(min=1, max=200))
+
+    @validates_schema
+    def _dates_in_order(self, data, **kwargs):
+        if data.get("submitted_from") and data.get("submitted_to") and data["submitted_to"] < data["submitted_from"]:
+            raise ValidationError(Message("field.not_before", other="submitted_from"), "submitted_to")
 
 
 class AnswerSchema(StrictSchema):
@@ -265,6 +278,10 @@ class SyncResponseSchema(Schema):
 
 class ReturnSchema(StrictSchema):
     notes = Text(required=True, validate=validate.Length(min=1, max=4000))
+    item_notes = TextMap(metadata={
+        "description": "Optional notes on single items, by item key of the audit's checklist (1-4000 "
+                       "characters each): the shopper sees each at its item; an unknown key is 422 under "
+                       "errors.item_notes.<key>. They replace those of an earlier return."})
 
 
 class ApproveSchema(StrictSchema):
@@ -372,6 +389,9 @@ class AuditSchema(Schema):
     submitted_at = Moment(allow_none=True)
     published_at = Moment(allow_none=True, required=True)
     review_notes = Text(allow_none=True)
+    review_item_notes = fields.Dict(keys=fields.String(), values=Text(), metadata={
+        "description": "QA's notes on single items at the last return, by item key in the checklist's "
+                       "order (empty when none); for those who see the plan, as review_notes"})
     flags = fields.List(fields.Nested(FlagSchema))
     etag = Text()
     answers = fields.Dict(keys=fields.String(), values=fields.Nested(AnswerOutSchema),

@@ -49,6 +49,9 @@ class Audit(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # server receive time
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     review_notes: Mapped[str | None] = mapped_column(Text)
+    # QA's notes on single items at the last return, by item key. Kept through the resubmission, so that
+    # QA re-reviewing sees what it asked next to each corrected item; the next return replaces them.
+    review_item_notes: Mapped[dict[str, str] | None] = mapped_column(JSONDoc)
     flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

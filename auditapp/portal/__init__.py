@@ -55,5 +55,8 @@ def init_app(app: Flask) -> None:
     core.init_app(app)
 
 
+# QA's and the regional managers' pages, in a block of their own (the other pages import below).
+from . import region, review  # noqa: E402,F401,I001
+
 # The pages: importing a module registers its views on the blueprint.
 from . import dealer, session_views  # noqa: E402,F401

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from ..reports import labels as report_labels
 from ..reports.labels import Labeller
+from .review_labels import REVIEW_LABELS
 
 PORTAL_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     # layout
@@ -131,7 +132,7 @@ PORTAL_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "new_score_version": ("生成得分版本 v{version}", "made score version v{version}"),
 }
 
-LABELS: Final[Mapping[str, tuple[str, str]]] = {**report_labels.LABELS, **PORTAL_LABELS}
+LABELS: Final[Mapping[str, tuple[str, str]]] = {**report_labels.LABELS, **PORTAL_LABELS, **REVIEW_LABELS}
 
 
 class PortalLabeller(Labeller):

@@ -134,6 +134,16 @@ def can_see_dispute(user: User, dispute: Dispute) -> bool:
     return user.role != "shopper" and can_see_audit(user, dispute.audit)
 
 
+def dispute_status_decided_by(user: User) -> str:
+    """Which disputes wait for this user's decision (as ensure_may_decide_dispute allows): the agency
+    decides open ones, a manager the escalated ones of their regions; nobody else decides any (403)."""
+    if user.role in STAFF:
+        return "open"
+    if user.role == "manager":
+        return "escalated"
+    raise Forbidden("access.role_not_allowed", role=user.role)
+
+
 def ensure_may_decide_dispute(user: User, dispute: Dispute) -> None:
     """QA (or an admin) decides an open dispute; an escalated one is decided, finally, by a manager of
     the dealer's region (a manager of another region does not see the dispute at all)."""

@@ -260,3 +260,21 @@ def open_disputes_by_audit(session: Session, audit_ids: Iterable[Any]) -> dict[A
             Dispute.audit_id.in_(ids), Dispute.status.in_(OPEN_DISPUTE_STATUSES))):
         out.setdefault(audit_id, []).append(item_key)
     return out
+
+
+@dataclass(frozen=True)
+class QueuedDispute:
+    dispute: Dispute
+    deadline: datetime
+    overdue: bool
+
+
+def dispute_queue(session: Session, user: User, policy: DisputePolicy, *, dealer_id: int | None = None,
+                  now: datetime | None = None) -> list[QueuedDispute]:
+    """The disputes waiting for `user`'s decision (QA: the open ones; a manager: the escalated ones of
+    their regions), overdue first, then by decision deadline, the most urgent first."""
+    now = now or utcnow()
+    status = access.dispute_status_decided_by(user)
+    queued = [QueuedDispute(d, decision_deadline(d, policy), is_overdue(d, policy, now))
+              for d in find_disputes(session, user, status=status, dealer_id=dealer_id)]
+    return sorted(queued, key=lambda q: (not q.overdue, q.deadline, q.dispute.id))

@@ -69,8 +69,10 @@ def test_a_returned_audit_shows_qas_note_and_is_corrected_and_resubmitted(new_ph
     page.wait_for_selector(f".card[data-audit='{job.audit_id}'][data-status='submitted']")
 
     qa = api.token(staff)
-    note = "通话礼貌应为5分：录音显示顾问全程礼貌。Courtesy should be 5: the recording shows it."
-    status, _ = api.call("POST", f"/api/v1/audits/{job.audit_id}/return", token=qa, json_body={"notes": note})
+    note = "请核对通话礼貌一项。Please check the courtesy item."
+    item_note = "通话礼貌应为5分：录音显示顾问全程礼貌。Courtesy should be 5: the recording shows it."
+    status, _ = api.call("POST", f"/api/v1/audits/{job.audit_id}/return", token=qa,
+                         json_body={"notes": note, "item_notes": {"call_courtesy": item_note}})
     assert status == 200
 
     page.click("button:has-text('刷新')")
@@ -80,6 +82,14 @@ def test_a_returned_audit_shows_qas_note_and_is_corrected_and_resubmitted(new_ph
     screenshot(page, "list-returned-zh")
     open_audit(page, job.audit_id)
     assert note in page.locator("#qa-notes").inner_text()
+    listed = page.locator("#qa-item-notes li[data-key='call_courtesy']")
+    courtesy = next(i for s in PHONE_ENQUIRY.sections for i in s.items if i.key == "call_courtesy")
+    assert item_note in listed.inner_text() and courtesy.text.zh in listed.inner_text()
+    assert page.locator("#qa-item-notes li").count() == 1
+    listed.locator("a").click()  # leads to the item's section, where the note stands at the item
+    page.locator("#note-call_courtesy").wait_for()
+    assert item_note in page.locator("#item-call_courtesy .item-note").inner_text()
+    assert page.locator(".item-note").count() == 1
     assert page.locator("#item-call_courtesy button.choice.on[data-value='3']").count() == 1  # the answers came back
     assert page.input_value("#item-phone_consultant_name textarea.text") == "王先生"
     page.click("#item-call_courtesy button.choice[data-value='5']")

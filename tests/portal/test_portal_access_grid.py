@@ -49,6 +49,13 @@ def same(path: str) -> Callable[[Any, str], str]:
     return lambda world, side: path
 
 
+# Pages of one audience: the dealer network gets the not-found page of any other, the agency a 403.
+AGENCY_PAGE = {"anonymous": (LOGIN, LOGIN), "dealer": (404, 404), "manager": (404, 404), "qa": (200, 200),
+               "admin": (200, 200)}
+MANAGER_PAGE = {"anonymous": (LOGIN, LOGIN), "dealer": (404, 404), "manager": (200, 200), "qa": (403, 403),
+                "admin": (403, 403)}
+
+
 GRID: dict[str, list[Row]] = {
     # --- the foundation: session, language, start page, static files, unknown paths ---------------------
     "portal.login": [Row("GET", same("/portal/login"), every(200, anonymous=200))],
@@ -56,7 +63,7 @@ GRID: dict[str, list[Row]] = {
     "portal.language": [Row("POST", same("/portal/language"), every(303, anonymous=303),
                             data=lambda world, side: {"lang": "zh"})],
     "portal.home": [Row("GET", same("/portal/"), {"anonymous": (LOGIN, LOGIN), "dealer": (303, 303),
-                                                  "manager": (200, 200), "qa": (200, 200), "admin": (200, 200)})],
+                                                  "manager": (303, 303), "qa": (303, 303), "admin": (303, 303)})],
     "portal.static": [Row("GET", same("/portal/static/portal.css"), every(200, anonymous=200))],
     "portal.not_found": [Row("GET", same("/portal/no/such/page"), every(404, anonymous=404))],
     # --- the dealer's pages (portal/dealer.py) -----------------------------------------------------------
@@ -79,6 +86,30 @@ GRID: dict[str, list[Row]] = {
     # Only a rejected dispute may be escalated: the open one is refused (409).
     "portal.escalate_dispute": [Row("POST", lambda w, side: f"/portal/disputes/{w.disputes[side].id}/escalate",
                                     DEALER_ONLY(409, other=404), data=lambda w, side: {"note": "Please look again."})],
+
+    # --- QA's and the regional managers' pages (portal-qa) ---------------------------------------------
+    # The grid's audits are published: approving or returning one is refused as not submitted (409) to
+    # whoever may review at all. The region PDF is asked without a wave: past the access check, 422.
+    "portal.review_queue": [Row("GET", same("/portal/qa/audits"), AGENCY_PAGE)],
+    "portal.review_audit": [Row("GET", lambda w, side: f"/portal/qa/audits/{w.audits[side].id}", AGENCY_PAGE)],
+    "portal.approve_audit": [Row("POST", lambda w, side: f"/portal/qa/audits/{w.audits[side].id}/approve",
+                                 {**AGENCY_PAGE, "qa": (409, 409), "admin": (409, 409)})],
+    "portal.return_audit": [Row("POST", lambda w, side: f"/portal/qa/audits/{w.audits[side].id}/return",
+                                {**AGENCY_PAGE, "qa": (409, 409), "admin": (409, 409)},
+                                data=lambda w, side: {"notes": "see the items", "note__greeted": "who?"})],
+    "portal.dispute_queue_page": [Row("GET", same("/portal/qa/disputes"), AGENCY_PAGE)],
+    "portal.dispute_stats": [Row("GET", same("/portal/qa/dispute-stats"), AGENCY_PAGE)],
+    "portal.escalations": [Row("GET", same("/portal/region/escalations"), MANAGER_PAGE)],
+    "portal.region_page": [Row("GET", lambda w, side: f"/portal/region?region={w.dealers[side].region_id}",
+                               {**MANAGER_PAGE, "manager": (200, 404)})],
+    "portal.dispute_decision": [Row("GET", lambda w, side: f"/portal/disputes/{w.disputes[side].id}/decide",
+                                    {**AGENCY_PAGE, "manager": (200, 404)})],
+    # The disputes are open: QA's to decide; the manager of the region sees them but decides escalations only.
+    "portal.decide_dispute": [Row("POST", lambda w, side: f"/portal/disputes/{w.disputes[side].id}/decide",
+                                  {**AGENCY_PAGE, "qa": (303, 303), "admin": (303, 303), "manager": (403, 404)},
+                                  data=lambda w, side: {"outcome": "rejected", "reason": "No proof of it."})],
+    "portal.region_report_pdf": [Row("GET", lambda w, side: f"/portal/region/{w.dealers[side].region_id}/report.pdf",
+                                     {**AGENCY_PAGE, "qa": (422, 422), "admin": (422, 422), "manager": (422, 404)})],
 }
 
 

@@ -1,7 +1,7 @@
 """one stored rendering per report content: render tasks may run twice (a worker killed mid-task)
 
 Revision ID: 0011_report_unique
-Revises: 0009_outbox
+Revises: 0010_item_notes
 Create Date: 2026-12-06 21:00:00
 
 Renderings of the same content made before (two batches at once) are duplicates of one report: the
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011_report_unique'
-down_revision = '0009_outbox'
+down_revision = '0010_item_notes'
 branch_labels = None
 depends_on = None
 

@@ -136,6 +136,7 @@ export async function auditScreen(auditId, sectionIndex) {
     topBar(tr(dealer.name) || tr(ctx.checklist.title), { back: "#/" }),
     ctx.audit.status === "returned" && ctx.audit.review_notes
       ? h("div.notes", { id: "qa-notes" }, h("strong", {}, `${t("qa_notes")}: `), ctx.audit.review_notes) : null,
+    itemNotesList(auditId, sections),
     h("div.visit", { id: "visit" }),
     h("nav.sections", { "aria-label": "sections" }, sections.map((s, i) =>
       h(`a.dot${i === position ? ".here" : ""}`, { href: `#/audit/${auditId}/${i}`, title: tr(s.section.title) },
@@ -180,7 +181,33 @@ function renderVisit() {
 
 // --- one item -----------------------------------------------------------------------------------
 
+/** QA's notes on single items of a returned audit: each one names its item and leads to its section. */
+function itemNotes() {
+  return ctx.audit.status === "returned" ? ctx.audit.review_item_notes || {} : {};
+}
+
+function itemNotesList(auditId, sections) {
+  const notes = itemNotes();
+  const rows = [];
+  for (const section of ctx.definition.sections) {
+    for (const item of section.items) {
+      if (!notes[item.key]) continue;
+      const position = sections.findIndex((s) => s.items.some((i) => i.key === item.key));
+      const label = `${tr(section.title)} · ${tr(item.text)}`;
+      rows.push(h("li", { dataset: { key: item.key } },
+        position < 0 ? h("span.item-name", {}, label)
+          : h("a.item-name", { href: `#/audit/${auditId}/${position}`,
+            onclick: () => setTimeout(() => document.getElementById(`item-${item.key}`)?.scrollIntoView(), 50) },
+          label),
+        h("span.why", {}, notes[item.key])));
+    }
+  }
+  return rows.length ? h("div.notes.item-notes", { id: "qa-item-notes" },
+    h("strong", {}, t("qa_item_notes")), h("ul", {}, rows)) : null;
+}
+
 function itemCard(item, editable) {
+  const note = itemNotes()[item.key];
   const answer = ctx.work.answers[item.key] || {};
   const help = item.help ? h("p.help", { hidden: true }, tr(item.help)) : null;
   const comment = h("textarea.comment", { rows: 2, maxLength: 4000, placeholder: t("comment"),
@@ -192,6 +219,7 @@ function itemCard(item, editable) {
       help ? h("button.icon.help-toggle", { type: "button", "aria-label": t("help"),
         onclick: () => { help.hidden = !help.hidden; } }, "?") : null),
     help,
+    note ? h("p.item-note", { id: `note-${item.key}` }, h("strong", {}, `${t("qa_item_note")}: `), note) : null,
     h("div.control", {}, control(item, answer, editable)),
     h("div.extras", {},
       item.na_allowed ? h(`button.na${answer.na ? ".on" : ""}`, { type: "button", disabled: !editable,

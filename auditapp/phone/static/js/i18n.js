@@ -31,6 +31,8 @@ const WORDS = {
   status_published: ["已通过", "Approved"],
   status_approved: ["已通过", "Approved"],
   qa_notes: ["质检意见", "QA's notes"],
+  qa_item_notes: ["质检逐项意见", "QA's notes on items"],
+  qa_item_note: ["质检意见", "QA's note"],
   open: ["打开", "Open"],
   back: ["返回", "Back"],
   start_visit: ["开始到店", "Start the visit"],
