@@ -579,8 +579,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "the file: {problem}",
         "zh": "文件：{problem}"},
     "plan.assigned": {
-        "en": "{count} visits assigned in wave {wave}",
-        "zh": "已在波次 {wave} 中分派 {count} 次到访"},
+        "en": "visits assigned in wave {wave}: {count}",
+        "zh": "已在波次 {wave} 中分派的到访：{count} 次"},
 }
 
 
