@@ -15,11 +15,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from . import cli, database, settings
     from .api import init_app as init_api
     from .phone import init_app as init_phone_app
+    from .portal import init_app as init_portal
 
     app = Flask(__name__, instance_relative_config=True)
     settings.init_app(app, overrides)
     database.init_app(app)
     init_phone_app(app)  # before the API, whose init wraps every route so far in the request transaction
+    init_portal(app)  # likewise: every portal page runs in one transaction
     init_api(app)
     cli.init_app(app)
     return app

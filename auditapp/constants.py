@@ -22,3 +22,11 @@ REPORT_LANGUAGES: Final = (*LANGUAGES, "both")  # a report in one language, or b
 def sql_one_of(column: str, values: tuple[str, ...]) -> str:
     """A CHECK constraint's condition that the column holds one of the values."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+# --- the web portal (auditapp/portal) -----------------------------------------------------------------
+PORTAL_ROLES: Final = ("admin", "qa", "manager", "dealer")  # a shopper uses the phone app instead
+NETWORK_ROLES: Final = ("manager", "dealer")  # the dealer network: pages not meant for them do not exist (404)
+DISPUTING_ROLES: Final = ("dealer",)  # who files and escalates disputes (DESIGN 6)
+DISPUTE_CLAIM_LENGTH: Final = (10, 4000)  # characters of a dispute's claim, min and max
+ESCALATION_NOTE_LENGTH: Final = (5, 4000)  # characters of an escalation note, min and max

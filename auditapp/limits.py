@@ -30,6 +30,8 @@ JSON_MAX_NUMBER_DIGITS = 1000
 # left for requests far beyond them.
 MAX_HEADER_FIELD_BYTES = 8190
 MAX_HEADER_FIELDS = 100
+# Room for the multipart envelope and the form fields around an upload of MAX_ATTACHMENT_BYTES.
+MULTIPART_OVERHEAD = 64 * 1024
 SERVER_HEADER_FIELD_BYTES = 4 * MAX_HEADER_FIELD_BYTES
 SERVER_HEADER_FIELDS = 2 * MAX_HEADER_FIELDS
 SERVER_REQUEST_LINE_BYTES = 8190  # gunicorn's maximum

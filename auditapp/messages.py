@@ -497,6 +497,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "audit {audit}: {km} km in {minutes} min",
         "zh": "稽核 {audit}：{minutes}分钟内相距{km}公里"},
 
+    # --- the web portal (auditapp/portal) -------------------------------------------------------------
+    "page.not_found": {"en": "no such page", "zh": "没有该页面"},
+    "page.form_expired": {
+        "en": "the form has expired or did not come from this site; reload the page and try again",
+        "zh": "表单已过期或并非来自本站，请刷新页面后重试"},
+    "page.invalid_form": {"en": "some fields need correcting", "zh": "部分字段需要修改"},
+
     # --- bulk assignment plans (services/assignment_plans.py) --------------------------------------------
     "plan.refused": {
         "en": "the assignment plan was refused ({count} problems, listed by row and column); nothing was assigned",

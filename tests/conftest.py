@@ -14,7 +14,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from auditapp import create_app
 from auditapp.extensions import db
 
-pytest_plugins = ["fixtures.databases", "fixtures.factories", "fixtures.shopping"]
+pytest_plugins = ["fixtures.databases", "fixtures.factories", "fixtures.shopping", "fixtures.live_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

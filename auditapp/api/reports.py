@@ -1,55 +1,20 @@
 """PDF downloads: a dealer's scorecard and a region's report, with the access rules of the JSON views."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import current_app, send_file
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..downloads import pdf_download
 from ..extensions import db
 from ..models import Dealer, Region, utcnow
 from ..services import access
 from ..services.disputes import DisputePolicy
-from ..services.figures import WaveData, WaveFigures, load_wave
-from ..services.reports import ReportSource, dealer_source, pdf_path, region_source, rendered, store_rendering
+from ..services.reports import dealer_source, region_source
 from .auth import allow, current_user
 from .schemas import PdfArgsSchema
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="PDF scorecards and region reports.")
-
-
-def _renderer():
-    """One renderer per process (fonts, templates and stylesheets loaded once), with the digest of
-    its templates and fonts."""
-    loaded = current_app.extensions.get("auditapp.report_renderer")
-    if loaded is None:
-        from ..reports.fonts import RECIPE_VERSION
-        from ..reports.render import ReportRenderer
-        from ..services.reports import templates_digest
-
-        loaded = (ReportRenderer.from_config(current_app.config),
-                  templates_digest(current_app.config["REPORT_TEMPLATE_DIR"], f"font recipe {RECIPE_VERSION}"))
-        current_app.extensions["auditapp.report_renderer"] = loaded
-    return loaded
-
-
-def _pdf(source_for: Callable[[WaveData, WaveFigures, str], ReportSource], args: dict, name: str):
-    """The stored rendering when nothing changed since; otherwise render, keep it, and send it."""
-    config = current_app.config
-    wave = args["wave"]
-    data = load_wave(db.session(), wave, config["MIN_RANKED_AUDITS"], args.get("program"),
-                     dispute_policy=DisputePolicy.from_config(config))
-    renderer, templates = _renderer()
-    source = source_for(data, WaveFigures(data), templates)
-    stored = rendered(db.session(), [source], config["REPORT_DIR"]).get(source.key)
-    if stored is None:
-        from ..reports.batch import RenderJob, render_one
-
-        pdf = render_one(renderer, RenderJob(source.key, source.kind, source.data, source.lang))
-        stored = store_rendering(db.session(), source, pdf, config["REPORT_DIR"])
-    return send_file(pdf_path(config["REPORT_DIR"], stored.sha256), mimetype="application/pdf",
-                     download_name=f"{name}-{wave}-{source.program}-{source.lang}.pdf", etag=stored.sha256)
 
 
 @blp.route("/dealers/<int:dealer_id>/scorecard.pdf")
@@ -60,8 +25,8 @@ class DealerScorecardPdf(MethodView):
     def get(self, args, dealer_id: int):
         """The dealer's scorecard for a wave and program as a PDF (lang zh, en or both)."""
         dealer = access.ensure_dealer_results_visible(current_user(), db.session.get(Dealer, dealer_id))
-        return _pdf(lambda data, figures, version: dealer_source(data, figures, dealer, args["lang"], version),
-                    args, f"scorecard-{dealer.code}")
+        return pdf_download(lambda data, figures, version: dealer_source(data, figures, dealer, args["lang"], version),
+                            args["wave"], args.get("program"), f"scorecard-{dealer.code}")
 
 
 @blp.route("/regions/<int:region_id>/report.pdf")
@@ -73,6 +38,6 @@ class RegionReportPdf(MethodView):
         """The region's report for a wave and program as a PDF (lang zh, en or both)."""
         region = access.ensure_region_results_visible(current_user(), db.session.get(Region, region_id))
         policy = DisputePolicy.from_config(current_app.config)
-        return _pdf(lambda data, figures, version: region_source(data, figures, region, args["lang"], version,
-                                                                 policy=policy, now=utcnow()),
-                    args, f"region-report-{region.code}")
+        return pdf_download(lambda data, figures, version: region_source(data, figures, region, args["lang"],
+                                                                         version, policy=policy, now=utcnow()),
+                            args["wave"], args.get("program"), f"region-report-{region.code}")

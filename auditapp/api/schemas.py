@@ -12,7 +12,16 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..constants import AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPORT_LANGUAGES, REQUESTED_OUTCOMES, ROLES
+from ..constants import (
+    AUDIT_STATUSES,
+    DISPUTE_CLAIM_LENGTH,
+    DISPUTE_OUTCOMES,
+    DISPUTE_STATUSES,
+    ESCALATION_NOTE_LENGTH,
+    REPORT_LANGUAGES,
+    REQUESTED_OUTCOMES,
+    ROLES,
+)
 from ..messages import Message
 from ..services.flags import FLAG_CODES
 from .fields import Code, Day, EmailAddress, FreeJson, FreeObject, Int, Moment, Text
@@ -906,7 +915,7 @@ class LeaderboardSchema(Schema):
 
 class DisputeFileSchema(StrictSchema):
     item = Text(required=True, validate=validate.Length(min=1, max=64))
-    claim = Text(required=True, validate=validate.Length(min=10, max=4000),
+    claim = Text(required=True, validate=validate.Length(*DISPUTE_CLAIM_LENGTH),
                           metadata={"description": "What happened, specifically and factually"})
     requested_outcome = Text(required=True, validate=validate.OneOf(REQUESTED_OUTCOMES))
     evidence = fields.List(Text(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
@@ -920,7 +929,7 @@ class DisputeDecisionSchema(StrictSchema):
 
 
 class DisputeEscalateSchema(StrictSchema):
-    note = Text(required=True, validate=validate.Length(min=5, max=4000))
+    note = Text(required=True, validate=validate.Length(*ESCALATION_NOTE_LENGTH))
 
 
 class DisputeListArgsSchema(Schema):

@@ -17,6 +17,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from ..errors import DomainError, InvalidInput, PayloadTooLarge
 from ..extensions import db
+from ..limits import MULTIPART_OVERHEAD
 from ..messages import Message
 from ..models import Audit, User, utcnow
 from ..services import attachments, shopper
@@ -54,9 +55,6 @@ class _Blueprint(Blueprint):
 
 blp = _Blueprint("shopper", __name__, url_prefix="/api/v1",
                  description="The shopper's flow: drafts, evidence, submit and offline sync.")
-
-# Room for the multipart envelope and the sha256 field around a file of the maximum size.
-MULTIPART_OVERHEAD = 64 * 1024
 
 IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
             "description": "The ETag of the draft being replaced (428 without it, 412 when stale)"}

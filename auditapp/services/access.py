@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, select, true
 
+from ..constants import DISPUTING_ROLES, NETWORK_ROLES
 from ..constants import STAFF_ROLES as STAFF
 from ..errors import Forbidden, NotFound
 from ..models import Attachment, Audit, Dealer, Dispute, Region, User, manager_regions
@@ -141,3 +142,20 @@ def ensure_may_decide_dispute(user: User, dispute: Dispute) -> None:
             raise Forbidden("access.escalation_decided_by_manager")
         return
     require_role(user, *STAFF)
+
+
+# --- the web portal (auditapp/portal): its pages ask these, never decide themselves -----------------
+
+def require_page_role(user: User, *roles: str) -> None:
+    """A portal page made for other roles: to the dealer network it does not exist (404, as for an
+    object of another dealer or region); the agency is told it is not for its role (403)."""
+    if user.role in roles:
+        return
+    if user.role in NETWORK_ROLES:
+        raise NotFound("page.not_found")
+    raise Forbidden("access.role_not_allowed", role=user.role)
+
+
+def may_dispute(user: User) -> bool:
+    """Who files and escalates disputes (services.disputes refuses everyone else)."""
+    return user.role in DISPUTING_ROLES

@@ -139,9 +139,15 @@ def user_for_token(session: Session, token: str) -> User | None:
 
     Only a manager's access depends on regions (services.access), so only a manager's are loaded here;
     other roles load them if something asks (GET /me)."""
+    return user_for_token_digest(session, token_hash(token))
+
+
+def user_for_token_digest(session: Session, digest: str) -> User | None:
+    """`user_for_token` by the token's hash: the web portal keeps only the hash in its session cookie,
+    so the cookie itself is no bearer token, while revoking the token still ends the portal session."""
     row = session.execute(
         select(ApiToken.expires_at, User).join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_hash(token))).first()
+        .where(ApiToken.token_hash == digest)).first()
     if row is None:
         return None
     expires_at, user = row

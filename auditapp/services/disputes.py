@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..checklists.answers import value_problem, visible_items
 from ..checklists.model import Item
-from ..constants import OPEN_DISPUTE_STATUSES, UPHELD_OUTCOMES
+from ..constants import DISPUTING_ROLES, OPEN_DISPUTE_STATUSES, UPHELD_OUTCOMES
 from ..errors import Conflict, InvalidInput, NotFound
 from ..messages import Message
 from ..models import Attachment, Audit, Dispute, User, utcnow
@@ -76,7 +76,7 @@ def file_dispute(session: Session, user: User, audit_id: Any, *, item_key: str, 
                  requested_outcome: str, evidence: Iterable[str], policy: DisputePolicy,
                  now: datetime | None = None) -> Dispute:
     now = now or utcnow()
-    access.require_role(user, "dealer")
+    access.require_role(user, *DISPUTING_ROLES)
     audit = session.scalar(select(Audit).where(Audit.id == audit_id).options(joinedload(Audit.dealer)))
     audit = access.ensure_audit_visible(user, audit)
     checklist = checklist_of(audit.checklist_version)
@@ -202,7 +202,7 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
 def escalate(session: Session, user: User, dispute_id: int, *, note: str, policy: DisputePolicy,
              now: datetime | None = None) -> Dispute:
     now = now or utcnow()
-    access.require_role(user, "dealer")
+    access.require_role(user, *DISPUTING_ROLES)
     dispute = get_dispute(session, user, dispute_id, for_update=True)
     if dispute.escalated_at is not None:
         raise Conflict("dispute.escalated_once", {"status": [dispute.status]})

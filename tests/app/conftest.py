@@ -4,7 +4,6 @@ TEST_DATABASE_URL), with real commits: the app is a client of the API like any p
 from __future__ import annotations
 
 import itertools
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,25 +11,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from fixtures.phone_app import CHROMIUM, DEALER_AT, PASSWORD, PHONE, ROOT, Api
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the test extra installs it
-    sync_playwright = None
+from fixtures.live_server import LiveServer, running, skip_without_browser
+from fixtures.phone_app import DEALER_AT, PASSWORD, PHONE, ROOT, Api
 
 
 def pytest_collection_modifyitems(config, items):
-    reason = None
-    if sync_playwright is None:
-        reason = "Playwright is not installed (pip install -e '.[test]')"
-    elif not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium"
-    if reason:
-        here = Path(__file__).parent
-        for item in items:
-            if Path(str(item.fspath)).is_relative_to(here):
-                item.add_marker(pytest.mark.skip(reason=reason))
+    skip_without_browser(items, Path(__file__).parent)
 
 
 @pytest.fixture(scope="session")
@@ -48,52 +34,9 @@ def live_app(tmp_path_factory, font_cache_dir):
         yield app
 
 
-class LiveServer:
-    """The app on a free port, stoppable and restartable on the same port (a lost response)."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.port = 0
-        self.server = None
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
-        class Quiet(WSGIRequestHandler):
-            def log(self, type: str, message: str, *args) -> None:
-                pass  # the failing assertion tells the story; a request log would bury it
-
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True, request_handler=Quiet)
-        self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
 @pytest.fixture(scope="session")
 def live_server(live_app) -> Iterator[LiveServer]:
-    server = LiveServer(live_app)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield chromium
-        chromium.close()
+    yield from running(live_app)
 
 
 @pytest.fixture

@@ -1,0 +1,142 @@
+"""Every portal route × every role × own/other object: the status each gets, decided by
+services/access.py (the portal adds no rule of its own). A route added without a row fails
+`test_every_portal_route_has_a_row`.
+
+A row's `path(world, side)` builds the URL for the `own` object (of dealer A, in region A, which the
+dealer user and the manager in the grid belong to) or the `other` one (dealer B, region B). `expect`
+maps each role to the status for (own, other); "anonymous" is a browser without a portal session.
+Helpers adding pages: add their rows in one block of their own at the end of GRID."""
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fixtures.files import png_bytes
+from fixtures.portal import csrf_of
+
+ROLES = ("anonymous", "dealer", "manager", "qa", "admin")
+LOGIN = 302  # no session: sent to the login page
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: Callable[[Any, str], str]
+    expect: dict[str, tuple[int, int]]
+    data: Callable[[Any, str], dict[str, Any]] | None = None  # form fields of a POST (the CSRF token is added)
+
+
+def every(status: int, anonymous: int = LOGIN) -> dict[str, tuple[int, int]]:
+    return {"anonymous": (anonymous, anonymous), **dict.fromkeys(ROLES[1:], (status, status))}
+
+
+def same(path: str) -> Callable[[Any, str], str]:
+    return lambda world, side: path
+
+
+GRID: dict[str, list[Row]] = {
+    # --- the foundation: session, language, start page, static files, unknown paths ---------------------
+    "portal.login": [Row("GET", same("/portal/login"), every(200, anonymous=200))],
+    "portal.logout": [Row("POST", same("/portal/logout"), every(303))],
+    "portal.language": [Row("POST", same("/portal/language"), every(303, anonymous=303),
+                            data=lambda world, side: {"lang": "zh"})],
+    "portal.home": [Row("GET", same("/portal/"), {"anonymous": (LOGIN, LOGIN), "dealer": (200, 200),
+                                                  "manager": (200, 200), "qa": (200, 200), "admin": (200, 200)})],
+    "portal.static": [Row("GET", same("/portal/static/portal.css"), every(200, anonymous=200))],
+    "portal.not_found": [Row("GET", same("/portal/no/such/page"), every(404, anonymous=404))],
+}
+
+
+@dataclass
+class GridWorld:
+    users: dict[str, Any]
+    dealers: dict[str, Any]  # "own", "other"
+    audits: dict[str, Any]
+    photos: dict[str, str]
+    disputes: dict[str, Any]
+
+
+@pytest.fixture
+def grid_world(app, db_session, make_region, make_dealer, make_user, make_wave, make_audit,
+               make_checklist_version) -> GridWorld:
+    """Two regions with a dealer each; the dealer user and the manager of region A; QA and admin; a
+    published audit per dealer with a shopper's photo on a failed item, and a dispute on each."""
+    from auditapp.models import Answer, utcnow
+    from auditapp.services import attachments
+    from auditapp.services.disputes import DisputePolicy, file_dispute
+    from auditapp.services.score_versions import store_score_version
+
+    regions = {"own": make_region(), "other": make_region()}
+    dealers = {side: make_dealer(regions[side]) for side in regions}
+    wave = make_wave()
+    version = make_checklist_version()
+    store = attachments.FileStore(app.config["ATTACHMENT_DIR"])
+    users = {"dealer": make_user("dealer", dealer=dealers["own"]), "manager": make_user("manager",
+             regions=[regions["own"]]), "qa": make_user("qa"), "admin": make_user("admin")}
+    other_dealer_user = make_user("dealer", dealer=dealers["other"])
+    audits, photos, disputes = {}, {}, {}
+    for side, dealer in dealers.items():
+        shopper = make_user("shopper")
+        audit = make_audit(dealer=dealer, wave=wave, shopper=shopper, checklist_version=version, status="in_progress")
+        photo = png_bytes(tag=f"grid-{side}")
+        sha = hashlib.sha256(photo).hexdigest()
+        attachments.upload(db_session, shopper, audit.id, stream=io.BytesIO(photo), sha256=sha, filename="p.png",
+                           store=store, max_bytes=app.config["MAX_ATTACHMENT_BYTES"])
+        for key, value in {"greeted": "yes", "greet_seconds": 20, "written_quote": "no", "pressure": 4}.items():
+            db_session.add(Answer(audit_id=audit.id, item_key=key, value=value,
+                                  attachments=[sha] if key == "written_quote" else [],
+                                  comment="no written quote" if key == "written_quote" else None))
+        now = utcnow()
+        audit.status, audit.published_at, audit.visit_started_at, audit.visit_ended_at = "published", now, now, now
+        db_session.flush()
+        store_score_version(db_session, audit, None, "approved")
+        filer = users["dealer"] if side == "own" else other_dealer_user
+        disputes[side] = file_dispute(db_session, filer, audit.id, item_key="written_quote",
+                                      claim="The quote was handed over on paper.", requested_outcome="pass",
+                                      evidence=[], policy=DisputePolicy.from_config(app.config))
+        db_session.commit()
+        audits[side], photos[side] = audit, sha
+    return GridWorld(users=users, dealers=dealers, audits=audits, photos=photos, disputes=disputes)
+
+
+def test_every_portal_route_has_a_row(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("portal.")}
+    missing = endpoints - set(GRID)
+    assert not missing, f"portal routes without a row in the access grid: {sorted(missing)}"
+    assert not set(GRID) - endpoints, "rows for routes that do not exist"
+
+
+def _client(app, grid_world, role):
+    from fixtures.factories import PASSWORD
+    from fixtures.portal import client_login
+
+    client = app.test_client()
+    if role != "anonymous":
+        assert client_login(client, grid_world.users[role].email, PASSWORD).status_code == 303
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_grid(app, grid_world, role):
+    client = _client(app, grid_world, role)
+    failures = []
+    for endpoint, rows in GRID.items():
+        for row in rows:
+            for side, expected in zip(("own", "other"), row.expect[role]):
+                url = row.path(grid_world, side)
+                if row.method == "GET":
+                    response = client.get(url)
+                else:
+                    token = csrf_of(client.get("/portal/login").data)
+                    form = {"csrf_token": token, **(row.data(grid_world, side) if row.data else {})}
+                    response = client.post(url, data=form)
+                if response.status_code != expected:
+                    failures.append(f"{endpoint} {row.method} {url} as {role} ({side}): "
+                                    f"{response.status_code}, expected {expected}")
+                if row.method == "POST" and endpoint == "portal.logout" and role != "anonymous":
+                    client = _client(app, grid_world, role)  # logged out by the row: log in again
+    assert not failures, "\n".join(failures)
