@@ -56,4 +56,7 @@ def init_app(app: Flask) -> None:
 
 
 # The pages: importing a module registers its views on the blueprint.
-from . import session_views  # noqa: E402,F401
+from . import (  # noqa: E402
+    admin,  # noqa: F401
+    session_views,  # noqa: F401
+)
