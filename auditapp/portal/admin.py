@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask import Response, current_app, redirect, request, url_for
+from werkzeug.wrappers import Response as Redirect
 
 from ..constants import ROLES
 from ..errors import DomainError, InvalidInput
@@ -38,7 +39,7 @@ ASSIGNMENTS_SHOWN = 200
 AUDIT_PAGE = "portal.review_audit"
 
 
-def _see_other(endpoint: str, **values: Any) -> Response:
+def _see_other(endpoint: str, **values: Any) -> Redirect:
     return redirect(url_for(endpoint, **values), code=303)
 
 
@@ -269,17 +270,19 @@ def _posted() -> dict[str, str]:
     return {name: value[:500] for name, value in request.form.items() if name != "csrf_token"}
 
 
-def _save(kind: str, ident: int | None) -> Response | tuple[str, int]:
+def _save(kind: str, ident: int | None) -> Redirect | tuple[str, int]:
     spec = KINDS[kind]
-    obj = admin.get_or_404(db.session(), spec["model"], ident) if ident is not None else None
+    if ident is not None:
+        admin.get_or_404(db.session(), spec["model"], ident)  # an unknown one: the not-found page
     try:
         data = spec["fields"]()
         saved = (admin.update(db.session(), spec["model"], ident, data) if ident is not None
                  else admin.create(db.session(), spec["model"], data))
     except DomainError as error:
         errors, problem = _refused(error)
-        return _edit_page(kind, obj and admin.get_or_404(db.session(), spec["model"], ident), error.status, errors,
-                          problem, _posted())
+        # The rollback expired the object: read it again for the page's heading.
+        again = admin.get_or_404(db.session(), spec["model"], ident) if ident is not None else None
+        return _edit_page(kind, again, error.status, errors, problem, _posted())
     flash("adm_saved", code=saved.code)
     return _see_other(f"portal.admin_{kind}")
 
