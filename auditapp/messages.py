@@ -506,8 +506,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
     # --- bulk assignment plans (services/assignment_plans.py) --------------------------------------------
     "plan.refused": {
-        "en": "the assignment plan was refused ({count} problems, listed by row and column); nothing was assigned",
-        "zh": "分派计划未被接受（共 {count} 处问题，按行和列列出）；未创建任何分派"},
+        "en": "the assignment plan was refused and nothing was assigned; problems by row and column: {count}",
+        "zh": "分派计划未被接受，未创建任何分派；按行和列列出的问题共 {count} 处"},
     "plan.file_too_large": {
         "en": "the file is larger than {max} bytes",
         "zh": "文件超过 {max} 字节"},

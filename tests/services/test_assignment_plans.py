@@ -94,7 +94,7 @@ def test_every_problem_is_reported_in_row_order_in_both_languages(db_session, se
     assert [p.located().render("zh") for p in error.problems][4:] == [
         "第 4 行，window_end 列：到访时段的结束日期早于开始日期（2026-08-20）",
         "第 4 行，version 列：检查表 mini v7 尚未加载"]
-    assert error.message.render("zh") == "分派计划未被接受（共 6 处问题，按行和列列出）；未创建任何分派"
+    assert error.message.render("zh") == "分派计划未被接受，未创建任何分派；按行和列列出的问题共 6 处"
 
 
 @pytest.mark.parametrize("cells,column,message", [

@@ -49,7 +49,7 @@ def test_a_refused_plan_names_each_row_in_the_callers_language_and_writes_nothin
     assert response.status_code == 422
     body = response.get_json()
     assert body["error"] == "plan.refused"
-    assert body["message"] == "分派计划未被接受（共 2 处问题，按行和列列出）；未创建任何分派"
+    assert body["message"] == "分派计划未被接受，未创建任何分派；按行和列列出的问题共 2 处"
     assert body["errors"] == {"3": {"dealer": ["没有代码为 X9 的经销商"]},
                               "4": {"window_end": ["到访时段的结束日期早于开始日期（2026-08-14）"]}}
     assert audits_in(db_session, w["wave"]) == 0
