@@ -22,7 +22,7 @@ from ..limits import DATE_MAX, DATE_MIN, MAX_PLAN_BYTES, MAX_PLAN_ROWS, is_code
 from ..messages import Message
 from ..models import Dealer, Region, Wave
 from ..services import admin
-from ..services.assignment_plans import COLUMNS, FILE, REQUIRED_COLUMNS, PlanRefused, import_plan, plan_template
+from ..services.assignment_plans import COLUMNS, REQUIRED_COLUMNS, PlanRefused, import_plan, plan_template
 from ..services.audits import find_audits
 from ..services.checklists import checklist_of, list_versions
 from ..services.users import create_user
@@ -333,7 +333,7 @@ def admin_checklists():
 # --- bulk assignment ---------------------------------------------------------------------------------------
 
 def _assignments_page(wave: Wave | None, status: int = 200, problems: list[Any] | None = None,
-                      problem: str | None = None) -> tuple[str, int]:
+                      problem: str | None = None, errors: dict[str, list[str]] | None = None) -> tuple[str, int]:
     user = current_user()
     waves = admin.list_all(db.session(), Wave)
     audits, total = (find_audits(db.session(), user, wave_id=wave.id, per_page=ASSIGNMENTS_SHOWN)
@@ -341,7 +341,7 @@ def _assignments_page(wave: Wave | None, status: int = 200, problems: list[Any] 
     audit_page = AUDIT_PAGE if AUDIT_PAGE in current_app.view_functions else None
     return render("admin_assignments.html", status=status, waves=waves, wave=wave, audits=audits, total=total,
                   shown=ASSIGNMENTS_SHOWN, problems=problems or [], problem=problem, columns=COLUMNS,
-                  required=REQUIRED_COLUMNS, max_rows=MAX_PLAN_ROWS, max_bytes=MAX_PLAN_BYTES, file_key=FILE,
+                  required=REQUIRED_COLUMNS, max_rows=MAX_PLAN_ROWS, max_bytes=MAX_PLAN_BYTES, errors=errors or {},
                   audit_page=audit_page)
 
 
@@ -365,9 +365,10 @@ def admin_assignments_import():
     wave = _wave_named(code)
     upload = request.files.get("plan")
     if wave is None or upload is None or not upload.filename:
-        missing = {"wave": [Message("input.required")]} if wave is None else {"plan": [Message("input.required")]}
-        return _assignments_page(wave, 422, problem=message_text(Message("page.invalid_form")),
-                                 problems=[(None, name, message_text(m[0])) for name, m in missing.items()])
+        missing = {name: [message_text(Message("input.required"))]
+                   for name, absent in (("wave", wave is None), ("plan", upload is None or not upload.filename))
+                   if absent}
+        return _assignments_page(wave, 422, errors=missing)
     try:
         result = import_plan(db.session(), current_user(), wave.code, upload.read(MAX_PLAN_BYTES + 1),
                              rotation_days=current_app.config["ROTATION_DAYS"])

@@ -218,7 +218,10 @@ def test_a_plan_needs_a_wave_and_a_file(admin_client, plan_setting):
     response = post(admin_client, "/portal/admin/assignments", {"wave": plan_setting["wave"].code},
                     content_type="multipart/form-data")
     assert response.status_code == 422
-    assert upload(admin_client, "NO-SUCH-WAVE", "dealer\n").status_code == 422
+    assert re.search(r'name="plan"[^>]*>\s*<p class="field-error"', response.get_data(as_text=True))
+    response = upload(admin_client, "NO-SUCH-WAVE", "dealer\n")
+    assert response.status_code == 422
+    assert re.search(r'</select>\s*<p class="field-error"', response.get_data(as_text=True))
 
 
 def test_the_plan_template_is_the_header_row_with_a_bom(admin_client):

@@ -99,6 +99,7 @@ def test_bulk_assignment_in_the_browser(admin_page, portal_app, portal_world):
     upload_plan(page, "dealer,shopper,window_start,window_end,checklist,version\r\n" + "\r\n".join(bad_rows))
     page.wait_for_selector("section.refused h2:has-text('计划未被接受')")
     assert page.locator("table.problems tbody tr td").nth(2).inner_text() == "没有代码为 NO-SUCH-DEALER 的经销商"
+    screenshots(page, "admin-assignments-refused-zh")
     page.click("header button:has-text('English')")
 
 
