@@ -11,11 +11,19 @@ from fixtures.portal import csrf_of
 from sqlalchemy import func, select
 
 from auditapp.models import ApiToken, Audit, Dealer, Region, User, Wave
+from auditapp.portal.admin import AUDIT_PAGE
 
 
 def post(client, url: str, data: dict, **kwargs):
     token = csrf_of(client.get("/portal/login").data)
     return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
+def url_for_audit(client, audit) -> str:
+    from flask import url_for
+
+    with client.application.test_request_context():
+        return url_for(AUDIT_PAGE, audit_id=audit.id)
 
 
 def text_of(response) -> str:
@@ -199,6 +207,9 @@ def test_a_good_plan_is_assigned_and_listed(portal_as, make_user, db_session, pl
     page = text_of(client.get(response.headers["Location"]))
     assert f"2 visits assigned in wave {p['wave'].code}." in page
     assert f"Assignments of wave {p['wave'].code}: 2" in page and p["d2"].code in page
+    if AUDIT_PAGE in client.application.view_functions:  # the QA pages are part of the portal: link to them
+        for audit in db_session.scalars(select(Audit).where(Audit.wave_id == p["wave"].id)):
+            assert f'href="{url_for_audit(client, audit)}"' in page
 
 
 def test_a_refused_plan_shows_each_row_and_writes_nothing(admin_client, db_session, plan_setting):
