@@ -58,5 +58,6 @@ def init_app(app: Flask) -> None:
 # The pages: importing a module registers its views on the blueprint.
 from . import (  # noqa: E402
     admin,  # noqa: F401
+    dealer,  # noqa: F401
     session_views,  # noqa: F401
 )

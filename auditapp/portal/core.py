@@ -137,6 +137,13 @@ def log_out() -> str | None:
 
 
 def _load_user() -> BaseResponse | None:
+    digest = session.get("token")
+    user = None
+    if digest:
+        with read_only_transaction(db.session):
+            user = user_for_token_digest(db.session(), str(digest))
+    if user is not None and user.role in PORTAL_ROLES:
+        g.portal_user = user  # on public and refused pages too: the header still shows who is logged in
     if request.method not in SAFE_METHODS:
         if request.mimetype == "multipart/form-data":
             # Evidence uploads may be larger than the small bodies MAX_CONTENT_LENGTH allows elsewhere.
@@ -144,11 +151,6 @@ def _load_user() -> BaseResponse | None:
         _check_csrf()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    digest = session.get("token")
-    user = None
-    if digest:
-        with read_only_transaction(db.session):
-            user = user_for_token_digest(db.session(), str(digest))
     if user is None:
         # Never logged in, logged out elsewhere, token expired or revoked (new password, deactivation).
         if digest:
@@ -158,7 +160,6 @@ def _load_user() -> BaseResponse | None:
         return redirect(url_for("portal.login", next=target) if target else url_for("portal.login"))
     if user.role not in PORTAL_ROLES:
         return redirect("/app/")
-    g.portal_user = user
     return None
 
 
@@ -167,7 +168,8 @@ def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith(URL_PREFIX + "/") or "\\" in target:
+    if (parts.scheme or parts.netloc or not parts.path.startswith(URL_PREFIX + "/") or "\\" in target
+            or ".." in parts.path):
         return None
     return target
 
@@ -287,7 +289,7 @@ def _error_page(status: int, message: Message | None = None, retry_after: int | 
     text = None if status in (403, 404) or message is None else message_text(message)
     title_key = f"error_{status}" if f"error_{status}" in LABELS else "error_title"
     text_key = f"{title_key}_text" if f"{title_key}_text" in LABELS else None
-    page, _ = render("error.html", status=status, detail=text, title_key=title_key, text_key=text_key)
+    page, _ = render("error.html", status=status, code=status, detail=text, title_key=title_key, text_key=text_key)
     response = current_app.make_response((page, status))
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ..messages import Message
-from ..models import Attachment, User
+from ..models import Attachment, Audit, User
 from . import access, photos
 from .audits import get_audit
 from .shopper import ensure_editable
@@ -210,6 +210,12 @@ def find_for_download(session: Session, user: User, audit_id: uuid.UUID, sha256:
     # Photos uploaded before copies were made at upload: made for this request, never the original.
     copy = photos.strip_file(original, attachment.content_type)
     return Download(hashlib.sha256(copy.data).hexdigest(), copy.content_type, data=copy.data)
+
+
+def visible_attachments(session: Session, user: User, audit: Audit) -> dict[str, Attachment]:
+    """The audit's evidence files the user may see, by the SHA-256 they are asked for by."""
+    rows = session.scalars(select(Attachment).where(Attachment.audit_id == audit.id).order_by(Attachment.id))
+    return {a.sha256: a for a in rows if access.can_see_attachment(user, audit, a)}
 
 
 def _stored(store: FileStore, audit_id: uuid.UUID, sha: str) -> Path:

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import Forbidden
-from ..models import Audit, AuditFlag, ChecklistVersion, User
+from ..models import Audit, AuditFlag, ChecklistVersion, User, Wave
 from .access import audit_filter, ensure_audit_visible, sees_flags
+from .checklists import checklist_of
 
 
 def find_audits(session: Session, user: User, *, status: str | None = None, wave_id: int | None = None,
@@ -42,3 +43,21 @@ def get_audit(session: Session, user: User, audit_id: uuid.UUID, *, for_update: 
     if for_update:
         query = query.with_for_update(of=Audit)
     return ensure_audit_visible(user, session.scalar(query))
+
+
+def result_choices(session: Session, user: User, dealer_id: int) -> list[tuple[Wave, str, dict[str, str]]]:
+    """The (wave, program, program title) a dealer has published results in, as far as the user may see
+    its audits; newest wave first, and in a wave the program with the most visits first (the portal's wave
+    and program selector, whose first entry is shown when none is asked for)."""
+    rows = session.execute(
+        select(Wave, ChecklistVersion.key, func.max(ChecklistVersion.id))
+        .join(Audit, Audit.wave_id == Wave.id).join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
+        .where(audit_filter(user), Audit.dealer_id == dealer_id, Audit.status == "published")
+        .group_by(Wave.id, ChecklistVersion.key)
+        .order_by(Wave.starts_on.desc(), Wave.id.desc(), func.count(Audit.id).desc(), ChecklistVersion.key))
+    out = []
+    for wave, key, version_id in rows:
+        version = session.get(ChecklistVersion, version_id)
+        assert version is not None  # the join found it
+        out.append((wave, key, checklist_of(version).title.to_dict()))
+    return out

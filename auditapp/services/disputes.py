@@ -199,6 +199,12 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
     return dispute
 
 
+def escalation_deadline(dispute: Dispute, policy: DisputePolicy) -> datetime:
+    """When a rejected dispute can no longer be escalated: the dispute window again, from QA's decision."""
+    assert dispute.qa_decided_at is not None
+    return deadline(dispute.qa_decided_at, policy.window_days, dispute.audit.dealer.timezone, policy.holidays)
+
+
 def escalate(session: Session, user: User, dispute_id: int, *, note: str, policy: DisputePolicy,
              now: datetime | None = None) -> Dispute:
     now = now or utcnow()
@@ -208,8 +214,7 @@ def escalate(session: Session, user: User, dispute_id: int, *, note: str, policy
         raise Conflict("dispute.escalated_once", {"status": [dispute.status]})
     if dispute.status != "rejected":
         raise Conflict("dispute.only_rejected_escalated", {"status": [dispute.status]}, status=dispute.status)
-    assert dispute.qa_decided_at is not None
-    end = deadline(dispute.qa_decided_at, policy.window_days, dispute.audit.dealer.timezone, policy.holidays)
+    end = escalation_deadline(dispute, policy)
     if now >= end:
         raise Conflict("dispute.escalation_window_closed",
                        {"status": [Message("dispute.escalation_window_closed_field")]},

@@ -34,6 +34,17 @@ def every(status: int, anonymous: int = LOGIN) -> dict[str, tuple[int, int]]:
     return {"anonymous": (anonymous, anonymous), **dict.fromkeys(ROLES[1:], (status, status))}
 
 
+def DEALER_ONLY(status: int, other: int | None = None) -> dict[str, tuple[int, int]]:
+    """A dealer's own page: hidden from managers (404), not for the agency (403)."""
+    return {"anonymous": (LOGIN, LOGIN), "dealer": (status, status if other is None else other),
+            "manager": (404, 404), "qa": (403, 403), "admin": (403, 403)}
+
+
+# Results of a dealer: the dealer itself and its region's manager (another's: 404), the agency (all).
+OWN_SCOPE = {"anonymous": (LOGIN, LOGIN), "dealer": (200, 404), "manager": (200, 404), "qa": (200, 200),
+             "admin": (200, 200)}
+
+
 def same(path: str) -> Callable[[Any, str], str]:
     return lambda world, side: path
 
@@ -109,10 +120,30 @@ GRID: dict[str, list[Row]] = {
     "portal.logout": [Row("POST", same("/portal/logout"), every(303))],
     "portal.language": [Row("POST", same("/portal/language"), every(303, anonymous=303),
                             data=lambda world, side: {"lang": "zh"})],
-    "portal.home": [Row("GET", same("/portal/"), {"anonymous": (LOGIN, LOGIN), "dealer": (200, 200),
+    "portal.home": [Row("GET", same("/portal/"), {"anonymous": (LOGIN, LOGIN), "dealer": (303, 303),
                                                   "manager": (200, 200), "qa": (303, 303), "admin": (303, 303)})],
     "portal.static": [Row("GET", same("/portal/static/portal.css"), every(200, anonymous=200))],
     "portal.not_found": [Row("GET", same("/portal/no/such/page"), every(404, anonymous=404))],
+    # --- the dealer's pages (portal/dealer.py) -----------------------------------------------------------
+    "portal.my_results": [Row("GET", same("/portal/results"), DEALER_ONLY(303))],
+    "portal.my_visits": [Row("GET", same("/portal/visits"), DEALER_ONLY(303))],
+    "portal.my_disputes": [Row("GET", same("/portal/disputes"), DEALER_ONLY(200))],
+    "portal.dealer_results": [Row("GET", lambda w, side: f"/portal/dealers/{w.dealers[side].id}/results", OWN_SCOPE)],
+    "portal.dealer_visits": [Row("GET", lambda w, side: f"/portal/dealers/{w.dealers[side].id}/visits", OWN_SCOPE)],
+    "portal.scorecard_pdf": [Row("GET", lambda w, side: f"/portal/dealers/{w.dealers[side].id}/scorecard.pdf?lang=en",
+                                 OWN_SCOPE)],
+    "portal.visit": [Row("GET", lambda w, side: f"/portal/visits/{w.audits[side].id}", OWN_SCOPE)],
+    "portal.visit_file": [Row("GET", lambda w, side: f"/portal/visits/{w.audits[side].id}/files/{w.photos[side]}",
+                              OWN_SCOPE)],
+    # The own item already has an open dispute: the service refuses (409) and the page says why.
+    "portal.file_item_dispute": [Row("POST", lambda w, side: f"/portal/visits/{w.audits[side].id}/items/written_quote/"
+                                     "dispute", DEALER_ONLY(409, other=404),
+                                     data=lambda w, side: {"claim": "The quote was on the desk, in writing.",
+                                                           "requested_outcome": "pass"})],
+    "portal.dispute_page": [Row("GET", lambda w, side: f"/portal/disputes/{w.disputes[side].id}", OWN_SCOPE)],
+    # Only a rejected dispute may be escalated: the open one is refused (409).
+    "portal.escalate_dispute": [Row("POST", lambda w, side: f"/portal/disputes/{w.disputes[side].id}/escalate",
+                                    DEALER_ONLY(409, other=404), data=lambda w, side: {"note": "Please look again."})],
     # --- admin pages (portal/admin.py): admin only, bulk assignment admin and QA ---------------------------
     **_admin_rows(),
 }

@@ -106,7 +106,8 @@ def test_next_page_after_login_stays_inside_the_portal(portal_client, make_user)
     user = make_user("qa")
     token = csrf_of(portal_client.get("/portal/login").data)
     for target, expected in (("/portal/somewhere", "/portal/somewhere"), ("https://evil.example/", "/portal/"),
-                             ("//evil.example/portal/", "/portal/"), ("/api/v1/me", "/portal/")):
+                             ("//evil.example/portal/", "/portal/"), ("/api/v1/me", "/portal/"),
+                             ("/portal/../api/v1/me", "/portal/"), ("/portal\\..\\x", "/portal/")):
         response = portal_client.post("/portal/login", data={"csrf_token": token, "email": user.email,
                                                              "password": PASSWORD, "next": target})
         assert response.headers["Location"] == expected
@@ -144,6 +145,7 @@ def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(portal_as,
         assert refused.status_code == 400
         assert "reload the page" in refused.get_data(as_text=True)
         assert refused.headers["Content-Security-Policy"]
+        assert user.display_name in refused.get_data(as_text=True)  # the header still says who is logged in
     assert db_session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all() != []
     assert client.get("/portal/").status_code in (200, 303)  # still logged in (not sent to the login page)
 
