@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as Redirect
 from ..constants import ROLES
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
-from ..limits import DATE_MAX, DATE_MIN, MAX_PLAN_BYTES, MAX_PLAN_ROWS, is_code
+from ..limits import DATE_MAX, DATE_MIN, INT_MAX, MAX_PLAN_BYTES, MAX_PLAN_ROWS, is_code
 from ..messages import Message
 from ..models import Dealer, Region, Wave
 from ..services import admin
@@ -53,7 +53,7 @@ def _form_int(name: str, *, required: bool = True) -> int | None:
     value = request.form.get(name, "").strip()
     if not value and not required:
         return None
-    if not value.isascii() or not value.isdigit() or int(value) > 2**31 - 1:
+    if not value.isascii() or not value.isdigit() or int(value) > INT_MAX:
         raise InvalidInput("page.invalid_form", {name: [Message("input.not_integer")]})
     return int(value)
 
@@ -158,7 +158,7 @@ def admin_user_create():
 def _form_region_ids() -> list[int]:
     ids = []
     for value in request.form.getlist("region_ids"):
-        if not value.isascii() or not value.isdigit() or int(value) > 2**31 - 1:
+        if not value.isascii() or not value.isdigit() or int(value) > INT_MAX:
             raise InvalidInput("page.invalid_form", {"region_ids": [Message("input.not_integer")]})
         ids.append(int(value))
     return ids
