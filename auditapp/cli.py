@@ -16,6 +16,7 @@ from .checklists.answers import answer_problems
 from .constants import REPORT_LANGUAGES, ROLES
 from .errors import DomainError
 from .extensions import db
+from .messages import Message
 from .models import Dealer, Region
 
 checklists_cli = AppGroup("checklists", help="Validate and load checklist files.")
@@ -25,6 +26,7 @@ fonts_cli = AppGroup("fonts", help="The prepared report font.")
 outbox_cli = AppGroup("outbox", help="Deliver queued webhooks and alert emails.")
 storage_cli = AppGroup("storage", help="The stored files (attachments, PDFs) the database refers to.")
 scores_cli = AppGroup("scores", help="Checks of the stored scores.")
+assignments_cli = AppGroup("assignments", help="Assign a wave's visits.")
 
 
 def init_app(app: Flask) -> None:
@@ -40,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(scores_cli)
+    app.cli.add_command(assignments_cli)
 
 
 def main() -> None:
@@ -504,6 +507,32 @@ def fonts_build() -> None:
     except FontUnavailable as exc:
         _fail(f"{exc} (scripts/setup.sh installs fonts-noto-cjk)")
     click.echo(f"report fonts ready in {time.perf_counter() - started:.1f} s: {fonts.regular.parent}")
+
+
+@assignments_cli.command("import")
+@click.option("--wave", "wave_code", required=True, help="Code of the wave the plan assigns.")
+@click.option("--lang", type=click.Choice(("zh", "en")), help="Language of the messages (default: the configured).")
+@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
+def assignments_import(wave_code: str, lang: str | None, plan_file: str) -> None:
+    """Assign a wave's visits from a CSV plan (columns: dealer, shopper, window_start, window_end,
+    checklist, optional version). Every row is checked; one bad row refuses the plan and nothing is
+    assigned: the problems are printed with their row numbers (the header is row 1)."""
+    from .services.assignment_plans import PlanRefused, import_plan
+
+    language = lang or current_app.config["DEFAULT_LANGUAGE"]
+    try:
+        result = import_plan(db.session(), None, wave_code, Path(plan_file).read_bytes(),
+                             rotation_days=current_app.config["ROTATION_DAYS"])
+        _commit()
+    except PlanRefused as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(problem.located().render(language), err=True)
+        _fail(exc.message.render(language))
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc.message.render(language))
+    click.echo(Message("plan.assigned", count=len(result.audits), wave=result.wave.code).render(language))
 
 
 @storage_cli.command("manifest")

@@ -127,3 +127,8 @@ def json_text_problem(body: bytes) -> Message | None:
 # Strings (an unterminated one runs to the end, so no text is scanned twice), brackets, and digit runs
 # too long (matched from their first digit only): one linear pass whatever the body.
 _JSON_TOKENS = re.compile(rb'"(?:[^"\\]++|\\.)*+"?|[\[\]{}]|(?<![0-9])[0-9]{%d,}' % (JSON_MAX_NUMBER_DIGITS + 1))
+
+# Bulk assignment plans (services/assignment_plans.py): a wave of a large network is a few thousand
+# visits; a plan beyond these is a mistake (or should be split), and is refused before any row is read.
+MAX_PLAN_ROWS = 5000
+MAX_PLAN_BYTES = 1024 * 1024

@@ -535,6 +535,91 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "webhook.bad_secret": {"en": "the secret is not valid", "zh": "签名密钥无效"},
     "webhook.secret_length": {
         "en": "{min} to {max} characters", "zh": "须为 {min} 至 {max} 个字符"},
+
+    # --- bulk assignment plans (services/assignment_plans.py) --------------------------------------------
+    "plan.refused": {
+        "en": "the assignment plan was refused and nothing was assigned; problems by row and column: {count}",
+        "zh": "分派计划未被接受，未创建任何分派；按行和列列出的问题共 {count} 处"},
+    "plan.file_too_large": {
+        "en": "the file is larger than {max} bytes",
+        "zh": "文件超过 {max} 字节"},
+    "plan.not_utf8": {
+        "en": "the file is not UTF-8 text: in Excel save it as \"CSV UTF-8 (Comma delimited)\", in WPS as CSV "
+              "with the UTF-8 encoding",
+        "zh": "文件不是 UTF-8 文本：在 Excel 中请另存为“CSV UTF-8（逗号分隔）”，在 WPS 中请以 UTF-8 编码保存为 CSV"},
+    "plan.not_csv": {
+        "en": "cannot be read as CSV (a quote left open?)",
+        "zh": "无法按 CSV 读取（是否有未闭合的引号？）"},
+    "plan.empty": {
+        "en": "the file is empty: its first row must name the columns",
+        "zh": "文件为空：第一行应为列名"},
+    "plan.no_rows": {
+        "en": "the plan has no rows below its header",
+        "zh": "计划在列名行之下没有任何数据行"},
+    "plan.too_many_rows": {
+        "en": "at most {max} rows per plan; this one has {count}: split it",
+        "zh": "每个计划最多 {max} 行，本计划有 {count} 行：请拆分"},
+    "plan.unknown_column": {
+        "en": "unknown column; the columns are {columns}",
+        "zh": "未知的列；可用的列为 {columns}"},
+    "plan.missing_column": {
+        "en": "this column is missing",
+        "zh": "缺少此列"},
+    "plan.duplicate_column": {
+        "en": "this column is named twice",
+        "zh": "此列名出现了两次"},
+    "plan.not_comma_separated": {
+        "en": "columns must be separated by commas; this header looks separated by {separator}",
+        "zh": "列之间须以英文逗号分隔；此列名行似乎以 {separator} 分隔"},
+    "plan.extra_cells": {
+        "en": "more values than the header has columns",
+        "zh": "值的个数多于列名行的列数"},
+    "plan.value_required": {
+        "en": "a value is required",
+        "zh": "此项必填"},
+    "plan.unknown_dealer": {
+        "en": "no dealer has the code {code}",
+        "zh": "没有代码为 {code} 的经销商"},
+    "plan.unknown_shopper": {
+        "en": "no user has the email {email}",
+        "zh": "没有邮箱为 {email} 的用户"},
+    "plan.not_a_shopper": {
+        "en": "{email} is a user of role {role}, not a shopper",
+        "zh": "{email} 的角色是 {role}，不是神秘顾客"},
+    "plan.inactive_shopper": {
+        "en": "the shopper {email} is deactivated",
+        "zh": "神秘顾客 {email} 已停用"},
+    "plan.unknown_checklist": {
+        "en": "no version of checklist {key} is loaded",
+        "zh": "检查表 {key} 尚无已加载的版本"},
+    "plan.bad_version": {
+        "en": "must be a whole number from 1",
+        "zh": "应为从 1 起的整数"},
+    "plan.bad_date": {
+        "en": "not a date: write it as YYYY-MM-DD, e.g. 2026-08-01",
+        "zh": "不是日期：请写成 YYYY-MM-DD，例如 2026-08-01"},
+    "plan.window_order": {
+        "en": "the window ends before it starts ({start})",
+        "zh": "到访时段的结束日期早于开始日期（{start}）"},
+    "plan.duplicate_row": {
+        "en": "the same assignment as row {row}",
+        "zh": "与第 {row} 行的分派相同"},
+    "plan.rotation_in_plan": {
+        "en": "rotation rule: row {row} already sends this shopper to this dealer within {days} days "
+              "({start} to {end})",
+        "zh": "轮换规则：第 {row} 行已安排该神秘顾客在 {days} 天内到访该经销商（{start} 至 {end}）"},
+    "plan.problem_in_cell": {
+        "en": "row {row}, column {column}: {problem}",
+        "zh": "第 {row} 行，{column} 列：{problem}"},
+    "plan.problem_in_row": {
+        "en": "row {row}: {problem}",
+        "zh": "第 {row} 行：{problem}"},
+    "plan.problem_in_file": {
+        "en": "the file: {problem}",
+        "zh": "文件：{problem}"},
+    "plan.assigned": {
+        "en": "visits assigned in wave {wave}: {count}",
+        "zh": "已在波次 {wave} 中分派的到访：{count} 次"},
 }
 
 

@@ -8,6 +8,7 @@ from ..extensions import api
 from ..services.alerts import AlertPolicy
 from . import (
     admin,
+    assignment_plans,
     audits,
     auth,
     checklists,
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     docs.init_app(app)
     for module in (auth, admin, checklists, audits, review, scores, shopper, reports, disputes):
         api.register_blueprint(module.blp)
+    api.register_blueprint(assignment_plans.blp)
     api.register_blueprint(webhooks_api.blp)
     _start_outbox_poller(app)
     # A wrong ALERT_BELOW stops the start-up, rather than failing every approval later.

@@ -997,3 +997,23 @@ class DisputeSchema(Schema):
 
 class DisputeStatsArgsSchema(WaveArgsSchema):
     region_id = Int()
+
+
+class PlanUploadSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    file = Upload(required=True, metadata={"description": (
+        "The CSV plan, UTF-8 (with or without BOM), comma separated, a header row of the columns dealer, "
+        "shopper, window_start, window_end, checklist and optionally version; at most MAX_PLAN_ROWS rows")})
+
+
+class PlannedAuditSchema(Schema):
+    row = Int(required=True, metadata={"description": "The plan's row (the header is row 1)"})
+    audit_id = fields.UUID(required=True)
+
+
+class PlanResultSchema(Schema):
+    wave = Text(required=True)
+    created = Int(required=True, metadata={"description": "How many audits were assigned"})
+    audits = fields.List(fields.Nested(PlannedAuditSchema), required=True)

@@ -59,4 +59,8 @@ def init_app(app: Flask) -> None:
 from . import region, review  # noqa: E402,F401,I001
 
 # The pages: importing a module registers its views on the blueprint.
-from . import dealer, session_views  # noqa: E402,F401
+from . import (  # noqa: E402
+    admin,  # noqa: F401
+    dealer,  # noqa: F401
+    session_views,  # noqa: F401
+)

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, overload
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, SQLColumnExpression, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..messages import Message
 from ..models import Audit, Dealer, User, Wave
 from .checklists import get_version
-from .events import record_event
+from .events import record_events
 
 
 def assign(session: Session, actor: User, *, dealer_id: int, wave_id: int, checklist: dict[str, Any],
@@ -24,7 +24,7 @@ def assign(session: Session, actor: User, *, dealer_id: int, wave_id: int, check
     if session.get(Wave, wave_id) is None:
         problems["wave_id"] = [Message("ref.no_wave", id=wave_id)]
     shopper = session.get(User, shopper_id)
-    if shopper is None or shopper.role != "shopper" or not shopper.active:
+    if shopper is None or not is_assignable_shopper(shopper):
         problems["shopper_id"] = [Message("assignment.not_active_shopper", id=shopper_id)]
     try:
         version = get_version(session, checklist["key"], checklist["version"])
@@ -33,22 +33,57 @@ def assign(session: Session, actor: User, *, dealer_id: int, wave_id: int, check
     if problems:
         raise InvalidInput("assignment.cannot_assign", problems)
     _check_rotation(session, shopper_id, dealer_id, visit_window_start, visit_window_end, rotation_days)
-    audit = Audit(id=uuid.uuid4(), dealer_id=dealer_id, wave_id=wave_id, checklist_version_id=version.id,
+    audit = new_assignment(session, dealer_id=dealer_id, wave_id=wave_id, checklist_version_id=version.id,
+                           shopper_id=shopper_id, visit_window_start=visit_window_start,
+                           visit_window_end=visit_window_end)
+    session.flush()
+    record_assigned(session, actor, [audit])
+    return audit
+
+
+def is_assignable_shopper(user: User) -> bool:
+    return user.role == "shopper" and user.active
+
+
+def new_assignment(session: Session, *, dealer_id: int, wave_id: int, checklist_version_id: int, shopper_id: int,
+                   visit_window_start: date, visit_window_end: date) -> Audit:
+    """A new audit in status assigned (added, not flushed: a bulk plan flushes all of them at once)."""
+    audit = Audit(id=uuid.uuid4(), dealer_id=dealer_id, wave_id=wave_id, checklist_version_id=checklist_version_id,
                   shopper_id=shopper_id, visit_window_start=visit_window_start,
                   visit_window_end=visit_window_end, status="assigned", flags=[])
     session.add(audit)
-    session.flush()
-    record_event(session, audit, actor, "assigned", None, {"status": "assigned"})
     return audit
+
+
+def record_assigned(session: Session, actor: User | None, audits: list[Audit]) -> None:
+    """The history's first event of each new audit (after the audits are flushed: the events refer to them)."""
+    record_events(session, audits, actor, "assigned", None, {"status": "assigned"})
+
+
+@overload
+def rotation_clash(other_start: date, other_end: date, start: date, end: date, rotation_days: int) -> bool: ...
+
+
+@overload
+def rotation_clash(other_start: SQLColumnExpression[date], other_end: SQLColumnExpression[date], start: date, end: date,
+                   rotation_days: int) -> ColumnElement[bool]: ...
+
+
+def rotation_clash(other_start: Any, other_end: Any, start: date, end: date, rotation_days: int) -> Any:
+    """The rotation rule, written once for both a query (columns) and a plan's rows (dates): another visit
+    of the same shopper to the same dealer clashes when its window comes within rotation_days of this one.
+    `&` is SQL's AND on column expressions and plain `and` on the booleans of dates."""
+    gap = timedelta(days=rotation_days)
+    return (other_start < end + gap) & (other_end > start - gap)
 
 
 def _check_rotation(session: Session, shopper_id: int, dealer_id: int, start: date, end: date,
                     rotation_days: int) -> None:
     """A shopper the dealer's staff have seen recently would be recognised: keep visits apart."""
-    gap = timedelta(days=rotation_days)
     clash = session.scalar(
         select(Audit).where(Audit.shopper_id == shopper_id, Audit.dealer_id == dealer_id,
-                            Audit.visit_window_start < end + gap, Audit.visit_window_end > start - gap)
+                            rotation_clash(Audit.visit_window_start, Audit.visit_window_end, start, end,
+                                           rotation_days))
         .order_by(Audit.visit_window_start).limit(1))
     if clash is not None:
         raise Conflict(

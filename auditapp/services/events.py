@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..models import Audit, AuditEvent, Dispute, User
@@ -15,6 +15,17 @@ def record_event(session: Session, audit: Audit | None, actor: User | None, kind
                  dispute: Dispute | None = None) -> None:
     session.add(AuditEvent(audit_id=audit.id if audit else None, dispute_id=dispute.id if dispute else None,
                            actor_id=actor.id if actor else None, kind=kind, before=before, after=after, note=note))
+
+
+def record_events(session: Session, audits: list[Audit], actor: User | None, kind: str,
+                  before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    """The same event for many audits in one statement (a bulk plan's thousands of new audits): an
+    executemany without RETURNING, which SQLite cannot batch for ORM objects with generated ids.
+    The audits must be flushed first."""
+    if audits:
+        session.execute(insert(AuditEvent), [
+            {"audit_id": audit.id, "actor_id": actor.id if actor else None, "kind": kind, "before": before,
+             "after": after} for audit in audits])
 
 
 def audit_events(session: Session, audit_id: uuid.UUID) -> list[AuditEvent]:

@@ -292,6 +292,13 @@ ENDPOINTS: list[Endpoint] = [
              lambda w, s: (f"/api/v1/webhooks/{w['webhook_' + s].id}", {}), scoped(admin=(204, 204))),
     Endpoint("webhook deliveries", "GET", "/api/v1/webhooks/<int:subscription_id>/deliveries",
              lambda w, s: (f"/api/v1/webhooks/{w['webhook_' + s].id}/deliveries", {}), scoped(admin=(200, 200))),
+    Endpoint("bulk assignment plan", "POST", "/api/v1/waves/<string:code>/assignments",
+             lambda w, s: (f"/api/v1/waves/{w['wave'].code}/assignments", {
+                 "data": {"file": (io.BytesIO(
+                     f"dealer,shopper,window_start,window_end,checklist\r\n{w['d1'].code},{w['s1'].email},"
+                     f"2027-06-01,2027-06-07,{w['version'].key}\r\n".encode()), "plan.csv", "text/csv")},
+                 "content_type": "multipart/form-data"}),
+             only({"admin": 201, "qa": 201}), scoped=False),
 ]
 
 

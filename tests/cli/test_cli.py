@@ -147,3 +147,29 @@ def test_users_set_password_refuses_an_unknown_email_or_a_short_password(runner,
     short = runner.invoke(args=["users", "set-password", "--email", make_user("qa").email, "--password-stdin"],
                           input="short\n")
     assert short.exit_code == 1 and "too short" in short.output
+
+
+def test_assignments_import_prints_the_count_or_every_problem_by_row(runner, db_session, tmp_path, make_dealer,
+                                                                      make_user, make_wave, make_checklist_version):
+    from auditapp.models import Audit
+
+    make_checklist_version()
+    dealer, shopper, wave = make_dealer(), make_user("shopper"), make_wave()
+    header = "dealer,shopper,window_start,window_end,checklist\r\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(("\ufeff" + header + f"{dealer.code},{shopper.email},2026-08-01,2026-08-14,mini\r\n"
+                     f"NOPE,{shopper.email},2026-08-01,2026-08-14,mini\r\n"
+                     f"{dealer.code},{shopper.email},2026-08-01,2026-13-01,mini\r\n").encode())
+    result = runner.invoke(args=["assignments", "import", "--wave", wave.code, "--lang", "zh", str(bad)])
+    assert result.exit_code == 1
+    assert "第 3 行，dealer 列：没有代码为 NOPE 的经销商" in result.output
+    assert "第 4 行，window_end 列：不是日期" in result.output
+    assert db_session.scalar(select(Audit).where(Audit.wave_id == wave.id)) is None
+    good = tmp_path / "good.csv"
+    good.write_bytes((header + f"{dealer.code},{shopper.email},2026-08-01,2026-08-14,mini\r\n").encode())
+    result = runner.invoke(args=["assignments", "import", "--wave", wave.code, str(good)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"visits assigned in wave {wave.code}: 1"
+    assert len(db_session.scalars(select(Audit).where(Audit.wave_id == wave.id)).all()) == 1
+    unknown = runner.invoke(args=["assignments", "import", "--wave", "NO-SUCH", str(good)])
+    assert unknown.exit_code == 1 and "no such wave" in unknown.output.lower()

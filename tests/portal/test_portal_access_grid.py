@@ -56,6 +56,71 @@ MANAGER_PAGE = {"anonymous": (LOGIN, LOGIN), "dealer": (404, 404), "manager": (2
                 "admin": (403, 403)}
 
 
+def _admin_rows() -> dict[str, list[Row]]:
+    """Admin pages: the admin 200 (303 after a post), QA the forbidden page, the network not-found."""
+    admin_only = {"anonymous": (LOGIN, LOGIN), "dealer": (404, 404), "manager": (404, 404), "qa": (403, 403),
+                  "admin": (200, 200)}
+    admin_posts = {**admin_only, "admin": (303, 303)}
+    staff = {**admin_only, "qa": (200, 200)}
+    staff_posts = {**staff, "qa": (303, 303), "admin": (303, 303)}
+
+    def region_of(world, side):
+        return world.dealers["own"].region_id
+
+    def dealer_form(world, side):
+        dealer = world.dealers["own"]
+        return {"code": dealer.code, "region_id": str(dealer.region_id), "name_zh": "改名店", "name_en": "Renamed",
+                "address": "", "latitude": "31.2", "longitude": "121.4", "timezone": "Asia/Shanghai"}
+
+    def wave_form(world, side):
+        wave = world.audits["own"].wave
+        return {"code": wave.code, "title_zh": "改名", "title_en": "Renamed", "starts_on": "2026-07-01",
+                "ends_on": "2026-09-30"}
+
+    def plan(world, side):
+        year = 2027 if side == "own" else 2028  # apart by more than the rotation rule: both sides succeed
+        text = (f"dealer,shopper,window_start,window_end,checklist\r\n{world.dealers['own'].code},"
+                f"{world.audits['own'].shopper.email},{year}-06-01,{year}-06-07,mini\r\n")
+        return {"wave": world.audits["own"].wave.code, "plan": (io.BytesIO(text.encode()), "plan.csv", "text/csv")}
+
+    def user_url(suffix=""):
+        return lambda world, side: f"/portal/admin/users/{world.users['qa'].id}{suffix}"
+
+    rows: dict[str, list[Row]] = {
+        "portal.admin_users": [Row("GET", same("/portal/admin/users?role=dealer"), admin_only)],
+        "portal.admin_user_new": [Row("GET", same("/portal/admin/users/new"), admin_only)],
+        "portal.admin_user_create": [Row("POST", same("/portal/admin/users/new"), admin_posts, data=lambda w, side: {
+            "email": f"grid-{side}@example.com", "role": "shopper", "password": "a long password"})],
+        "portal.admin_user": [Row("GET", user_url(), admin_only)],
+        "portal.admin_user_active": [
+            Row("POST", user_url("/active"), admin_posts, data=lambda w, side: {"active": "no"}),
+            Row("POST", user_url("/active"), admin_posts, data=lambda w, side: {"active": "yes"})],
+        "portal.admin_user_password": [Row("POST", user_url("/password"), admin_posts,
+                                           data=lambda w, side: {"password": "another long password"})],
+        "portal.admin_checklists": [Row("GET", same("/portal/admin/checklists"), admin_only)],
+        "portal.admin_assignments": [Row("GET", lambda w, side: f"/portal/admin/assignments?wave="
+                                                                f"{w.audits['own'].wave.code}", staff)],
+        "portal.admin_assignments_import": [Row("POST", same("/portal/admin/assignments"), staff_posts, data=plan)],
+        "portal.admin_plan_template": [Row("GET", same("/portal/admin/assignments/plan-template.csv"), staff)],
+    }
+    forms = {"regions": (region_of, lambda w, side: {"code": f"GRID-{side.upper()}", "name_zh": "区", "name_en": "R"},
+                         lambda w, side: {"code": w.dealers["own"].region.code, "name_zh": "改名区",
+                                          "name_en": "Renamed"}),
+             "dealers": (lambda w, side: w.dealers["own"].id,
+                         lambda w, side: {**dealer_form(w, side), "code": f"GRID-{side.upper()}"}, dealer_form),
+             "waves": (lambda w, side: w.audits["own"].wave_id,
+                       lambda w, side: {**wave_form(w, side), "code": f"GRID-{side.upper()}"}, wave_form)}
+    for kind, (ident, new, edit) in forms.items():
+        rows[f"portal.admin_{kind}"] = [Row("GET", same(f"/portal/admin/{kind}"), admin_only)]
+        rows[f"portal.admin_{kind}_new"] = [Row("GET", same(f"/portal/admin/{kind}/new"), admin_only)]
+        rows[f"portal.admin_{kind}_create"] = [Row("POST", same(f"/portal/admin/{kind}/new"), admin_posts, data=new)]
+        rows[f"portal.admin_{kind}_edit"] = [Row("GET", lambda w, side, k=kind, i=ident:
+                                                 f"/portal/admin/{k}/{i(w, side)}", admin_only)]
+        rows[f"portal.admin_{kind}_update"] = [Row("POST", lambda w, side, k=kind, i=ident:
+                                                   f"/portal/admin/{k}/{i(w, side)}", admin_posts, data=edit)]
+    return rows
+
+
 GRID: dict[str, list[Row]] = {
     # --- the foundation: session, language, start page, static files, unknown paths ---------------------
     "portal.login": [Row("GET", same("/portal/login"), every(200, anonymous=200))],
@@ -64,6 +129,9 @@ GRID: dict[str, list[Row]] = {
                             data=lambda world, side: {"lang": "zh"})],
     "portal.home": [Row("GET", same("/portal/"), {"anonymous": (LOGIN, LOGIN), "dealer": (303, 303),
                                                   "manager": (303, 303), "qa": (303, 303), "admin": (303, 303)})],
+
+
+                                                  "manager": (200, 200), "qa": (303, 303), "admin": (303, 303)})],
     "portal.static": [Row("GET", same("/portal/static/portal.css"), every(200, anonymous=200))],
     "portal.not_found": [Row("GET", same("/portal/no/such/page"), every(404, anonymous=404))],
     # --- the dealer's pages (portal/dealer.py) -----------------------------------------------------------
@@ -110,6 +178,10 @@ GRID: dict[str, list[Row]] = {
                                   data=lambda w, side: {"outcome": "rejected", "reason": "No proof of it."})],
     "portal.region_report_pdf": [Row("GET", lambda w, side: f"/portal/region/{w.dealers[side].region_id}/report.pdf",
                                      {**AGENCY_PAGE, "qa": (422, 422), "admin": (422, 422), "manager": (422, 404)})],
+
+
+    # --- admin pages (portal/admin.py): admin only, bulk assignment admin and QA ---------------------------
+    **_admin_rows(),
 }
 
 
