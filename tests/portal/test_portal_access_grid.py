@@ -129,9 +129,6 @@ GRID: dict[str, list[Row]] = {
                             data=lambda world, side: {"lang": "zh"})],
     "portal.home": [Row("GET", same("/portal/"), {"anonymous": (LOGIN, LOGIN), "dealer": (303, 303),
                                                   "manager": (303, 303), "qa": (303, 303), "admin": (303, 303)})],
-
-
-                                                  "manager": (200, 200), "qa": (303, 303), "admin": (303, 303)})],
     "portal.static": [Row("GET", same("/portal/static/portal.css"), every(200, anonymous=200))],
     "portal.not_found": [Row("GET", same("/portal/no/such/page"), every(404, anonymous=404))],
     # --- the dealer's pages (portal/dealer.py) -----------------------------------------------------------
