@@ -6,6 +6,7 @@ from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from ..extensions import api
 from . import (
+    actions,
     admin,
     audits,
     auth,
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
     docs.init_app(app)
     for module in (auth, admin, checklists, audits, review, scores, shopper, reports, disputes):
         api.register_blueprint(module.blp)
+    api.register_blueprint(actions.blp)  # corrective action plans
 
     @app.get("/health")
     def health():

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import uuid
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..extensions import db
+from ..services.actions import ActionPolicy
 from ..services.audits import get_audit
 from ..services.review import approve, return_to_shopper
 from ..services.score_versions import answers_of, latest_versions
@@ -34,7 +36,9 @@ class Approve(MethodView):
     @blp.alt_response(409, description="The audit is not in the submitted state")
     def post(self, data, audit_id: uuid.UUID):
         """Approve a submitted audit: it is published and its score version 1 is stored."""
-        return _reviewed(audit_id, approve, notes=data.get("notes"))
+        return _reviewed(audit_id, approve, notes=data.get("notes"),
+                         action_policy=ActionPolicy.from_config(current_app.config),
+                         min_ranked=current_app.config["MIN_RANKED_AUDITS"])
 
 
 @blp.route("/audits/<uuid:audit_id>/return")

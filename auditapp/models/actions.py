@@ -2,8 +2,9 @@
 manager's review, the next wave's verdict, and their append-only history."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -67,6 +68,15 @@ class Action(Base):
     verified_wave: Mapped[Wave | None] = relationship(foreign_keys=[verified_wave_id])
 
     __mapper_args__ = {"version_id_col": row_version}
+
+    @property
+    def due(self) -> date:
+        """The date the plan is due: the plan's own, else the latest one allowed."""
+        return self.due_on or self.due_limit
+
+    def is_overdue(self, now: datetime) -> bool:
+        return is_overdue(self.status, self.due, self.dealer.timezone, now)
+
     __table_args__ = (
         UniqueConstraint("dealer_id", "wave_id", "program", "item_key"),
         CheckConstraint(sql_one_of("status", ACTION_STATUSES), name="status"),
@@ -74,6 +84,16 @@ class Action(Base):
         CheckConstraint(f"verification IS NULL OR {sql_one_of('verification', ACTION_VERDICTS)}",
                         name="verification"),
     )
+
+
+def due_end(due: date, timezone: str) -> datetime:
+    """A due date ends at the dealer's local midnight after it."""
+    return datetime.combine(due + timedelta(days=1), time(0), ZoneInfo(timezone))
+
+
+def is_overdue(status: str, due: date, timezone: str, now: datetime) -> bool:
+    """Not accepted and past the end of its due date (an accepted plan is never late)."""
+    return status != "accepted" and now >= due_end(due, timezone)
 
 
 class WaveClosure(Base):

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, false, select, true
 
 from ..constants import STAFF_ROLES as STAFF
 from ..errors import Forbidden, NotFound
-from ..models import Attachment, Audit, Dealer, Dispute, Region, User, manager_regions
+from ..models import Action, Attachment, Audit, Dealer, Dispute, Region, User, manager_regions
 
 
 def require_role(user: User, *roles: str) -> None:
@@ -141,3 +141,43 @@ def ensure_may_decide_dispute(user: User, dispute: Dispute) -> None:
             raise Forbidden("access.escalation_decided_by_manager")
         return
     require_role(user, *STAFF)
+
+
+# --- corrective action plans (services/actions.py) ---------------------------------------------------
+
+def action_filter(user: User) -> ColumnElement[bool]:
+    """The actions a user may see, as a WHERE clause: the dealer's own, a manager's regions', all for the
+    agency; none for a shopper."""
+    if user.role in STAFF:
+        return true()
+    if user.role == "dealer":
+        return Action.dealer_id == user.dealer_id
+    if user.role == "manager":
+        in_regions = select(Dealer.id).join(manager_regions, manager_regions.c.region_id == Dealer.region_id) \
+            .where(manager_regions.c.user_id == user.id)
+        return Action.dealer_id.in_(in_regions)
+    return false()
+
+
+def can_see_action(user: User, action: Action) -> bool:
+    if user.role in STAFF:
+        return True
+    if user.role == "dealer":
+        return action.dealer_id == user.dealer_id
+    if user.role == "manager":
+        return action.dealer.region_id in region_ids(user)
+    return False
+
+
+def ensure_action_visible(user: User, action: Action | None) -> Action:
+    if action is None or not can_see_action(user, action):
+        raise NotFound("action.no_such_action")
+    return action
+
+
+def ensure_may_raise_action(user: User, dealer: Dealer | None) -> Dealer:
+    """QA and admins raise an action for any dealer, a manager for the dealers of their regions (another
+    region's dealer is not found); the caller has checked the role."""
+    if dealer is None or (user.role == "manager" and dealer.region_id not in region_ids(user)):
+        raise NotFound("access.no_such_dealer")
+    return dealer

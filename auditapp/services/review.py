@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from ..config import DEFAULTS
 from ..errors import Conflict
 from ..models import Audit, User, utcnow
+from . import actions
 from .access import require_role
 from .events import record_event
 from .score_versions import store_score_version
@@ -15,8 +17,10 @@ def _ensure_submitted(audit: Audit, refusal: str) -> None:
         raise Conflict(refusal, {"status": [audit.status]}, status=audit.status)
 
 
-def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = None) -> Audit:
-    """Approved audits are published at once: counted in scores and visible to the dealer."""
+def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = None, *,
+            action_policy: actions.ActionPolicy | None = None, min_ranked: int | None = None) -> Audit:
+    """Approved audits are published at once: counted in scores and visible to the dealer, and turned
+    into corrective actions (services/actions.on_publication; the configured defaults unless given)."""
     require_role(reviewer, "qa", "admin")
     _ensure_submitted(audit, "review.not_submitted_approve")
     before = {"status": audit.status}
@@ -29,6 +33,8 @@ def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = 
     record_event(session, audit, reviewer, "approved", before,
                  {"status": "published", "score_version": version.version, "overall": version.overall}, notes)
     session.flush()
+    actions.on_publication(session, audit, action_policy or actions.ActionPolicy.from_config(DEFAULTS),
+                           min_ranked=DEFAULTS["MIN_RANKED_AUDITS"] if min_ranked is None else min_ranked, now=now)
     return audit
 
 
