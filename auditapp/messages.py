@@ -499,7 +499,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # --- corrective action plans (services/actions.py) -------------------------------------------------
     "action.no_such_action": {"en": "no such action", "zh": "没有该整改措施"},
     "action.no_such_wave": {"en": "no wave with code '{wave}'", "zh": "没有代码为 '{wave}' 的轮次"},
-    "action.unknown_wave": {"en": "unknown wave '{wave}'", "zh": "未知轮次 '{wave}'"},
+    "action.unknown_wave": {"en": "unknown wave", "zh": "未知轮次"},
     "action.unknown_wave_field": {"en": "no wave with code '{wave}'", "zh": "没有代码为 '{wave}' 的轮次"},
     "action.no_published_visits": {
         "en": "the dealer has no published visits of this program in this wave",
