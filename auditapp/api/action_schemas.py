@@ -83,7 +83,8 @@ class ActionPlanOutSchema(Schema):
 
 class ActionFileSchema(Schema):
     sha256 = Text(required=True)
-    audit_id = Text(required=True, metadata={"description": "Download: GET /api/v1/audits/{audit_id}/attachments/{sha256}"})
+    audit_id = Text(required=True, metadata={
+        "description": "The audit it was uploaded to: GET /api/v1/audits/{audit_id}/attachments/{sha256}"})
 
 
 class ActionReviewOutSchema(Schema):
@@ -131,4 +132,5 @@ class WaveClosureSchema(Schema):
     wave = Text(required=True)
     closed_at = Moment(required=True)
     closed_by_id = Int(required=True)
-    actions_raised = Int(required=True, metadata={"description": "Actions raised by this request (0 when already closed)"})
+    actions_raised = Int(required=True, metadata={
+        "description": "Actions raised by this request (0 when the wave was closed already)"})

@@ -1,4 +1,5 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
+from .actions import Action, ActionEvent, WaveClosure
 from .audit import (
     Answer,
     AppendOnlyViolation,
@@ -9,13 +10,13 @@ from .audit import (
     IdempotencyRecord,
     ScoreVersion,
 )
-from .actions import Action, ActionEvent, WaveClosure
 from .base import Base, utcnow
 from .disputes import Dispute
 from .org import ApiToken, Dealer, LoginThrottle, Region, User, manager_regions
 from .program import ChecklistVersion, Wave
 from .reports import REPORT_KINDS, ReportFile
 
-__all__ = ["Action", "ActionEvent", "WaveClosure", "Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "AuditEvent", "AuditFlag", "Base",
+__all__ = ["Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "AuditEvent", "AuditFlag", "Base",
            "Dispute", "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region",
-           "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow"]
+           "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow",
+           "Action", "ActionEvent", "WaveClosure"]
