@@ -313,3 +313,37 @@ def test_raising_by_hand(db_session, publish, world, make_user):
                 "dealer_id": world["dealer"].id, "wave_code": world["wave"].code, "program": world["version"].key,
                 "item_key": "pressure", "note": None, "policy": POLICY, "min_ranked": 2, **kwargs})
         assert refused.value.code == code
+
+
+def test_report_data_lists_open_overdue_and_verified_actions(db_session, publish, world, dealer_user, evidence):
+    from auditapp.services.disputes import DisputePolicy
+    from auditapp.services.figures import dealer_scorecard, load_wave, region_leaderboard
+
+    audit = publish({**GOOD, "written_quote": {"value": "no"}, "pressure": {"value": 3}})
+    raised = _actions(db_session, world["dealer"])
+    _accept(db_session, raised["written_quote"], dealer_user, world, evidence, audit)
+    actions.update_plan(db_session, dealer_user, raised["pressure"].id, PLAN)  # still open: no due date
+    later = datetime(2026, 10, 12, 2, 0, tzinfo=timezone.utc)
+    publish({**GOOD, "pressure": {"value": 4}}, wave=world["next_wave"], visited=later)
+
+    # Read long after the pressure action's 30-day limit: it is overdue.
+    read_at = RAISED + timedelta(days=400)
+    data = load_wave(db_session, world["next_wave"].code, 2, world["version"].key, now=read_at)
+    card = dealer_scorecard(data, world["dealer"])["actions"]
+    # Open: the first wave's pressure action (not accepted) and the next wave's own top gap, pressure
+    # (r = 0.75 → L = 100 · 1/12 · 0.25 = 2.08), both overdue by then.
+    assert sorted((a["wave"], a["item"], a["status"]) for a in card["open"]) == sorted(
+        [(world["wave"].code, "pressure", "open"), (world["next_wave"].code, "pressure", "open")])
+    assert card["overdue"] == 2 and all(a["overdue"] for a in card["open"])
+    assert [(a["item"], a["verification"], a["verified_visits"], a["verified_fully_met"]) for a in card["verified"]] \
+        == [("written_quote", "effective", 1, 1)]
+
+    board = region_leaderboard(data, world["region"], policy=DisputePolicy(5, 5, frozenset()), now=read_at)
+    row = board["action_plans"]["dealers"][0]
+    assert row["dealer"]["id"] == world["dealer"].id
+    assert (row["actions"], row["open"], row["overdue"], row["effective"], row["not_effective"]) == (1, 1, 1, 1, 0)
+    # The first wave's own report: its two actions, one accepted, one open (and overdue by then).
+    first = load_wave(db_session, world["wave"].code, 2, world["version"].key, now=read_at)
+    row = region_leaderboard(first, world["region"], policy=DisputePolicy(5, 5, frozenset()),
+                             now=read_at)["action_plans"]["dealers"][0]
+    assert (row["actions"], row["open"], row["accepted"], row["overdue"], row["effective"]) == (2, 1, 1, 1, 0)
