@@ -567,7 +567,8 @@ def _dealer_actions(data: WaveData, dealer_id: int) -> dict[str, Any]:
 def _action_plan_status(data: WaveData, dealer_ids: Iterable[int]) -> dict[str, Any]:
     """Per dealer of the region: its actions raised in this wave by status, how many are overdue, and
     the verdicts this wave gave on actions of earlier waves (effective / not effective)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
+    counted = ("actions", *ACTION_STATUSES, "overdue", *ACTION_VERDICTS)
     for dealer_id in sorted(dealer_ids, key=lambda d: data.dealers[d].code):
         raised = [a for a in data.actions if a.dealer_id == dealer_id and a.wave_id == data.wave.id]
         verified = [a for a in data.actions if a.dealer_id == dealer_id and a.verified_wave_id == data.wave.id]
@@ -575,5 +576,5 @@ def _action_plan_status(data: WaveData, dealer_ids: Iterable[int]) -> dict[str, 
                      **{status: sum(a.status == status for a in raised) for status in ACTION_STATUSES},
                      "overdue": sum(a.overdue for a in raised),
                      **{verdict: sum(a.verification == verdict for a in verified) for verdict in ACTION_VERDICTS}})
-    totals = {key: sum(r[key] for r in rows) for key in ("actions", *ACTION_STATUSES, "overdue", *ACTION_VERDICTS)}
+    totals = {key: sum(int(r[key]) for r in rows) for key in counted}
     return {"dealers": rows, "totals": totals}
