@@ -75,6 +75,7 @@ class Actions(MethodView):
     @allow("admin", "qa", "manager")
     @blp.arguments(ActionRaiseSchema)
     @blp.response(201, ActionSchema)
+    @blp.alt_response(404, description="No such dealer (for a manager: none in their regions)")
     @blp.alt_response(409, description="The dealer already has an action for the item in the wave")
     def post(self, data):
         """Raise an action by hand for an item of a dealer's published visits of a wave and program."""

@@ -195,6 +195,21 @@ def on_publication(session: Session, audit: Audit, policy: ActionPolicy, *, min_
     return raised
 
 
+def on_score_revision(session: Session, audit: Audit, *, min_ranked: int, now: datetime | None = None) -> None:
+    """A new score version of a published audit (an upheld dispute) changes the dealer's figures: the
+    evidence of its actions of the wave and the verdicts this wave gives follow; nothing is raised or
+    deleted (a knock-out overturned on appeal leaves its action with the visits that still failed)."""
+    now = now or utcnow()
+    data = load_wave(session, audit.wave.code, min_ranked, audit.checklist_version.key, only_dealer=audit.dealer_id,
+                     now=now)
+    figures = WaveFigures(data)
+    assert data.program is not None
+    for action in _existing(session, audit.dealer_id, audit.wave_id, data.program).values():
+        _refresh_evidence(session, action, data, figures.dealer_gaps.get(audit.dealer_id, {}), now)
+    _verify_dealer(session, data, figures, audit.dealer, now)
+    session.flush()
+
+
 # --- closing a wave -----------------------------------------------------------------------------------
 
 def close_wave(session: Session, user: User, wave_code: str, policy: ActionPolicy, *, min_ranked: int,

@@ -19,6 +19,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..messages import Message
 from ..models import Attachment, Audit, Dispute, User, utcnow
 from ..workdays import deadline, parse_holidays
+from ..config import DEFAULTS
 from . import access
 from .checklists import checklist_of
 from .events import record_event
@@ -194,6 +195,10 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
         version = store_score_version(session, audit, user, f"dispute #{dispute.id} {outcome} "
                                       f"({'manager' if stage == 'final' else 'QA'}): {reason}", overrides)
         dispute.score_version = version.version
+        # Imported here: actions read the figures, which read this module's dispute policy.
+        from .actions import on_score_revision
+
+        on_score_revision(session, audit, min_ranked=DEFAULTS["MIN_RANKED_AUDITS"], now=now)
     _event(session, dispute, user, "dispute_decided" if stage == "qa" else "dispute_decided_finally", before, reason)
     session.flush()
     return dispute

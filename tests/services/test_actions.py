@@ -347,3 +347,27 @@ def test_report_data_lists_open_overdue_and_verified_actions(db_session, publish
     row = region_leaderboard(first, world["region"], policy=DisputePolicy(5, 5, frozenset()),
                              now=read_at)["action_plans"]["dealers"][0]
     assert (row["actions"], row["open"], row["accepted"], row["overdue"], row["effective"]) == (2, 1, 1, 1, 0)
+
+
+def test_an_upheld_dispute_updates_the_evidence_and_the_verdict(db_session, publish, world, dealer_user, evidence):
+    from auditapp.models import Dispute
+    from auditapp.services import disputes
+
+    audit = publish({**GOOD, "written_quote": {"value": "no"}})
+    action = _actions(db_session, world["dealer"])["written_quote"]
+    _accept(db_session, action, dealer_user, world, evidence, audit)
+    later = publish({**GOOD, "written_quote": {"value": "no"}}, wave=world["next_wave"],
+                    visited=datetime(2026, 10, 12, 2, 0, tzinfo=timezone.utc))
+    assert (action.verification, action.verified_fully_met) == ("not_effective", 0)
+    # The dealer wins a dispute on the next wave's visit: the quote counts as given, and the verdict follows.
+    dispute = Dispute(audit_id=later.id, dealer_id=later.dealer_id, item_key="written_quote", status="open",
+                      claim="The quote was e-mailed", requested_outcome="pass", filed_by_id=dealer_user.id)
+    db_session.add(dispute)
+    db_session.flush()
+    disputes.decide(db_session, world["qa"], dispute.id, outcome="upheld", reason="E-mail shown")
+    assert (action.verification, action.verified_visits, action.verified_fully_met) == ("effective", 1, 1)
+    # The next wave's own written_quote action (its top gap) lost its only failed visit.
+    next_wave_action = db_session.scalar(select(Action).where(Action.wave_id == world["next_wave"].id,
+                                                              Action.item_key == "written_quote"))
+    assert next_wave_action is not None and next_wave_action.evidence == [] and next_wave_action.points_lost == 0
+    assert _kinds(db_session, next_wave_action)[-1] == "evidence_updated"
