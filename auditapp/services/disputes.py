@@ -14,12 +14,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..checklists.answers import value_problem, visible_items
 from ..checklists.model import Item
+from ..config import DEFAULTS
 from ..constants import OPEN_DISPUTE_STATUSES, UPHELD_OUTCOMES
 from ..errors import Conflict, InvalidInput, NotFound
 from ..messages import Message
 from ..models import Attachment, Audit, Dispute, User, utcnow
 from ..workdays import deadline, parse_holidays
-from ..config import DEFAULTS
 from . import access
 from .checklists import checklist_of
 from .events import record_event
