@@ -325,7 +325,8 @@ def raise_action(session: Session, user: User, *, dealer_id: int, wave_code: str
 
 
 def get_action(session: Session, user: User, action_id: int, *, for_update: bool = False) -> Action:
-    query = select(Action).where(Action.id == action_id).options(joinedload(Action.dealer), joinedload(Action.wave))
+    query = select(Action).where(Action.id == action_id).options(
+        joinedload(Action.dealer), joinedload(Action.wave), joinedload(Action.verified_wave))
     if for_update:
         query = query.with_for_update(of=Action).execution_options(populate_existing=True)
     return access.ensure_action_visible(user, session.scalar(query))
@@ -337,7 +338,7 @@ def find_actions(session: Session, user: User, *, wave: str | None = None, progr
     now = now or utcnow()
     access.require_role(user, *ACTION_REVIEW_ROLES, "dealer")
     query = (select(Action).join(Wave, Wave.id == Action.wave_id).where(access.action_filter(user))
-             .options(joinedload(Action.dealer), joinedload(Action.wave))
+             .options(joinedload(Action.dealer), joinedload(Action.wave), joinedload(Action.verified_wave))
              .order_by(Wave.starts_on, Action.dealer_id, Action.id))
     if wave:
         query = query.where(Wave.code == wave)
