@@ -112,7 +112,7 @@ def _refresh_evidence(session: Session, action: Action, data: WaveData, gaps: Ma
     before = _snapshot(action)
     grew = len(visits) > len(action.evidence or [])
     action.evidence, action.points_lost, action.knockout_cost = visits, lost, cost
-    session.flush()
+    _flush(session)  # the dealer may be editing the plan at the same moment: 409, not a lost update
     _event(session, action, None, "evidence_added" if grew else "evidence_updated", before, now=now)
 
 
@@ -268,7 +268,7 @@ def _apply_verdict(session: Session, action: Action, wave_id: int, gap: ItemGap 
     action.verified_visits = scored or None
     action.verified_fully_met = fully_met
     action.verified_at = now if verdict else None
-    session.flush()
+    _flush(session)
     _event(session, action, None, "verified", before, now=now)
 
 
