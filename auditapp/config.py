@@ -49,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_USER": None,
     "SMTP_PASSWORD": None,
     "MAIL_FROM": "auditapp@localhost",
+    # Corrective action plans (services/actions.py; README "Corrective action plans").
+    "ACTION_DUE_DAYS": 30,
+    "ACTION_TOP_GAPS": 3,
+    "ACTION_GAPS_AT": "publication",  # publication | wave_close
     # flask-smorest
     "API_TITLE": "auditapp",
     "API_VERSION": "v1",

@@ -18,6 +18,14 @@ REQUESTED_OUTCOMES: Final = ("pass", "not_applicable")
 LANGUAGES: Final = ("zh", "en")
 REPORT_LANGUAGES: Final = (*LANGUAGES, "both")  # a report in one language, or both side by side
 
+# Corrective action plans (DESIGN 11, services/actions.py).
+ACTION_STATUSES: Final = ("open", "planned", "submitted", "accepted", "returned")
+ACTION_EDITABLE_STATUSES: Final = ("open", "planned", "returned")  # the dealer may still change the plan
+ACTION_ORIGINS: Final = ("knockout", "top_gap", "manual")
+ACTION_VERDICTS: Final = ("effective", "not_effective")
+ACTION_GAPS_AT: Final = ("publication", "wave_close")
+ACTION_REVIEW_ROLES: Final = ("admin", "qa", "manager")  # accept or return a submitted plan; raise one by hand
+
 
 def sql_one_of(column: str, values: tuple[str, ...]) -> str:
     """A CHECK constraint's condition that the column holds one of the values."""

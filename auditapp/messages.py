@@ -620,6 +620,54 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "plan.assigned": {
         "en": "visits assigned in wave {wave}: {count}",
         "zh": "已在波次 {wave} 中分派的到访：{count} 次"},
+    # --- corrective action plans (services/actions.py) -------------------------------------------------
+    "action.no_such_action": {"en": "no such action", "zh": "没有该整改措施"},
+    "action.no_such_wave": {"en": "no wave with code '{wave}'", "zh": "没有代码为 '{wave}' 的轮次"},
+    "action.unknown_wave": {"en": "unknown wave", "zh": "未知轮次"},
+    "action.unknown_wave_field": {"en": "no wave with code '{wave}'", "zh": "没有代码为 '{wave}' 的轮次"},
+    "action.no_published_visits": {
+        "en": "the dealer has no published visits of this program in this wave",
+        "zh": "该经销商在本轮次没有此项目已发布的访问"},
+    "action.no_published_visits_field": {
+        "en": "no published visits of '{program}' at this dealer in wave {wave}",
+        "zh": "该经销商在轮次 {wave} 没有 '{program}' 已发布的访问"},
+    "action.unknown_item": {"en": "unknown item", "zh": "未知检查项"},
+    "action.unknown_item_field": {"en": "the program has no item '{item}'", "zh": "该项目没有检查项 '{item}'"},
+    "action.already_raised": {
+        "en": "this dealer already has an action for this item in this wave",
+        "zh": "该经销商在本轮次已有该检查项的整改措施"},
+    "action.already_raised_field": {"en": "already has an action", "zh": "已有整改措施"},
+    "action.not_editable": {
+        "en": "the plan can no longer be changed: the action is {status}",
+        "zh": "整改计划已不能修改：当前状态为 {status}"},
+    "action.due_out_of_range": {
+        "en": "the due date is outside the allowed period",
+        "zh": "完成日期超出允许的期限"},
+    "action.due_between": {"en": "must be between {first} and {last}", "zh": "须在 {first} 至 {last} 之间"},
+    "action.upload_evidence_first": {
+        "en": "upload the evidence files to one of your published visits of this program first",
+        "zh": "请先将证明文件上传到本项目中贵店已发布的某次访问"},
+    "action.evidence_not_uploaded": {"en": "not uploaded: {sha256}", "zh": "尚未上传：{sha256}"},
+    "action.plan_incomplete": {
+        "en": "the plan is incomplete: see errors",
+        "zh": "整改计划不完整：详见 errors"},
+    "action.plan_field_missing": {"en": "required before submitting", "zh": "提交前必须填写"},
+    "action.not_submittable": {
+        "en": "only a planned action can be submitted; this one is {status}",
+        "zh": "只有已计划的整改措施可以提交；当前状态为 {status}"},
+    "action.evidence_required": {
+        "en": "attach evidence of implementation before submitting",
+        "zh": "提交前请附上实施证明"},
+    "action.evidence_required_field": {"en": "at least one file", "zh": "至少一个文件"},
+    "action.not_submitted": {
+        "en": "only a submitted plan can be accepted or returned; this one is {status}",
+        "zh": "只有已提交的整改计划可以通过或退回；当前状态为 {status}"},
+    "action.changed_concurrently": {
+        "en": "the action was changed by someone else at the same time; reload it and try again",
+        "zh": "该整改措施同时被他人修改，请重新加载后再试"},
+    "action.no_plan_changes": {
+        "en": "send at least one of root_cause, measures, responsible, due_on, evidence",
+        "zh": "请至少提供 root_cause、measures、responsible、due_on、evidence 中的一项"},
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from .config import DEFAULTS, from_environment, normalise_database_url
+from .constants import ACTION_GAPS_AT
 from .messages import LANGUAGES
 
 
@@ -24,6 +25,9 @@ def init_app(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     if app.config["DEFAULT_LANGUAGE"] not in LANGUAGES:
         raise ValueError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}, "
                          f"not {app.config['DEFAULT_LANGUAGE']!r}")
+    if app.config["ACTION_GAPS_AT"] not in ACTION_GAPS_AT:
+        raise ValueError(f"ACTION_GAPS_AT must be one of {', '.join(ACTION_GAPS_AT)}, "
+                         f"not {app.config['ACTION_GAPS_AT']!r}")
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)

@@ -87,7 +87,7 @@ def seed(url: str, instance: Path) -> Seeded:
     from auditapp.demo.seed import PROGRAMS, _png, seed_demo
     from auditapp.errors import DomainError
     from auditapp.extensions import db
-    from auditapp.models import ApiToken, Attachment, Audit, Dealer, Region, User, Wave, utcnow
+    from auditapp.models import Action, ApiToken, Attachment, Audit, Dealer, Region, User, Wave, utcnow
     from auditapp.services import assignments, attachments, disputes, review
     from auditapp.services import shopper as shopper_flow
     from auditapp.services.auth import token_hash
@@ -211,6 +211,8 @@ def seed(url: str, instance: Path) -> Seeded:
             # The wave runs several programs: the figures answer 422 unless one is named.
             "programs": sorted(PROGRAMS[WAVE]),
             "sha256s": [],
+            # Corrective actions raised when the seeded audits were published.
+            "action_ids": list(session.scalars(select(Action.id).order_by(Action.id)))[:6],
         }
         seeded.ids["sha256s"] = list(session.scalars(select(Attachment.sha256).where(
             Attachment.audit_id.in_([a.id for a in list(own.values()) + published[:4]]))))[:4]
@@ -232,7 +234,8 @@ def schemathesis_config(seeded: Seeded) -> str:
                 "path.sha256": "sha256s", "query.wave": "wave_codes", "query.dealer_id": "dealer_ids",
                 "query.wave_id": "wave_ids", "query.region_id": "region_ids", "query.audit_id": "audit_ids",
                 "body.dealer_id": "dealer_ids", "body.wave_id": "wave_ids", "body.region_id": "region_ids",
-                "body.shopper_id": "user_ids", "body.audits[*].audit_id": "audit_ids"}
+                "body.shopper_id": "user_ids", "body.audits[*].audit_id": "audit_ids",
+                "path.action_id": "action_ids", "path.code": "wave_codes"}
     lines.append("[parameters]")
     for key, name in bindings.items():
         if seeded.ids.get(name):

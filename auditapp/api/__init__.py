@@ -7,6 +7,7 @@ from flask_smorest.spec.plugins import integerconverter2paramschema
 from ..extensions import api
 from ..services.alerts import AlertPolicy
 from . import (
+    actions,
     admin,
     assignment_plans,
     audits,
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
     _start_outbox_poller(app)
     # A wrong ALERT_BELOW stops the start-up, rather than failing every approval later.
     AlertPolicy.from_config(app.config, "http://localhost")
+    api.register_blueprint(actions.blp)  # corrective action plans
 
     operations.init_app(app)  # /health, /metrics, request ids and latencies
 

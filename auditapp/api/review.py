@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..extensions import db
+from ..services.actions import ActionPolicy
 from ..services.alerts import AlertPolicy
 from ..services.audits import get_audit
 from ..services.review import approve, return_to_shopper
@@ -38,7 +39,9 @@ class Approve(MethodView):
         """Approve a submitted audit: it is published and its score version 1 is stored."""
         # The portal is served by this same application, so its address is this request's by default.
         alerts = AlertPolicy.from_config(current_app.config, request.host_url)
-        return _reviewed(audit_id, approve, notes=data.get("notes"), alerts=alerts)
+        return _reviewed(audit_id, approve, notes=data.get("notes"), alerts=alerts,
+                         action_policy=ActionPolicy.from_config(current_app.config),
+                         min_ranked=current_app.config["MIN_RANKED_AUDITS"])
 
 
 @blp.route("/audits/<uuid:audit_id>/return")

@@ -12,7 +12,17 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..constants import AUDIT_STATUSES, DISPUTE_OUTCOMES, DISPUTE_STATUSES, REPORT_LANGUAGES, REQUESTED_OUTCOMES, ROLES
+from ..constants import (
+    ACTION_ORIGINS,
+    ACTION_STATUSES,
+    ACTION_VERDICTS,
+    AUDIT_STATUSES,
+    DISPUTE_OUTCOMES,
+    DISPUTE_STATUSES,
+    REPORT_LANGUAGES,
+    REQUESTED_OUTCOMES,
+    ROLES,
+)
 from ..constants import DISPUTE_CLAIM_LENGTH as CLAIM_LENGTH
 from ..constants import ESCALATION_NOTE_LENGTH as NOTE_LENGTH
 from ..messages import Message
@@ -753,6 +763,54 @@ class DisputeStatsSchema(Schema):
         "description": "The agency only (QA, admin): disputes by the shopper of the audit"})
 
 
+# --- corrective action plans in the scorecard and the leaderboard (services/actions)
+
+class ScorecardActionSchema(Schema):
+    id = _count()
+    wave = _text("The code of the wave that raised it")
+    item = _text()
+    item_text = _texts()
+    origin = Text(required=True, validate=validate.OneOf(ACTION_ORIGINS))
+    status = Text(required=True, validate=validate.OneOf(ACTION_STATUSES))
+    owner = _text(nullable=True)
+    owner_title = _texts(nullable=True)
+    due_on = _local_day("The plan's due date, else the latest allowed", nullable=False)
+    overdue = fields.Boolean(required=True)
+    points_lost_total = _number("Mean points lost L + K that raised it")
+    verification = Text(required=True, allow_none=True, validate=validate.OneOf(ACTION_VERDICTS))
+    verified_visits = _count("Visits of the verifying wave that scored the item", nullable=True)
+    verified_fully_met = _count("Of which fully met", nullable=True)
+
+
+class ScorecardActionsSchema(Schema):
+    open = fields.List(fields.Nested(ScorecardActionSchema), required=True, metadata={
+        "description": "Actions of the program not accepted yet, overdue ones first"})
+    overdue = _count()
+    verified = fields.List(fields.Nested(ScorecardActionSchema), required=True, metadata={
+        "description": "Actions of earlier waves verified by this wave's visits"})
+
+
+class ActionPlanCountsFields(Schema):
+    actions = _count("Actions raised in this wave")
+    open = _count()
+    planned = _count()
+    submitted = _count()
+    accepted = _count()
+    returned = _count()
+    overdue = _count()
+    effective = _count("Actions of earlier waves this wave verified as effective")
+    not_effective = _count()
+
+
+class ActionPlanDealerSchema(ActionPlanCountsFields):
+    dealer = fields.Nested(DealerRefSchema, required=True)
+
+
+class ActionPlanStatusSchema(Schema):
+    dealers = fields.List(fields.Nested(ActionPlanDealerSchema), required=True)
+    totals = fields.Nested(ActionPlanCountsFields, required=True)
+
+
 class ScorecardSchema(Schema):
     dealer = fields.Nested(ScorecardDealerSchema, required=True)
     wave = fields.Nested(WaveRefSchema, required=True)
@@ -773,6 +831,7 @@ class ScorecardSchema(Schema):
     audits = fields.List(fields.Nested(ScorecardAuditSchema), required=True)
     revisions = fields.List(fields.Nested(RevisionSchema), required=True)
     disputes = fields.List(fields.Nested(ScorecardDisputeSchema), required=True)
+    actions = fields.Nested(ScorecardActionsSchema, required=True)
 
 
 # --- the region leaderboard
@@ -922,6 +981,8 @@ class LeaderboardSchema(Schema):
     open_disputes = fields.Nested(OpenDisputesSchema, required=True, metadata={
         "description": "Disputes awaiting a decision; the overdue ones listed"})
     disputes = fields.Nested(DisputeStatsSchema, required=True)
+    action_plans = fields.Nested(ActionPlanStatusSchema, required=True, metadata={
+        "description": "Corrective action plans per dealer: this wave's by status, and the verdicts on earlier ones"})
 
 
 # --- disputes -----------------------------------------------------------------------------------------

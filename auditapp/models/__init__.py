@@ -1,4 +1,5 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
+from .actions import Action, ActionEvent, WaveClosure
 from .audit import (
     Answer,
     AppendOnlyViolation,
@@ -19,4 +20,5 @@ from .reports import REPORT_KINDS, ReportFile
 __all__ = ["Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "AuditEvent", "AuditFlag", "Base",
            "Dispute", "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region",
            "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow",
-           "OutboxMessage", "WebhookSubscription"]
+           "OutboxMessage", "WebhookSubscription",
+           "Action", "ActionEvent", "WaveClosure"]

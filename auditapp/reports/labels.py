@@ -321,6 +321,42 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "no_comparable_movers": ("没有两个波次均有至少 2 次暗访的经销商", "No dealer has 2 or more visits in both waves"),
     "too_few_title": ("暗访次数不足，无法比较", "Too few visits to compare"),
     "too_few_sub": ("任一波次少于 2 次暗访", "fewer than 2 visits in either wave"),
+    # corrective action plans (services/actions): the scorecard's list and the region's status table
+    "actions_title": ("整改措施", "Corrective actions"),
+    "actions_sub": ("尚未通过的整改计划，及本波次对以往措施的验证", "Plans not accepted yet, and this wave's verdict on earlier ones"),
+    "actions_open_h": ("进行中的整改", "Open actions"),
+    "actions_overdue_n": ("{n} 项逾期", "{n} overdue"),
+    "action_status_open": ("待制定", "Open"),
+    "action_status_planned": ("已计划", "Planned"),
+    "action_status_submitted": ("已提交", "Submitted"),
+    "action_status_accepted": ("已通过", "Accepted"),
+    "action_status_returned": ("已退回", "Returned"),
+    "action_origin_knockout": ("否决项", "Knock-out"),
+    "action_origin_top_gap": ("主要差距", "Top gap"),
+    "action_origin_manual": ("人工提出", "Raised by hand"),
+    "action_due_h": ("完成期限", "Due"),
+    "action_origin_h": ("来源", "Raised by"),
+    "action_fully_met_h": ("下一波次完全达标", "Fully met next wave"),
+    "action_overdue": ("逾期", "Overdue"),
+    "action_lost_h": ("失分", "Points lost"),
+    "actions_verified_h": ("本波次的验证结果", "Verified by this wave"),
+    "verdict_effective": ("有效", "Effective"),
+    "verdict_not_effective": ("无效", "Not effective"),
+    "verified_counts": ("{k}/{n} 次暗访完全达标", "fully met in {k} of {n} visits"),
+    "no_open_actions": ("没有进行中的整改措施", "No open corrective actions"),
+    "no_verified_actions": ("本波次没有需验证的以往整改措施", "No earlier action was verified by this wave"),
+    "action_plans_title": ("整改计划状态", "Action-plan status"),
+    "action_plans_sub": ("本波次提出的整改措施（按状态），及对以往措施的验证", "This wave's actions by status, and the verdicts on earlier ones"),
+    "actions_h": ("措施数", "Actions"),
+    "total_h": ("合计", "Total"),
+    "no_action_plans": ("本波次没有整改措施", "No corrective actions in this wave"),
+    "note_actions": (
+        "整改措施来自每次暗访的否决项及经销商本波次失分最多的检查项；经销商制定计划并提交实施证明，由区域经理通过或退回。"
+        "下一波次中该项在每次暗访均完全达标即为“有效”，否则为“无效”。",
+        "Actions come from each visit's knock-outs and the dealer's worst gaps of the wave; the dealer plans and "
+        "submits evidence, the region's manager accepts or returns it. The next wave verifies it: fully met on "
+        "every visit is \"effective\", otherwise \"not effective\".",
+    ),
 }
 
 # Phrases a line must not split, per label and language: Chinese words (a line may otherwise break

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, false, select, true
 from ..constants import DISPUTING_ROLES, NETWORK_ROLES, WEBHOOK_ADMIN_ROLES
 from ..constants import STAFF_ROLES as STAFF
 from ..errors import Forbidden, NotFound
-from ..models import Attachment, Audit, Dealer, Dispute, Region, User, manager_regions
+from ..models import Action, Attachment, Audit, Dealer, Dispute, Region, User, manager_regions
 
 
 def require_role(user: User, *roles: str) -> None:
@@ -169,7 +169,49 @@ def require_page_role(user: User, *roles: str) -> None:
 def may_dispute(user: User) -> bool:
     """Who files and escalates disputes (services.disputes refuses everyone else)."""
     return user.role in DISPUTING_ROLES
+
+
 def require_webhook_admin(user: User) -> None:
     """Webhook subscriptions and their delivery logs: admins only (they hold signing secrets and send the
     system's events to outside systems)."""
     require_role(user, *WEBHOOK_ADMIN_ROLES)
+
+
+# --- corrective action plans (services/actions.py) ---------------------------------------------------
+
+def action_filter(user: User) -> ColumnElement[bool]:
+    """The actions a user may see, as a WHERE clause: the dealer's own, a manager's regions', all for the
+    agency; none for a shopper."""
+    if user.role in STAFF:
+        return true()
+    if user.role == "dealer":
+        return Action.dealer_id == user.dealer_id
+    if user.role == "manager":
+        in_regions = select(Dealer.id).join(manager_regions, manager_regions.c.region_id == Dealer.region_id) \
+            .where(manager_regions.c.user_id == user.id)
+        return Action.dealer_id.in_(in_regions)
+    return false()
+
+
+def can_see_action(user: User, action: Action) -> bool:
+    if user.role in STAFF:
+        return True
+    if user.role == "dealer":
+        return action.dealer_id == user.dealer_id
+    if user.role == "manager":
+        return action.dealer.region_id in region_ids(user)
+    return False
+
+
+def ensure_action_visible(user: User, action: Action | None) -> Action:
+    if action is None or not can_see_action(user, action):
+        raise NotFound("action.no_such_action")
+    return action
+
+
+def ensure_may_raise_action(user: User, dealer: Dealer | None) -> Dealer:
+    """QA and admins raise an action for any dealer, a manager for the dealers of their regions (another
+    region's dealer is not found); the caller has checked the role."""
+    if dealer is None or (user.role == "manager" and dealer.region_id not in region_ids(user)):
+        raise NotFound("access.no_such_dealer")
+    return dealer

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..checklists.answers import value_problem, visible_items
 from ..checklists.model import Item
+from ..config import DEFAULTS
 from ..constants import DISPUTING_ROLES, OPEN_DISPUTE_STATUSES, UPHELD_OUTCOMES
 from ..errors import Conflict, InvalidInput, NotFound
 from ..messages import Message
@@ -197,6 +198,10 @@ def decide(session: Session, user: User, dispute_id: int, *, outcome: str, reaso
                                       f"({'manager' if stage == 'final' else 'QA'}): {reason}", overrides)
         dispute.score_version = version.version
         webhooks.score_revised(session, audit, version, previous, dispute)
+        # Imported here: actions read the figures, which read this module's dispute policy.
+        from .actions import on_score_revision
+
+        on_score_revision(session, audit, min_ranked=DEFAULTS["MIN_RANKED_AUDITS"], now=now)
     _event(session, dispute, user, "dispute_decided" if stage == "qa" else "dispute_decided_finally", before, reason)
     session.flush()
     webhooks.dispute_decided(session, dispute, stage)

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from ..checklists.answers import visible_items
 from ..checklists.model import Checklist, Item, Section
+from ..config import DEFAULTS
 from ..constants import STAFF_ROLES
 from ..errors import Conflict, InvalidInput
 from ..messages import Message
 from ..models import Attachment, Audit, Dealer, User, Wave, utcnow
-from . import webhooks
+from . import actions, webhooks
 from .access import require_role
 from .alerts import AlertPolicy, queue_publication_alerts
 from .audits import get_audit
@@ -34,8 +35,10 @@ def _ensure_submitted(audit: Audit, refusal: str) -> None:
 
 
 def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = None,
-            alerts: AlertPolicy | None = None) -> Audit:
-    """Approved audits are published at once: counted in scores and visible to the dealer.
+            alerts: AlertPolicy | None = None, *, action_policy: actions.ActionPolicy | None = None,
+            min_ranked: int | None = None) -> Audit:
+    """Approved audits are published at once: counted in scores and visible to the dealer, and turned
+    into corrective actions (services/actions.on_publication; the configured defaults unless given).
 
     The publication is announced in its own transaction: `audit.published` to the webhook subscribers,
     and, under an alert policy, an instant alert to the region's managers (both through the outbox)."""
@@ -54,6 +57,8 @@ def approve(session: Session, reviewer: User, audit: Audit, notes: str | None = 
     webhooks.audit_published(session, audit, version)
     if alerts is not None:
         queue_publication_alerts(session, audit, version, alerts)
+    actions.on_publication(session, audit, action_policy or actions.ActionPolicy.from_config(DEFAULTS),
+                           min_ranked=DEFAULTS["MIN_RANKED_AUDITS"] if min_ranked is None else min_ranked, now=now)
     return audit
 
 

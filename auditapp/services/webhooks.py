@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..constants import WEBHOOK_EVENTS
 from ..errors import InvalidInput, NotFound
 from ..messages import Message
-from ..models import Audit, Dispute, OutboxMessage, ScoreVersion, User, WebhookSubscription, utcnow
+from ..models import Action, Audit, Dispute, OutboxMessage, ScoreVersion, User, WebhookSubscription, utcnow
 from . import access, outbox
 
 URL_MAX = 2000
@@ -197,3 +197,14 @@ def deliveries(session: Session, user: User, subscription_id: int, *, status: st
     if status:
         query = query.where(OutboxMessage.status == status)
     return list(session.scalars(query))
+
+
+def action_changed(session: Session, action: Action, kind: str, before: Mapping[str, Any] | None,
+                   after: Mapping[str, Any]) -> uuid.UUID | None:
+    """A corrective action raised, planned, submitted, accepted, returned or verified: its dealer, wave,
+    program and item, what changed (the plan's state before and after), never who the shoppers were."""
+    return emit(session, "action.changed", {
+        "action_id": action.id, "change": kind, "status": action.status, "origin": action.origin,
+        "dealer": {"id": action.dealer_id, "code": action.dealer.code}, "wave_id": action.wave_id,
+        "program": action.program, "item": action.item_key, "due_on": action.due_on,
+        "before": before, "after": after})

@@ -78,6 +78,7 @@ def world(app, db_session, make_region, make_dealer, make_wave, make_user, make_
         objects[f"webhook_{scope}"] = WebhookSubscription(url=f"https://{scope}.example.com/hook",
                                                           secret="a secret of sixteen+", events=["action.changed"])
         db_session.add(objects[f"webhook_{scope}"])
+    _corrective_actions(db_session, objects, version.key)
     db_session.commit()
     tokens = {role: auth_for(user) for role, user in users.items()}
     tokens["anonymous"] = {}
@@ -299,6 +300,61 @@ ENDPOINTS: list[Endpoint] = [
                      f"2027-06-01,2027-06-07,{w['version'].key}\r\n".encode()), "plan.csv", "text/csv")},
                  "content_type": "multipart/form-data"}),
              only({"admin": 201, "qa": 201}), scoped=False),
+]
+
+
+# --- corrective action plans ---------------------------------------------------------------------------
+
+def _corrective_actions(session, objects: dict[str, Any], program: str) -> None:
+    """An open, a planned (with evidence) and a submitted action at each scope's dealer."""
+    from datetime import date
+
+    from auditapp.models import Action
+
+    for scope, dealer in (("own", objects["d1"]), ("other", objects["d2"])):
+        for status, item in (("open", "written_quote"), ("planned", "greet_seconds"), ("submitted", "pressure")):
+            plan = {"root_cause": "No script", "measures": "Training", "responsible": "Wang",
+                    "due_on": date(2027, 1, 5), "implementation_files": [{"sha256": "a" * 64, "audit_id": "x"}]} \
+                if status != "open" else {}
+            action = Action(dealer_id=dealer.id, wave_id=objects["wave"].id, program=program, item_key=item,
+                            item_text={"zh": item, "en": item}, origin="top_gap", status=status, evidence=[],
+                            points_lost=1.0, knockout_cost=0.0, due_limit=date(2027, 1, 5), **plan)
+            session.add(action)
+            session.flush()
+            objects[f"action_{status}_{scope}"] = action
+
+
+def _action(w: World, status: str, scope: str) -> str:
+    return f"/api/v1/actions/{w[f'action_{status}_{scope}'].id}"
+
+
+ACTION_REVIEWERS = scoped(**STAFF_200, manager=OWN_OR_404)
+ENDPOINTS += [
+    Endpoint("list actions", "GET", "/api/v1/actions", lambda w, s: ("/api/v1/actions", {}),
+             only({"admin": 200, "qa": 200, "manager": 200, "dealer": 200}), scoped=False),
+    Endpoint("raise action", "POST", "/api/v1/actions",
+             lambda w, s: ("/api/v1/actions", {"json": {
+                 "dealer_id": w["d1" if s == "own" else "d2"].id, "wave": w["wave"].code,
+                 "program": w["version"].key, "item": "greeted"}}),
+             scoped(admin=(201, 201), qa=(201, 201), manager=(201, 404))),
+    Endpoint("read action", "GET", "/api/v1/actions/<int:action_id>",
+             lambda w, s: (_action(w, "open", s), {}), scoped(**STAFF_200, manager=OWN_OR_404, dealer=OWN_OR_404)),
+    Endpoint("edit action plan", "PATCH", "/api/v1/actions/<int:action_id>",
+             lambda w, s: (_action(w, "open", s), {"json": {"root_cause": "Consultants skip the quote"}}),
+             scoped(dealer=OWN_OR_404)),
+    Endpoint("submit action", "POST", "/api/v1/actions/<int:action_id>/submit",
+             lambda w, s: (_action(w, "planned", s) + "/submit", {}), scoped(dealer=OWN_OR_404)),
+    Endpoint("accept action", "POST", "/api/v1/actions/<int:action_id>/accept",
+             lambda w, s: (_action(w, "submitted", s) + "/accept", {"json": {}}), ACTION_REVIEWERS),
+    Endpoint("return action", "POST", "/api/v1/actions/<int:action_id>/return",
+             lambda w, s: (_action(w, "submitted", s) + "/return", {"json": {"note": "Add the training list"}}),
+             ACTION_REVIEWERS),
+    Endpoint("action history", "GET", "/api/v1/actions/<int:action_id>/events",
+             lambda w, s: (_action(w, "open", s) + "/events", {}),
+             scoped(**STAFF_200, manager=OWN_OR_404, dealer=OWN_OR_404)),
+    Endpoint("close wave", "POST", "/api/v1/waves/<string:code>/close",
+             lambda w, s: (f"/api/v1/waves/{w['wave'].code}/close", {}), only({"admin": 200, "qa": 200}),
+             scoped=False),
 ]
 
 

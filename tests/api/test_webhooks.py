@@ -204,3 +204,22 @@ def test_the_request_schemas_read_every_value_through_the_bounded_fields():
     loaded = [(s.__name__, name, f) for s in request_schemas for name, field in s._declared_fields.items()
               for f in filter(None, [field, getattr(field, "inner", None)])]
     assert [(s, name) for s, name, f in loaded if isinstance(f, unbounded) and not isinstance(f, bounded)] == []
+
+
+def test_a_corrective_action_raised_at_publication_sends_action_changed(outbox_app, receiver):
+    """The knock-out of the published visit raises an action (services/actions); its change reaches the
+    subscribers of `action.changed`, with the item and the dealer, never the shopper."""
+    world = seed(outbox_app)
+    _subscribe(outbox_app, world, receiver.url, ["action.changed"])
+    r = outbox_app.test_client().post(f"/api/v1/audits/{world.ids['audit']}/approve", headers=world.headers["qa"],
+                                      json={})
+    assert r.status_code == 200, r.get_json()
+    assert wait_for_background(30)
+    raised = [got.json["data"] for got in receiver.received if got.json["data"]["item"] == "written_quote"]
+    assert [event["change"] for event in raised] == ["action_raised"]
+    [event] = raised
+    assert event["status"] == "open" and event["origin"] == "knockout" and event["program"] == "mini_ko"
+    assert event["dealer"]["code"] == "BJ01" and event["before"] is None and event["after"]["status"] == "open"
+    assert all(got.headers["X-Auditapp-Event"] == "action.changed" for got in receiver.received)
+    assert not any("Wang Fang" in got.body.decode() or "shopper@x.cn" in got.body.decode()
+                   for got in receiver.received)

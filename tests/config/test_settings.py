@@ -99,3 +99,13 @@ def test_configuration_is_read_once_at_start_up(instance, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://elsewhere/db")
     assert app.config["ROTATION_DAYS"] == DEFAULTS["ROTATION_DAYS"]
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_action_gaps_at_must_name_a_known_moment(tmp_path):
+    with pytest.raises(ValueError, match="ACTION_GAPS_AT"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "x",
+                    "ACTION_GAPS_AT": "sometimes"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "x",
+                      "ACTION_GAPS_AT": "wave_close"})
+    assert (app.config["ACTION_GAPS_AT"], app.config["ACTION_DUE_DAYS"], app.config["ACTION_TOP_GAPS"]) == (
+        "wave_close", 30, 3)

@@ -396,7 +396,10 @@ def test_region_dispute_statistics(region_pdfs: dict[str, bytes], region_data: d
         assert flat(title) in text
     stats = region_data["disputes"]
     # dealers by dispute rate, highest first: EA001 disputes every visit
-    section_layout = layout[layout.index(LABELS["dispute_stats_title"][1 if lang == "en" else 0]):]
+    side = 1 if lang == "en" else 0
+    # the section runs to the next one, the action-plan status
+    section_layout = layout[layout.index(LABELS["dispute_stats_title"][side]):
+                            layout.index(LABELS["action_plans_title"][side])]
     section = flat(section_layout)
     rows = {row["dealer"]["code"]: row for row in stats["dealers"]}
     assert_in_order(section, ["EA001", "EA004", "EA005"])

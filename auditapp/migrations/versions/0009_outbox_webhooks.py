@@ -2,7 +2,7 @@
 subscriptions
 
 Revision ID: 0009_outbox
-Revises: 0007_figures
+Revises: 0008_actions
 Create Date: 2026-12-06 21:00:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0009_outbox'
-down_revision = '0007_figures'
+down_revision = '0008_actions'
 branch_labels = None
 depends_on = None
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from ...checklists import OWNER_TEXT
 from ...errors import InvalidInput, NotFound
 from ...messages import Message
-from ...models import Answer, Audit, ChecklistVersion, Dealer, Dispute, Region, ScoreVersion, Wave
+from ...models import Action, Answer, Audit, ChecklistVersion, Dealer, Dispute, Region, ScoreVersion, Wave, utcnow
+from ...models.actions import is_overdue
 from ...scoring import item_info_from_checklist, with_knockout_cost
 from ..checklists import checklist_of
 from ..disputes import DisputePolicy
@@ -75,6 +76,30 @@ class DisputeRecord:
     score_version: int | None = None
 
 
+@dataclass(frozen=True)
+class ActionRecord:
+    """A corrective action of the program (services/actions): raised in this wave or an earlier one, or
+    verified by this wave's visits. `overdue` is as of the time the wave was read."""
+
+    id: int
+    dealer_id: int
+    wave_id: int
+    wave_code: str
+    item_key: str
+    item_text: dict[str, str]
+    origin: str
+    status: str
+    owner: str | None
+    due_on: date
+    overdue: bool
+    points_lost: float
+    knockout_cost: float
+    verification: str | None
+    verified_wave_id: int | None
+    verified_visits: int | None
+    verified_fully_met: int | None
+
+
 @dataclass
 class WaveData:
     """All published audits of one program in one wave, and the overalls of the program's earlier waves."""
@@ -95,6 +120,7 @@ class WaveData:
     comments: dict[tuple[uuid.UUID, str], str] = field(default_factory=dict)
     # The dispute rules the wave is read under (filing deadlines); None: no deadlines given.
     dispute_policy: DisputePolicy | None = None
+    actions: list[ActionRecord] = field(default_factory=list)
     _by_dealer: dict[int, list[AuditRecord]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -157,11 +183,17 @@ def resolve_program(session: Session, wave_code: str, program: str | None) -> tu
 
 
 def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | None = None, *,
-              dispute_policy: DisputePolicy | None = None) -> WaveData:
-    """Ten queries at most, whatever the number of dealers, audits, disputes and earlier waves.
+              dispute_policy: DisputePolicy | None = None, only_dealer: int | None = None,
+              now: datetime | None = None) -> WaveData:
+    """Eleven queries at most, whatever the number of dealers, audits, disputes and earlier waves.
 
     `program` (a checklist key) is required when the wave ran more than one (InvalidInput otherwise).
+    `only_dealer` reads one dealer's audits alone (its own figures are the same as in the whole wave's
+    data; region and nation figures are not): what publishing one audit needs. `now` decides which
+    corrective actions are overdue (default: the current time).
     """
+    now = now or utcnow()
+    of_dealer: ColumnElement[bool] = Audit.dealer_id == only_dealer if only_dealer is not None else true()
     wave, key = resolve_program(session, wave_code, program)
     latest = (select(ScoreVersion.audit_id, func.max(ScoreVersion.version).label("version"))
               .group_by(ScoreVersion.audit_id).subquery())
@@ -183,7 +215,7 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
                   Audit.published_at, current.reason.label("revision_reason"),
                   current.created_at.label("revised_at"))
         .join(first, (first.audit_id == Audit.id) & (first.version == 1))
-        .where(Audit.wave_id == wave.id)
+        .where(Audit.wave_id == wave.id, of_dealer)
         .order_by(Audit.visit_started_at, Audit.id)).all() if key is not None else []
     version_ids = {row.version_id for row in rows}
     checklists = {version.id: checklist_of(version) for version in session.scalars(
@@ -199,7 +231,7 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
     earlier = [EarlierAudit(row.wave_id, row.dealer_id, row.region_id, row.overall) for row in session.execute(
         published(Audit.wave_id, Audit.dealer_id, Dealer.region_id, current.overall)
         .join(Wave, Wave.id == Audit.wave_id)
-        .where(Wave.starts_on < wave.starts_on))] if key is not None else []
+        .where(Wave.starts_on < wave.starts_on, of_dealer))] if key is not None else []
     earlier_wave_ids = {a.wave_id for a in earlier}
     waves = list(session.scalars(select(Wave).where(Wave.id.in_(earlier_wave_ids)).order_by(Wave.starts_on))) \
         if earlier_wave_ids else []
@@ -230,15 +262,33 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
                 for d, shopper_id in session.execute(
                     select(Dispute, Audit.shopper_id).join(Audit, Audit.id == Dispute.audit_id)
                     .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
-                    .where(Audit.wave_id == wave.id, Audit.status == "published", ChecklistVersion.key == key)
+                    .where(Audit.wave_id == wave.id, Audit.status == "published", ChecklistVersion.key == key,
+                           of_dealer)
                     .order_by(Dispute.filed_at, Dispute.id))] if audits else []
     comments = {(row.audit_id, row.item_key): row.comment for row in session.execute(
         select(Answer.audit_id, Answer.item_key, Answer.comment)
         .join(Audit, Audit.id == Answer.audit_id)
         .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
         .where(Audit.wave_id == wave.id, Audit.status == "published", ChecklistVersion.key == key,
-               Answer.comment.is_not(None), Answer.comment != ""))} if audits else {}
+               Answer.comment.is_not(None), Answer.comment != "", of_dealer))} if audits else {}
+    actions = _actions(session, wave, key, dealers, now) if audits and only_dealer is None else []
     return WaveData(wave=wave, program=key, program_title=program_title, audits=audits, dealers=dealers,
                     regions=regions, item_info=item_info, section_titles=section_titles, earlier_waves=waves,
                     earlier_audits=earlier, min_ranked=min_ranked, disputes=disputes, comments=comments,
-                    dispute_policy=dispute_policy)
+                    dispute_policy=dispute_policy, actions=actions)
+
+
+def _actions(session: Session, wave: Wave, key: str | None, dealers: dict[int, Dealer],
+             now: datetime) -> list[ActionRecord]:
+    """The program's corrective actions raised up to this wave (by start date), and those this wave verified."""
+    rows = session.execute(
+        select(Action, Wave.code).join(Wave, Wave.id == Action.wave_id)
+        .where(Action.program == key, or_(Wave.starts_on <= wave.starts_on, Action.verified_wave_id == wave.id))
+        .order_by(Wave.starts_on, Action.dealer_id, Action.id)).all()
+    return [ActionRecord(id=a.id, dealer_id=a.dealer_id, wave_id=a.wave_id, wave_code=code, item_key=a.item_key,
+                         item_text=dict(a.item_text), origin=a.origin, status=a.status, owner=a.owner, due_on=a.due,
+                         overdue=is_overdue(a.status, a.due, dealers[a.dealer_id].timezone, now),
+                         points_lost=a.points_lost, knockout_cost=a.knockout_cost, verification=a.verification,
+                         verified_wave_id=a.verified_wave_id, verified_visits=a.verified_visits,
+                         verified_fully_met=a.verified_fully_met)
+            for a, code in rows]

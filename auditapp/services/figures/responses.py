@@ -13,12 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...checklists import DIMENSION_TEXT, OWNER_TEXT
-from ...constants import OPEN_DISPUTE_STATUSES
+from ...constants import ACTION_STATUSES, ACTION_VERDICTS, OPEN_DISPUTE_STATUSES
 from ...models import Dealer, Region, Wave
 from ...scoring import GapRow, ItemGap, KeyMean, Leaderboard, drives, printed, printed_difference, worst_gaps
 from ..disputes import DisputePolicy, decision_due, filing_window_end
 from .aggregate import TrendPoint, WaveFigures, widespread_not_met
-from .load import AuditRecord, DisputeRecord, WaveData
+from .load import ActionRecord, AuditRecord, DisputeRecord, WaveData
 
 # What the shoppers observed, per gap row: a few distinct comments, each cut to a line or two.
 MAX_OBSERVATIONS = 3
@@ -268,6 +268,7 @@ def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None
         "audits": audits,
         "revisions": revisions,
         "disputes": [_dispute_row(data, d) for d in own_disputes],
+        "actions": _dealer_actions(data, dealer.id),
     }
 
 
@@ -397,6 +398,7 @@ def region_leaderboard(data: WaveData, region: Region, figures: WaveFigures | No
         "movers_too_few_visits": too_few,
         "open_disputes": _open_disputes(data, region_dealers, policy, now),
         "disputes": dispute_statistics(data, region_dealers, with_shoppers=False),
+        "action_plans": _action_plan_status(data, region_dealers),
     }
 
 
@@ -539,3 +541,40 @@ def _movers(data: WaveData, region_id: int, figures: WaveFigures) -> tuple[list[
             movers.append({"dealer": ref, "previous_wave": figures.previous_wave.code, **change.to_dict()})
     movers.sort(key=lambda r: (-abs(r["change"]), r["dealer"]["code"]))
     return movers, too_few
+
+
+# --- corrective action plans (services/actions) --------------------------------------------------------
+
+def _action_row(action: ActionRecord) -> dict[str, Any]:
+    return {"id": action.id, "wave": action.wave_code, "item": action.item_key, "item_text": action.item_text,
+            "origin": action.origin, "status": action.status, "owner": action.owner,
+            "owner_title": _owner_title(action.owner), "due_on": action.due_on.isoformat(), "overdue": action.overdue,
+            "points_lost_total": action.points_lost + action.knockout_cost,
+            "verification": action.verification, "verified_visits": action.verified_visits,
+            "verified_fully_met": action.verified_fully_met}
+
+
+def _dealer_actions(data: WaveData, dealer_id: int) -> dict[str, Any]:
+    """The dealer's actions of the program not yet accepted (raised in this wave or before), overdue
+    ones first, and the verdicts this wave's visits gave on actions accepted in earlier waves."""
+    own = [a for a in data.actions if a.dealer_id == dealer_id]
+    waiting = sorted((a for a in own if a.status != "accepted"), key=lambda a: (not a.overdue, a.due_on, a.item_key))
+    verified = [a for a in own if a.verified_wave_id == data.wave.id and a.verification]
+    return {"open": [_action_row(a) for a in waiting], "overdue": sum(a.overdue for a in waiting),
+            "verified": [_action_row(a) for a in sorted(verified, key=lambda a: (a.verification or "", a.item_key))]}
+
+
+def _action_plan_status(data: WaveData, dealer_ids: Iterable[int]) -> dict[str, Any]:
+    """Per dealer of the region: its actions raised in this wave by status, how many are overdue, and
+    the verdicts this wave gave on actions of earlier waves (effective / not effective)."""
+    rows: list[dict[str, Any]] = []
+    counted = ("actions", *ACTION_STATUSES, "overdue", *ACTION_VERDICTS)
+    for dealer_id in sorted(dealer_ids, key=lambda d: data.dealers[d].code):
+        raised = [a for a in data.actions if a.dealer_id == dealer_id and a.wave_id == data.wave.id]
+        verified = [a for a in data.actions if a.dealer_id == dealer_id and a.verified_wave_id == data.wave.id]
+        rows.append({"dealer": _dealer_ref(data.dealers[dealer_id]), "actions": len(raised),
+                     **{status: sum(a.status == status for a in raised) for status in ACTION_STATUSES},
+                     "overdue": sum(a.overdue for a in raised),
+                     **{verdict: sum(a.verification == verdict for a in verified) for verdict in ACTION_VERDICTS}})
+    totals = {key: sum(int(r[key]) for r in rows) for key in counted}
+    return {"dealers": rows, "totals": totals}
