@@ -22,3 +22,7 @@ REPORT_LANGUAGES: Final = (*LANGUAGES, "both")  # a report in one language, or b
 def sql_one_of(column: str, values: tuple[str, ...]) -> str:
     """A CHECK constraint's condition that the column holds one of the values."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+# Wave exports (DESIGN 11): the sheets of the workbook, in order; each is also one CSV.
+EXPORT_SHEETS: Final = ("audits", "items", "dealers", "gaps")
+RESULT_READER_ROLES: Final = ("admin", "qa", "manager", "dealer")  # read published results; never a shopper

@@ -14,6 +14,7 @@ from . import (
     docs,
     error_docs,
     errors,
+    exports,
     reports,
     requests,
     review,
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
     docs.init_app(app)
     for module in (auth, admin, checklists, audits, review, scores, shopper, reports, disputes):
         api.register_blueprint(module.blp)
+    api.register_blueprint(exports.blp)  # wave exports for Excel (DESIGN 11)
 
     @app.get("/health")
     def health():
