@@ -233,6 +233,7 @@ def schemathesis_config(seeded: Seeded) -> str:
                 "query.wave_id": "wave_ids", "query.region_id": "region_ids", "query.audit_id": "audit_ids",
                 "body.dealer_id": "dealer_ids", "body.wave_id": "wave_ids", "body.region_id": "region_ids",
                 "body.shopper_id": "user_ids", "body.audits[*].audit_id": "audit_ids"}
+    bindings["path.code"] = "wave_codes"  # the wave exports (/waves/{code}/export.xlsx, .csv)
     lines.append("[parameters]")
     for key, name in bindings.items():
         if seeded.ids.get(name):

@@ -38,7 +38,8 @@ class CsvExportArgsSchema(ExportArgsSchema):
 def _export(code: str, program: str | None) -> WaveExport:
     config = current_app.config
     return WaveExport(db.session(), code, program, access.results_scope(current_user()),
-                      min_ranked=config["MIN_RANKED_AUDITS"], dispute_policy=DisputePolicy.from_config(config))
+                      min_ranked=config["MIN_RANKED_AUDITS"], dispute_policy=DisputePolicy.from_config(config),
+                      reader=db.session)
 
 
 @blp.route("/waves/<code>/export.xlsx")
@@ -75,7 +76,8 @@ class WaveExportCsv(MethodView):
         export = _export(code, args.get("program"))
         sheet = export.sheet(args["sheet"])
         name = export_file_name(export.wave_code, export.program, "csv", sheet.name)
-        # The rows are produced while the response is sent; the items sheet reads the (never edited)
-        # answers of published audits in batches as it goes.
+        # The rows are produced while the response is sent, after the request's transaction has ended:
+        # the items sheet reads the answers of published audits (never edited) in batches as it goes,
+        # in a session that Flask-SQLAlchemy closes when the stream's context ends.
         return Response(stream_with_context(csv_chunks(sheet)), mimetype=CSV,
                         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -270,6 +270,13 @@ ENDPOINTS: list[Endpoint] = [
              lambda w, s: (f"/api/v1/regions/{w['r1' if s == 'own' else 'r2'].id}/report.pdf"
                            f"?wave={w['wave'].code}&lang=en", {}),
              scoped(**STAFF_200, manager=OWN_OR_404)),
+    # Wave exports: every reader of results gets the rows of their scope (tests/api/test_exports.py).
+    Endpoint("wave export workbook", "GET", "/api/v1/waves/<code>/export.xlsx",
+             lambda w, s: (f"/api/v1/waves/{w['wave'].code}/export.xlsx", {}),
+             only({"admin": 200, "qa": 200, "manager": 200, "dealer": 200}), scoped=False),
+    Endpoint("wave export CSV", "GET", "/api/v1/waves/<code>/export.csv",
+             lambda w, s: (f"/api/v1/waves/{w['wave'].code}/export.csv?sheet=items", {}),
+             only({"admin": 200, "qa": 200, "manager": 200, "dealer": 200}), scoped=False),
 ]
 
 

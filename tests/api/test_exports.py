@@ -321,3 +321,62 @@ def test_an_empty_wave_exports_headers_only(client, make_wave, make_user, auth_f
     make_wave(code="2027-Q1", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31))
     book = _workbook(client.get("/api/v1/waves/2027-Q1/export.xlsx", headers=auth_for(make_user("admin"))))
     assert all(ws.max_row == 1 for ws in book.worksheets)
+
+
+def test_streamed_csv_outside_any_outer_context(fresh_app):
+    """Under gunicorn no app context surrounds the request: the view's context, and with it the database
+    session, is torn down before the first row is produced (the test transaction of `db_session` keeps
+    one open, and with it the session, so this runs on an app and database of its own, with real commits)."""
+    import secrets
+    from datetime import timedelta
+
+    from auditapp.checklists import checklist_from_document
+    from auditapp.extensions import db
+    from auditapp.models import Answer, ApiToken, Audit, Dealer, Region, User, Wave, utcnow
+    from auditapp.services.auth import token_hash
+    from auditapp.services.checklists import get_version, store_checklists
+    from auditapp.services.score_versions import store_score_version
+
+    token = secrets.token_urlsafe(16)
+    with fresh_app.app_context():
+        session = db.session
+        store_checklists(session, [checklist_from_document(small_checklist_document())])
+        version = get_version(session, "mini", 1)
+        region = Region(code="RE", name_zh="华东区", name_en="East")
+        session.add(region)
+        session.flush()
+        dealers = [Dealer(region_id=region.id, code=f"DS{i}", name_zh=f"店{i}", name_en=f"Shop {i}") for i in (1, 2)]
+        wave = Wave(code="2026-Q3", title_zh="三季度", title_en="Q3", starts_on=date(2026, 7, 1),
+                    ends_on=date(2026, 9, 30))
+        shopper = User(email="s@example.com", password_hash="x", role="shopper")
+        qa = User(email="qa@example.com", password_hash="x", role="qa")
+        session.add_all([*dealers, wave, shopper, qa])
+        session.flush()
+        session.add(ApiToken(token_hash=token_hash(token), user_id=qa.id, expires_at=utcnow() + timedelta(hours=1)))
+        for dealer in dealers:
+            for day in (3, 4):
+                visited = datetime(2026, 8, day, 3, tzinfo=timezone.utc)
+                audit = Audit(dealer_id=dealer.id, wave_id=wave.id, shopper_id=shopper.id,
+                              checklist_version_id=version.id, status="published", published_at=visited,
+                              visit_started_at=visited, visit_window_start=date(2026, 8, 1),
+                              visit_window_end=date(2026, 8, 14))
+                session.add(audit)
+                session.flush()
+                session.add_all(Answer(audit_id=audit.id, item_key=k, value=a.get("value"), comment=a.get("comment"),
+                                       attachments=a.get("attachments", [])) for k, a in MIXED.items())
+                session.flush()
+                store_score_version(session, audit, None, "test")
+        session.commit()
+    client = fresh_app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    # Four scored items (the photo item scores nothing) at each dealer, the region and the nation.
+    for sheet, rows in (("audits", 4), ("items", 20), ("dealers", 2), ("gaps", 4 * 2 + 4 + 4)):
+        r = client.get(f"/api/v1/waves/2026-Q3/export.csv?sheet={sheet}", headers=headers, buffered=False)
+        assert r.status_code == 200
+        text = r.get_data().decode("utf-8-sig")
+        r.close()
+        parsed = list(csv.reader(io.StringIO(text)))
+        assert len(parsed) == 1 + rows, (sheet, text[:300])
+        assert "DS1" in text and "DS2" in text
+    assert "等了45秒 waited" in client.get("/api/v1/waves/2026-Q3/export.csv?sheet=items", headers=headers,
+                                          buffered=False).get_data().decode("utf-8-sig")

@@ -83,9 +83,12 @@ class WaveExport:
     """One program of one wave, as one reader may see it; `sheet(name)` gives a sheet's columns and rows."""
 
     def __init__(self, session: Session, wave_code: str, program: str | None, scope: ResultsScope, *,
-                 min_ranked: int, dispute_policy: DisputePolicy | None = None):
+                 min_ranked: int, dispute_policy: DisputePolicy | None = None,
+                 reader: Callable[[], Session] | None = None):
+        """`reader` gives the session the items sheet reads its answers with while its rows are produced:
+        a streamed response produces them after the request's own session has been closed."""
         data = load_wave(session, wave_code, min_ranked, program, dispute_policy=dispute_policy)
-        self._session = session
+        self._reader = reader or (lambda: session)
         self.scope = scope
         self.wave_code = data.wave.code
         self.program = data.program
@@ -104,9 +107,14 @@ class WaveExport:
         self._shoppers: dict[int, str] = {}
         if scope.shopper and self._audits:
             ids = {a.shopper_id for a in self._audits}
-            self._shoppers = {user_id: email for user_id, email in session.execute(
-                select(User.id, User.email).where(User.id.in_(ids)))}
+            self._shoppers = dict(session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
         self._checklists: dict[int, Checklist] = {}
+        # The leaderboards and each region's dealers, taken now: they read the dealers' database rows,
+        # which are no longer loaded when a streamed response produces its rows.
+        self._boards = {r.id: self.figures.leaderboard(r.id) for r in self._scope_regions()}
+        self._nation_board = self.figures.national_leaderboard()
+        self._region_dealers = {r.id: [d for d in self.figures.dealer_ids if self._dealers[d].region_id == r.id]
+                                for r in self._scope_regions()}
 
     def sheet(self, name: str) -> Sheet:
         builders = {"audits": self._audits_sheet, "items": self._items_sheet, "dealers": self._dealers_sheet,
@@ -206,12 +214,12 @@ class WaveExport:
         version the export shows (three queries)."""
         ids = [a.audit_id for a in batch]
         shown = {a.audit_id: a.version for a in batch}
-        versions = {audit_id: version_id for audit_id, version_id in self._session.execute(
-            select(Audit.id, Audit.checklist_version_id).where(Audit.id.in_(ids)))}
+        session = self._reader()
+        versions = dict(session.execute(select(Audit.id, Audit.checklist_version_id).where(Audit.id.in_(ids))).all())
         answers: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
-        for answer in self._session.scalars(select(Answer).where(Answer.audit_id.in_(ids))):
+        for answer in session.scalars(select(Answer).where(Answer.audit_id.in_(ids))):
             answers.setdefault(answer.audit_id, {})[answer.item_key] = answer.to_json()
-        overrides = {audit_id: dict(value or {}) for audit_id, version, value in self._session.execute(
+        overrides = {audit_id: dict(value or {}) for audit_id, version, value in session.execute(
             select(ScoreVersion.audit_id, ScoreVersion.version, ScoreVersion.overrides)
             .where(ScoreVersion.audit_id.in_(ids))) if shown[audit_id] == version}
         return versions, answers, overrides
@@ -219,7 +227,7 @@ class WaveExport:
     def _checklist(self, version_id: int) -> Checklist:
         checklist = self._checklists.get(version_id)
         if checklist is None:
-            row = self._session.get(ChecklistVersion, version_id)
+            row = self._reader().get(ChecklistVersion, version_id)
             assert row is not None  # an audit's checklist version is a foreign key
             checklist = self._checklists[version_id] = checklist_of(row)
         return checklist
@@ -272,12 +280,11 @@ class WaveExport:
             Column("nation_ranked", "全国参与排名数", "Ranked nationally", "integer"),
             Column("insufficient_sample", "样本不足", "Insufficient sample", "boolean"),
         )
-        figures = self.figures
 
         def rows() -> Iterator[list[Cell]]:
-            nation = _ranks(figures.national_leaderboard())
+            nation = _ranks(self._nation_board)
             for region in self._scope_regions():
-                board = figures.leaderboard(region.id)
+                board = self._boards[region.id]
                 ranks = _ranks(board)
                 for dealer_id, score in [*((r.dealer_id, r.score) for r in board.ranked),
                                          *((u.dealer_id, u.score) for u in board.insufficient)]:
@@ -322,7 +329,7 @@ class WaveExport:
         def rows() -> Iterator[list[Cell]]:
             for region in self._scope_regions():
                 region_gaps = figures.region(region.id).gaps
-                for dealer_id in figures.data.dealer_ids_in(region.id):
+                for dealer_id in self._region_dealers[region.id]:
                     dealer = self._dealers[dealer_id]
                     if self.scope.sees_dealer(dealer.id, dealer.region_id):
                         yield from self._gap_rows("dealer", dealer.code, dealer.name_zh, dealer.name_en, region.code,
