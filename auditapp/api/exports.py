@@ -57,12 +57,15 @@ class WaveExportXlsx(MethodView):
         file = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             write_xlsx(export.sheets(), file)
+            size = file.tell()
             file.seek(0)
         except BaseException:
             file.close()
             raise
-        return send_file(file, mimetype=XLSX, as_attachment=True, etag=False, max_age=0,
-                         download_name=export_file_name(export.wave_code, export.program, "xlsx"))
+        response = send_file(file, mimetype=XLSX, as_attachment=True, etag=False, max_age=0,
+                             download_name=export_file_name(export.wave_code, export.program, "xlsx"))
+        response.content_length = size  # a download with a progress bar: the file is finished
+        return response
 
 
 @blp.route("/waves/<code>/export.csv")

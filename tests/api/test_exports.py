@@ -86,6 +86,7 @@ def test_the_workbook_as_qa_sees_it(client, wave_world, make_user, auth_for):
     r = client.get("/api/v1/waves/2026-Q3/export.xlsx", headers=auth_for(make_user("qa")))
     book = _workbook(r)
     assert r.headers["Content-Disposition"] == "attachment; filename=auditapp-2026-Q3-mini.xlsx"
+    assert int(r.headers["Content-Length"]) == len(r.data)  # sent from a finished file, not held in memory
     assert book.sheetnames == ["audits", "items", "dealers", "gaps"]
     audits = book["audits"]
     header = [c.value for c in audits[1]]
