@@ -36,16 +36,13 @@ ITEM_BATCH_AUDITS = 200
 
 Cell = str | float | int | bool | date | None
 
-# How a column's cells are written: `number` full precision shown with one decimal, `ratio` shown with
-# two, `integer`, `date` (the dealer's local date), `boolean`, `text`.
-KINDS = ("text", "number", "ratio", "integer", "date", "boolean")
-
-
 @dataclass(frozen=True)
 class Column:
     key: str
     zh: str
     en: str
+    # How the cells are shown: `number` (full precision, one decimal shown), `ratio` (two decimals),
+    # `integer`, `date` (the dealer's local date), `boolean`, `text`.
     kind: str = "text"
 
 
