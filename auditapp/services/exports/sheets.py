@@ -32,7 +32,7 @@ from ..disputes import DisputePolicy
 from ..figures import AuditRecord, WaveFigures, band_of, load_wave
 
 # Audits whose answers are read in one query for the items sheet: bounds the memory of that sheet.
-ITEM_BATCH_AUDITS = 200
+ITEM_BATCH_AUDITS = 100
 
 Cell = str | float | int | bool | date | None
 
@@ -214,8 +214,17 @@ class WaveExport:
         session = self._reader()
         versions = dict(session.execute(select(Audit.id, Audit.checklist_version_id).where(Audit.id.in_(ids))).all())
         answers: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
-        for answer in session.scalars(select(Answer).where(Answer.audit_id.in_(ids))):
-            answers.setdefault(answer.audit_id, {})[answer.item_key] = answer.to_json()
+        # Columns, not Answer objects: a batch's answers are read once and dropped, the identity map and
+        # the objects' bookkeeping would only add to the batch's memory. The shape is Answer.to_json's.
+        for audit_id, key, value, na, comment, attachments in session.execute(
+                select(Answer.audit_id, Answer.item_key, Answer.value, Answer.na, Answer.comment, Answer.attachments)
+                .where(Answer.audit_id.in_(ids))):
+            answer: dict[str, Any] = {"na": True} if na else {} if value is None else {"value": value}
+            if comment:
+                answer["comment"] = comment
+            if attachments:
+                answer["attachments"] = list(attachments)
+            answers.setdefault(audit_id, {})[key] = answer
         overrides = {audit_id: dict(value or {}) for audit_id, version, value in session.execute(
             select(ScoreVersion.audit_id, ScoreVersion.version, ScoreVersion.overrides)
             .where(ScoreVersion.audit_id.in_(ids))) if shown[audit_id] == version}
