@@ -327,7 +327,7 @@ class WaveExport:
             Column("n", "稽核数", "Audits", "integer"),
             Column("fully_met", "完全达标", "Fully met", "integer"),
             Column("partly_met", "部分达标", "Partly met", "integer"),
-            Column("not_met", "未达标", "Not met", "integer"),
+            Column("not_met", "完全未达标", "Not met", "integer"),
             Column("drives_region", "拉低区域", "Drives region gap", "boolean"),
         )
         figures = self.figures
