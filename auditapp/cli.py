@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from .checklists import ChecklistError, load_checklist_file, load_directory, load_files
 from .checklists.answers import answer_problems
-from .constants import REPORT_LANGUAGES, ROLES
+from .constants import EXPORT_SHEETS, REPORT_LANGUAGES, ROLES
 from .errors import DomainError
 from .extensions import db
 from .messages import Message
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(storage_cli)
     app.cli.add_command(scores_cli)
     app.cli.add_command(assignments_cli)
+    app.cli.add_command(export)
 
 
 def main() -> None:
@@ -507,6 +509,53 @@ def fonts_build() -> None:
     except FontUnavailable as exc:
         _fail(f"{exc} (scripts/setup.sh installs fonts-noto-cjk)")
     click.echo(f"report fonts ready in {time.perf_counter() - started:.1f} s: {fonts.regular.parent}")
+
+
+@click.command("export")
+@click.option("--wave", "wave_code", required=True, help="Wave code, e.g. 2026-Q3.")
+@click.option("--program", help="Checklist key, e.g. sales_visit (required when the wave ran more than one).")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False),
+              help="The file to write: .xlsx (every sheet) or .csv (one sheet, see --sheet).")
+@click.option("--sheet", type=click.Choice(EXPORT_SHEETS), help="The sheet of a .csv export.")
+@with_appcontext
+def export(wave_code: str, program: str | None, out_file: str, sheet: str | None) -> None:
+    """Export a wave's published results of one program for Excel, everything as the agency sees it."""
+    from .services.access import AGENCY_SCOPE
+    from .services.disputes import DisputePolicy
+    from .services.exports import Cell, Sheet, WaveExport, csv_chunks, write_xlsx
+
+    target = Path(out_file)
+    kind = target.suffix.lower()
+    if kind not in (".xlsx", ".csv"):
+        _fail(f"{out_file}: the file name must end in .xlsx or .csv")
+    if kind == ".csv" and sheet is None:
+        _fail(f"a .csv holds one sheet: name it with --sheet ({', '.join(EXPORT_SHEETS)})")
+    if kind == ".xlsx" and sheet is not None:
+        _fail("--sheet is for .csv files: an .xlsx export holds every sheet")
+    config = current_app.config
+    try:
+        wave_export = WaveExport(db.session(), wave_code, program, AGENCY_SCOPE, min_ranked=config["MIN_RANKED_AUDITS"],
+                                 dispute_policy=DisputePolicy.from_config(config))
+    except DomainError as exc:
+        _fail(str(exc))
+    partial = target.with_name(target.name + ".partial")  # never a half-written file under the real name
+    if sheet is None:
+        counts = write_xlsx(wave_export.sheets(), str(partial))
+    else:
+        chosen, written = wave_export.sheet(sheet), [0]
+
+        def counted() -> Iterator[list[Cell]]:
+            for cells in chosen.rows():
+                written[0] += 1
+                yield cells
+
+        with partial.open("wb") as file:
+            for chunk in csv_chunks(Sheet(chosen.name, chosen.columns, counted)):
+                file.write(chunk)
+        counts = {sheet: written[0]}
+    partial.replace(target)
+    click.echo(f"{wave_export.wave_code} {wave_export.program}: "
+               + ", ".join(f"{name} {n} rows" for name, n in counts.items()) + f" -> {target}")
 
 
 @assignments_cli.command("import")

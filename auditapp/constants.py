@@ -43,3 +43,6 @@ WEBHOOK_EVENTS: Final = ("audit.published", "score.revised", "dispute.filed", "d
 WEBHOOK_ADMIN_ROLES: Final = ("admin",)  # subscriptions carry secrets and reach outside systems
 OUTBOX_KINDS: Final = ("webhook", "alert_email")
 OUTBOX_STATUSES: Final = ("pending", "delivered", "failed")  # failed: given up after the last retry
+# Wave exports (DESIGN 11): the sheets of the workbook, in order; each is also one CSV.
+EXPORT_SHEETS: Final = ("audits", "items", "dealers", "gaps")
+RESULT_READER_ROLES: Final = ("admin", "qa", "manager", "dealer")  # read published results; never a shopper

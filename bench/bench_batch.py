@@ -22,9 +22,37 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def seeded_app(tmp: str, dealers_per_region: int, settings: dict | None = None) -> Iterator[tuple]:
+    """An app on a new SQLite database in `tmp`, seeded with the demo program (4 regions × the dealers
+    per region) through the real services; yields (app, summary, seconds) inside its app context.
+    bench_export.py seeds its waves with it too."""
+    from flask_migrate import upgrade
+
+    from auditapp import create_app
+    from auditapp.checklists import load_directory
+    from auditapp.demo.seed import seed_demo
+    from auditapp.extensions import db
+    from auditapp.services.checklists import store_checklists
+
+    fonts = os.environ.get("AUDITAPP_FONT_CACHE_DIR", str(ROOT / "instance" / "fonts"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db", "SECRET_KEY": "bench",
+                      "ATTACHMENT_DIR": f"{tmp}/attachments", "REPORT_DIR": f"{tmp}/reports",
+                      "FONT_CACHE_DIR": fonts, **(settings or {})})
+    with app.app_context():
+        upgrade()
+        store_checklists(db.session, load_directory(ROOT / "checklists"))
+        started = time.perf_counter()
+        summary = seed_demo(db.session, app.config, dealers_per_region=dealers_per_region)
+        db.session.commit()
+        yield app, summary, time.perf_counter() - started
 
 
 def main() -> None:
@@ -36,52 +64,37 @@ def main() -> None:
     parser.add_argument("--celery-workers", default="1,2", help="worker process counts to compare, e.g. 1,2")
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-
-    from auditapp import create_app
-    from auditapp.checklists import load_directory
     from auditapp.cli import render_wave
-    from auditapp.demo.seed import WAVES, seed_demo
-    from auditapp.extensions import db
-    from auditapp.services.checklists import store_checklists
+    from auditapp.demo.seed import WAVES
 
-    with tempfile.TemporaryDirectory() as tmp:
-        fonts = os.environ.get("AUDITAPP_FONT_CACHE_DIR", str(ROOT / "instance" / "fonts"))
-        settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db", "SECRET_KEY": "bench",
-                    "ATTACHMENT_DIR": f"{tmp}/attachments", "REPORT_DIR": f"{tmp}/reports", "FONT_CACHE_DIR": fonts}
+    extra = {"BROKER_URL": args.broker, "TASK_QUEUE": f"bench-{uuid.uuid4().hex[:8]}"} if args.broker else {}
+    with tempfile.TemporaryDirectory() as tmp, \
+            seeded_app(tmp, args.dealers_per_region, extra) as (app, summary, seeded):
+        print(f"seeded {summary.dealers} dealers, {summary.audits} audits over {len(summary.waves)} waves "
+              f"through the services in {seeded:.1f} s")
+        out = Path(tmp) / "out"
         if args.broker:
-            settings.update(BROKER_URL=args.broker, TASK_QUEUE=f"bench-{uuid.uuid4().hex[:8]}")
-        app = create_app(settings)
-        with app.app_context():
-            upgrade()
-            store_checklists(db.session, load_directory(ROOT / "checklists"))
-            started = time.perf_counter()
-            summary = seed_demo(db.session, app.config, dealers_per_region=args.dealers_per_region)
-            db.session.commit()
-            seeded = time.perf_counter() - started
-            print(f"seeded {summary.dealers} dealers, {summary.audits} audits over {len(summary.waves)} waves "
-                  f"through the services in {seeded:.1f} s")
-            out = Path(tmp) / "out"
-            if args.broker:
-                on_celery(app, settings, [int(n) for n in args.celery_workers.split(",")], out, args.lang)
-                return
-            first = render_wave(WAVES[-1][0], out, [args.lang], processes=args.processes)
-            scorecards = sum(1 for s in first["sources"] if s.kind == "dealer_scorecard")
-            regions = len(first["sources"]) - scorecards
-            print(f"wave {WAVES[-1][0]}: {scorecards} dealer scorecards + {regions} region reports ({args.lang}) "
-                  f"rendered in {first['seconds']:.1f} s on {os.cpu_count()} cores "
-                  f"({first['seconds'] / max(1, first['rendered']):.2f} s per report, wall)")
-            again = render_wave(WAVES[-1][0], out, [args.lang], processes=args.processes)
-            print(f"second run: {again['rendered']} rendered, {again['skipped']} unchanged, {again['seconds']:.1f} s")
+            on_celery(app, [int(n) for n in args.celery_workers.split(",")], out, args.lang)
+            return
+        first = render_wave(WAVES[-1][0], out, [args.lang], processes=args.processes)
+        scorecards = sum(1 for s in first["sources"] if s.kind == "dealer_scorecard")
+        regions = len(first["sources"]) - scorecards
+        print(f"wave {WAVES[-1][0]}: {scorecards} dealer scorecards + {regions} region reports ({args.lang}) "
+              f"rendered in {first['seconds']:.1f} s on {os.cpu_count()} cores "
+              f"({first['seconds'] / max(1, first['rendered']):.2f} s per report, wall)")
+        again = render_wave(WAVES[-1][0], out, [args.lang], processes=args.processes)
+        print(f"second run: {again['rendered']} rendered, {again['skipped']} unchanged, {again['seconds']:.1f} s")
 
 
-def on_celery(app, settings: dict, counts: list[int], out: Path, lang: str) -> None:
+def on_celery(app, counts: list[int], out: Path, lang: str) -> None:
     from auditapp.cli import render_wave
     from auditapp.demo.seed import WAVES
     from auditapp.extensions import db
     from auditapp.models import ReportFile
 
-    env = {**os.environ, **{f"AUDITAPP_{k}": v for k, v in settings.items() if k != "SQLALCHEMY_DATABASE_URI"},
+    settings = app.config
+    env = {**os.environ, **{f"AUDITAPP_{k}": str(settings[k]) for k in (
+        "SECRET_KEY", "ATTACHMENT_DIR", "REPORT_DIR", "FONT_CACHE_DIR", "BROKER_URL", "TASK_QUEUE")},
            "DATABASE_URL": settings["SQLALCHEMY_DATABASE_URI"]}
     times: dict[int, float] = {}
     for count in counts:

@@ -17,6 +17,7 @@ from . import (
     docs,
     error_docs,
     errors,
+    exports,
     operations,
     reports,
     requests,
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     # A wrong ALERT_BELOW stops the start-up, rather than failing every approval later.
     AlertPolicy.from_config(app.config, "http://localhost")
     api.register_blueprint(actions.blp)  # corrective action plans
+    api.register_blueprint(exports.blp)  # wave exports for Excel (DESIGN 11)
 
     operations.init_app(app)  # /health, /metrics, request ids and latencies
 

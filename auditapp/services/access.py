@@ -5,9 +5,11 @@ the role, and 404 where even the existence of one object must not leak.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, false, select, true
 
-from ..constants import DISPUTING_ROLES, NETWORK_ROLES, WEBHOOK_ADMIN_ROLES
+from ..constants import DISPUTING_ROLES, NETWORK_ROLES, RESULT_READER_ROLES, WEBHOOK_ADMIN_ROLES
 from ..constants import STAFF_ROLES as STAFF
 from ..errors import Forbidden, NotFound
 from ..models import Action, Attachment, Audit, Dealer, Dispute, Region, User, manager_regions
@@ -215,3 +217,41 @@ def ensure_may_raise_action(user: User, dealer: Dealer | None) -> Dealer:
     if dealer is None or (user.role == "manager" and dealer.region_id not in region_ids(user)):
         raise NotFound("access.no_such_dealer")
     return dealer
+# --- wave exports (DESIGN 11) ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ResultsScope:
+    """Whose published results one reader gets in a wave's export.
+
+    `region_ids`: the regions whose figures (and dealers) are in scope, None for all; `dealer_id`: when
+    set, only this dealer's own rows (its audits, items, leaderboard row and gaps), beside its region's
+    and the nation's figures as its scorecard shows them; `shopper`: whether the shopper is named."""
+
+    region_ids: frozenset[int] | None
+    dealer_id: int | None
+    shopper: bool
+
+    def sees_dealer(self, dealer_id: int, region_id: int) -> bool:
+        return ((self.region_ids is None or region_id in self.region_ids)
+                and (self.dealer_id is None or dealer_id == self.dealer_id))
+
+    def sees_region(self, region_id: int) -> bool:
+        return self.region_ids is None or region_id in self.region_ids
+
+
+# What the command line exports: the agency's view, everything (`auditapp export`).
+AGENCY_SCOPE = ResultsScope(region_ids=None, dealer_id=None, shopper=True)
+
+
+def results_scope(user: User) -> ResultsScope:
+    """The agency sees every dealer and (sees_shopper) who the shopper was; a manager the dealers of
+    their regions; a dealer user only its own dealer, with its region's figures. Shoppers: 403."""
+    require_role(user, *RESULT_READER_ROLES)
+    if user.role in STAFF:
+        return ResultsScope(region_ids=None, dealer_id=None, shopper=sees_shopper(user))
+    if user.role == "manager":
+        return ResultsScope(region_ids=frozenset(region_ids(user)), dealer_id=None, shopper=False)
+    dealer = user.dealer
+    if dealer is None:  # the schema ties every dealer user to a dealer; a broken row sees nothing
+        return ResultsScope(region_ids=frozenset(), dealer_id=None, shopper=False)
+    return ResultsScope(region_ids=frozenset({dealer.region_id}), dealer_id=dealer.id, shopper=False)

@@ -355,6 +355,13 @@ ENDPOINTS += [
     Endpoint("close wave", "POST", "/api/v1/waves/<string:code>/close",
              lambda w, s: (f"/api/v1/waves/{w['wave'].code}/close", {}), only({"admin": 200, "qa": 200}),
              scoped=False),
+    # Wave exports: every reader of results gets the rows of their scope (tests/api/test_exports.py).
+    Endpoint("wave export workbook", "GET", "/api/v1/waves/<code>/export.xlsx",
+             lambda w, s: (f"/api/v1/waves/{w['wave'].code}/export.xlsx", {}),
+             only({"admin": 200, "qa": 200, "manager": 200, "dealer": 200}), scoped=False),
+    Endpoint("wave export CSV", "GET", "/api/v1/waves/<code>/export.csv",
+             lambda w, s: (f"/api/v1/waves/{w['wave'].code}/export.csv?sheet=items", {}),
+             only({"admin": 200, "qa": 200, "manager": 200, "dealer": 200}), scoped=False),
 ]
 
 
