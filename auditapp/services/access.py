@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, Select, false, select, true
 
 from ..constants import DISPUTING_ROLES, NETWORK_ROLES, RESULT_READER_ROLES, WEBHOOK_ADMIN_ROLES
 from ..constants import STAFF_ROLES as STAFF
@@ -38,6 +38,12 @@ def region_ids(user: User) -> set[int]:
     return {r.id for r in user.regions}
 
 
+def _dealers_of_regions(user: User) -> Select[int]:
+    """The ids of the dealers in a manager's regions, as a subquery."""
+    return select(Dealer.id).join(manager_regions, manager_regions.c.region_id == Dealer.region_id) \
+        .where(manager_regions.c.user_id == user.id)
+
+
 def audit_filter(user: User) -> ColumnElement[bool]:
     """The audits a user may see, as a WHERE clause."""
     if user.role in STAFF:
@@ -47,9 +53,7 @@ def audit_filter(user: User) -> ColumnElement[bool]:
     if user.role == "dealer":
         return (Audit.dealer_id == user.dealer_id) & (Audit.status == "published")
     if user.role == "manager":
-        in_regions = select(Dealer.id).join(manager_regions, manager_regions.c.region_id == Dealer.region_id) \
-            .where(manager_regions.c.user_id == user.id)
-        return Audit.dealer_id.in_(in_regions) & (Audit.status == "published")
+        return Audit.dealer_id.in_(_dealers_of_regions(user)) & (Audit.status == "published")
     return false()
 
 
@@ -189,9 +193,7 @@ def action_filter(user: User) -> ColumnElement[bool]:
     if user.role == "dealer":
         return Action.dealer_id == user.dealer_id
     if user.role == "manager":
-        in_regions = select(Dealer.id).join(manager_regions, manager_regions.c.region_id == Dealer.region_id) \
-            .where(manager_regions.c.user_id == user.id)
-        return Action.dealer_id.in_(in_regions)
+        return Action.dealer_id.in_(_dealers_of_regions(user))
     return false()
 
 
