@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..constants import STAFF_ROLES
-from ..models import Region, User, Wave
+from ..models import Audit, Region, User, Wave
 from . import access
 from .disputes import DisputePolicy
 from .figures import load_wave, region_leaderboard, wave_programs
@@ -29,7 +29,7 @@ class DashboardChoice:
 def dashboard_choice(session: Session, user: User, *, region_id: int | None, wave_code: str | None,
                      program: str | None) -> DashboardChoice:
     """The user's regions, waves and programs, and which of each to show: the one asked for when the user
-    may see it (a region of someone else is not found), else the first."""
+    may see it (a region of someone else is not found), else the first (of waves: the latest with results)."""
     access.require_role(user, *STAFF_ROLES, "manager")
     if user.role == "manager":
         regions = sorted(user.regions, key=lambda r: r.code)
@@ -40,8 +40,13 @@ def dashboard_choice(session: Session, user: User, *, region_id: int | None, wav
     else:
         region = regions[0] if regions else None
     waves = list(session.scalars(select(Wave).order_by(Wave.starts_on.desc(), Wave.code)))
-    wave = next((w for w in waves if w.code == wave_code), waves[0] if waves else None)
+    wave = next((w for w in waves if w.code == wave_code), None)
     programs = wave_programs(session, wave) if wave is not None else []
+    if wave is None:
+        # The latest wave with results: a wave being assigned for the next visits has nothing to show yet.
+        published = set(session.scalars(select(Audit.wave_id).where(Audit.status == "published").distinct()))
+        wave = next((w for w in waves if w.id in published), waves[0] if waves else None)
+        programs = wave_programs(session, wave) if wave is not None else []
     chosen = program if program in programs else (programs[0] if programs else None)
     return DashboardChoice(regions, region, waves, wave, programs, chosen)
 

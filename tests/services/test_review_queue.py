@@ -183,3 +183,25 @@ def test_the_dispute_sheet_tells_who_may_decide(db_session, disputes, make_user)
     south = make_user("manager", regions=[disputes["south"]])
     with pytest.raises(NotFound):
         dispute_sheet(db_session, south, escalated.id, POLICY, now=NOW)
+
+
+def test_the_region_dashboard_opens_on_the_latest_wave_with_results(db_session, make_region, make_dealer, make_wave,
+                                                                     make_user, make_published_audit, make_audit):
+    """A wave being assigned (its visits not yet made) is newer, but has nothing to show: the manager's
+    dashboard opens on the latest wave with published audits; the new wave stays one click away."""
+    from datetime import date
+
+    from auditapp.services.region_dashboard import dashboard_choice
+
+    region = make_region()
+    dealer = make_dealer(region=region)
+    done = make_wave(starts_on=date(2026, 7, 1), ends_on=date(2026, 9, 30))
+    upcoming = make_wave(starts_on=date(2026, 10, 1), ends_on=date(2026, 12, 31))
+    make_published_audit({}, dealer=dealer, wave=done)
+    make_audit(dealer=dealer, wave=upcoming)
+    manager = make_user("manager", regions=[region])
+    choice = dashboard_choice(db_session, manager, region_id=None, wave_code=None, program=None)
+    assert choice.wave.id == done.id
+    assert [w.id for w in choice.waves][:2] == [upcoming.id, done.id]
+    assert dashboard_choice(db_session, manager, region_id=None, wave_code=upcoming.code, program=None).wave.id \
+        == upcoming.id
