@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, BinaryIO, cast
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from ..services.disputes import (
     find_disputes,
     get_dispute,
     is_overdue,
+    last_day,
 )
 from ..services.figures import dealer_scorecard, load_wave
 from ..services.notifications import queue_dispute_mails
@@ -75,11 +76,6 @@ def _own_dealer_id() -> int:
     if dealer_id is None:  # a dealer user always has one (a CHECK constraint); never a page without it
         raise NotFound("page.not_found")
     return dealer_id
-
-
-def _last_day(end: datetime, timezone: str) -> str:
-    """The last local day before a deadline that falls at local midnight."""
-    return (end - timedelta(microseconds=1)).astimezone(ZoneInfo(timezone)).date().isoformat()
 
 
 def _local(moment: datetime | None, timezone: str) -> str | None:
@@ -247,7 +243,7 @@ def _visit_page(audit_id: uuid.UUID, *, errors_at: str | None = None, error: Dom
                          "knocked_out": knocked})
     return render("visit.html", status=status, audit=audit, checklist=checklist, version=version, score=score,
                   original=original, sections=sections, visited_on=_local(audit.visit_started_at, timezone),
-                  window_open=window_open, last_day=_last_day(window_end, timezone) if window_end else None,
+                  window_open=window_open, last_day=last_day(window_end, timezone) if window_end else None,
                   audit_knocked_out=any(k["scope"] == "audit" for k in score["knockouts"]),
                   errors_at=errors_at, error_text=message_text(error.message) if error else None,
                   errors=field_errors(error) if error else {}, form=form or {},
@@ -318,7 +314,7 @@ def _dispute_row(dispute: Dispute, checklists: dict[int, Checklist], policy: Dis
                                                                            "en": dispute.item_key},
         "visited_on": _local(audit.visit_started_at, timezone),
         "filed_at": _local(dispute.filed_at, timezone),
-        "decision_due": _last_day(decision_deadline(dispute, policy), timezone) if dispute.is_open else None,
+        "decision_due": last_day(decision_deadline(dispute, policy), timezone) if dispute.is_open else None,
         "overdue": is_overdue(dispute, policy, utcnow()),
         "outcome": dispute.final_outcome or dispute.qa_outcome,
         "reason": dispute.final_reason or dispute.qa_reason,
@@ -356,9 +352,9 @@ def _dispute_page(dispute_id: int, *, error: DomainError | None = None, note: st
                   history=[{"label": label, "at": _local(at, timezone), "outcome": outcome, "text": text}
                            for label, at, outcome, text in history],
                   evidence=[files[h] for h in dispute.evidence or [] if h in files],
-                  filing_last_day=_last_day(filing_deadline(dispute.audit, policy), timezone),
+                  filing_last_day=last_day(filing_deadline(dispute.audit, policy), timezone),
                   may_escalate=may_escalate,
-                  escalation_last_day=_last_day(escalation_deadline(dispute, policy), timezone)
+                  escalation_last_day=last_day(escalation_deadline(dispute, policy), timezone)
                   if dispute.qa_decided_at else None,
                   note_length=ESCALATION_NOTE_LENGTH, note=note,
                   error_text=message_text(error.message) if error else None,

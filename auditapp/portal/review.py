@@ -19,7 +19,7 @@ from ..services import access
 from ..services.audits import AUDIT_SORTS, find_audits, get_audit
 from ..services.checklists import checklist_of
 from ..services.dispute_review import dispute_sheet
-from ..services.disputes import DisputePolicy, decide, dispute_queue
+from ..services.disputes import DisputePolicy, decide, dispute_queue, last_day
 from ..services.figures import dispute_statistics, load_wave, wave_programs
 from ..services.flags import FLAG_CODES
 from ..services.review import approve, queue_choices, return_to_shopper, review_sheet
@@ -36,7 +36,6 @@ from .core import (
     render,
     roles,
 )
-from .dealer import _last_day
 
 PER_PAGE = 25
 NOTE_LENGTH = (1, 4000)  # as the API's ReturnSchema
@@ -51,7 +50,7 @@ def local_time(moment: datetime | None, timezone: str) -> str:
 
 bp.add_app_template_global(local_time, "local_time")
 # A decision deadline falls at local midnight: shown, as on the dealer's pages, as its last day.
-bp.add_app_template_global(_last_day, "last_day")
+bp.add_app_template_global(last_day, "last_day")
 
 
 def _policy() -> DisputePolicy:

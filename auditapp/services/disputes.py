@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -36,6 +37,12 @@ class DisputePolicy:
     def from_config(cls, config: Mapping[str, Any]) -> DisputePolicy:
         return cls(window_days=config["DISPUTE_WINDOW_DAYS"], decision_days=config["DECISION_DAYS"],
                    holidays=parse_holidays(config["PUBLIC_HOLIDAYS"]))
+
+
+def last_day(end: datetime, timezone: str) -> str:
+    """The last local day (ISO date) before a deadline that falls at local midnight: what a dealer is
+    told as "file by" or "decided by"."""
+    return (end - timedelta(microseconds=1)).astimezone(ZoneInfo(timezone)).date().isoformat()
 
 
 def filing_window_end(published_at: datetime, timezone: str, policy: DisputePolicy) -> datetime:

@@ -16,7 +16,7 @@ from ...checklists import DIMENSION_TEXT, OWNER_TEXT
 from ...constants import ACTION_STATUSES, ACTION_VERDICTS, OPEN_DISPUTE_STATUSES
 from ...models import Dealer, Region, Wave
 from ...scoring import GapRow, ItemGap, KeyMean, Leaderboard, drives, printed, printed_difference, worst_gaps
-from ..disputes import DisputePolicy, decision_due, filing_window_end
+from ..disputes import DisputePolicy, decision_due, filing_window_end, last_day
 from .aggregate import TrendPoint, WaveFigures, widespread_not_met
 from .load import ActionRecord, AuditRecord, DisputeRecord, WaveData
 
@@ -189,8 +189,7 @@ def _filing_last_day(data: WaveData, audit: AuditRecord, dealer: Dealer, zone: Z
     """The last local day on which the dealer may dispute the visit (the window ends at midnight after it)."""
     if data.dispute_policy is None or audit.published_at is None:
         return None
-    end = filing_window_end(audit.published_at, dealer.timezone, data.dispute_policy)
-    return (end - timedelta(microseconds=1)).astimezone(zone).date().isoformat()
+    return last_day(filing_window_end(audit.published_at, dealer.timezone, data.dispute_policy), zone.key)
 
 
 def dealer_scorecard(data: WaveData, dealer: Dealer, figures: WaveFigures | None = None) -> dict[str, Any]:
