@@ -21,9 +21,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings.init_app(app, overrides)
     # Logging and the object store are set up from the settings before anything can log or store.
     from . import logs, storage
+    from .services.figures import cache as figures_cache
 
     logs.configure(app.config)
     storage.configure(app.config)
+    figures_cache.configure(app.config["FIGURES_CACHE_WAVES"])
     database.init_app(app)
     jobs.init_app(app)
     init_phone_app(app)  # before the API, whose init wraps every route so far in the request transaction

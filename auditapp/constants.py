@@ -15,6 +15,10 @@ DISPUTE_OUTCOMES: Final = ("upheld", "partially_upheld", "rejected")
 UPHELD_OUTCOMES: Final = ("upheld", "partially_upheld")  # the dealer won, in full or in part
 REQUESTED_OUTCOMES: Final = ("pass", "not_applicable")
 
+# A trend shows the program's waves that started last before the wave read, at most this many (DESIGN 4:
+# "the same figures for the previous waves"): two years of quarterly waves, eight months of monthly ones.
+TREND_WAVES: Final = 8
+
 LANGUAGES: Final = ("zh", "en")
 REPORT_LANGUAGES: Final = (*LANGUAGES, "both")  # a report in one language, or both side by side
 

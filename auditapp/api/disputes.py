@@ -155,7 +155,8 @@ class DisputeStats(MethodView):
     def get(self, args):
         """Dispute and uphold rates per dealer and per item (and, for the agency, per shopper) in a wave."""
         user = current_user()
-        data = load_wave(db.session(), args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
+        data = load_wave(db.session(), args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"),
+                         comments_for=None)
         dealers = data.dealer_ids_in(args.get("region_id"))
         if user.role == "manager":
             scope = access.region_ids(user)

@@ -46,7 +46,7 @@ class DealerScorecard(MethodView):
         """A dealer's wave score with interval, rank, MOT and dimension profile, worst gaps and trend."""
         dealer = access.ensure_dealer_results_visible(current_user(), db.session.get(Dealer, dealer_id))
         data = load_wave(db.session(), args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"),
-                         dispute_policy=DisputePolicy.from_config(current_app.config))
+                         dispute_policy=DisputePolicy.from_config(current_app.config), comments_for=dealer.id)
         return dealer_scorecard(data, dealer)
 
 
@@ -58,5 +58,6 @@ class RegionLeaderboard(MethodView):
     def get(self, args, region_id: int):
         """The region's dealers ranked by wave score with rank ranges, the insufficient-sample list, region gaps."""
         region = access.ensure_region_results_visible(current_user(), db.session.get(Region, region_id))
-        data = load_wave(db.session(), args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"))
+        data = load_wave(db.session(), args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"),
+                         comments_for=None)
         return region_leaderboard(data, region, policy=DisputePolicy.from_config(current_app.config), now=utcnow())

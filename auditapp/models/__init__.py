@@ -6,6 +6,7 @@ from .audit import (
     Attachment,
     Audit,
     AuditEvent,
+    AuditFigures,
     AuditFlag,
     IdempotencyRecord,
     ScoreVersion,
@@ -17,8 +18,9 @@ from .outbox import OutboxMessage, WebhookSubscription
 from .program import ChecklistVersion, Wave
 from .reports import REPORT_KINDS, ReportFile
 
-__all__ = ["Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "AuditEvent", "AuditFlag", "Base",
-           "Dispute", "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region",
+__all__ = ["Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "AuditEvent", "AuditFigures",
+           "AuditFlag", "Base", "Dispute",
+           "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region",
            "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow",
            "OutboxMessage", "WebhookSubscription",
            "Action", "ActionEvent", "WaveClosure"]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -150,6 +151,29 @@ class ScoreVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("audit_id", "version"),)
+
+
+class AuditFigures(Base):
+    """What wave figures read of an audit's latest score version (DESIGN 4): one row per scored audit,
+    replaced by `services.score_versions` in the same transaction as each new version.
+
+    Derived, never edited by hand: `figures` is the engine's stored score (knockout_cost always
+    present) without the global weights and the excluded list, which no wave figure reads. A wave's
+    scorecards then read one row per audit through the (wave, program) index, however many versions
+    and waves the database holds, instead of picking the newest of every audit's versions."""
+
+    __tablename__ = "audit_figures"
+
+    audit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id"))
+    program: Mapped[str] = mapped_column(String(64))  # the checklist key
+    score_version_id: Mapped[int] = mapped_column(ForeignKey("score_versions.id"))
+    version: Mapped[int]
+    overall: Mapped[float | None] = mapped_column(Float)
+    original_overall: Mapped[float | None] = mapped_column(Float)  # version 1's, shown beside a revision
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+
+    __table_args__ = (Index("ix_audit_figures_wave_id_program", "wave_id", "program"),)
 
 
 class IdempotencyRecord(Base):

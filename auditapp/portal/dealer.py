@@ -122,7 +122,7 @@ def _dealer_and_choice(dealer_id: int) -> tuple[Dealer, list[dict[str, Any]], di
 
 def _scorecard(dealer: Dealer, choice: dict[str, Any]) -> dict[str, Any]:
     data = load_wave(db.session(), choice["wave"], current_app.config["MIN_RANKED_AUDITS"], choice["program"],
-                     dispute_policy=_policy())
+                     dispute_policy=_policy(), comments_for=dealer.id)
     return dealer_scorecard(data, dealer)
 
 

@@ -298,45 +298,53 @@ def item_gaps(score_dicts: Iterable[ScoreDict]) -> dict[str, ItemGap]:
 
     Σ L = 100 − mean O_raw and Σ (L + K) = 100 − mean O over the scope."""
     audits = _scored(score_dicts)
-    keys: dict[str, None] = {}
-    for audit in audits:
-        keys.update(dict.fromkeys(audit["points_lost"]))
-        keys.update(dict.fromkeys(_knockout_cost(audit)))
-    failed = [set(audit["failed"]) for audit in audits]
     n = len(audits)
-
-    def ratios(key: str) -> list[float]:
-        return [a["ratios"][key] for a in audits if key in a["ratios"]]
-
-    return {key: ItemGap(mean_points_lost=fsum(a["points_lost"].get(key, 0.0) for a in audits) / n,
-                         failed=sum(key in f for f in failed), n=n,
-                         mean_knockout_cost=fsum(_knockout_cost(a).get(key, 0.0) for a in audits) / n,
-                         fully_met=sum(r >= 1 for r in ratios(key)),
-                         partly_met=sum(0 < r < 1 for r in ratios(key)),
-                         not_met=sum(r <= 0 for r in ratios(key)))
-            for key in keys}
+    # One pass over the audits (a wave's figures run this for every dealer); an item an audit has no
+    # entry for adds 0 to its sums, which fsum (exact) makes the same as adding the 0 explicitly.
+    keys: dict[str, None] = {}
+    lost: dict[str, list[float]] = {}
+    cost: dict[str, list[float]] = {}
+    failed: dict[str, int] = {}
+    met: dict[str, list[int]] = {}  # fully, partly, not met
+    for audit in audits:
+        knockout_cost = _knockout_cost(audit)
+        keys.update(dict.fromkeys(audit["points_lost"]))
+        keys.update(dict.fromkeys(knockout_cost))
+        for key, value in audit["points_lost"].items():
+            lost.setdefault(key, []).append(value)
+        for key, value in knockout_cost.items():
+            cost.setdefault(key, []).append(value)
+        for key in set(audit["failed"]):
+            failed[key] = failed.get(key, 0) + 1
+        for key, ratio in audit["ratios"].items():
+            counts = met.setdefault(key, [0, 0, 0])
+            counts[0 if ratio >= 1 else 1 if ratio > 0 else 2] += 1
+    none = (0, 0, 0)
+    gaps = {}
+    for key in keys:
+        fully, partly, not_met = met.get(key, none)
+        gaps[key] = ItemGap(mean_points_lost=fsum(lost.get(key, ())) / n, failed=failed.get(key, 0), n=n,
+                            mean_knockout_cost=fsum(cost.get(key, ())) / n,
+                            fully_met=fully, partly_met=partly, not_met=not_met)
+    return gaps
 
 
 def scope_gaps_from_dealers(per_dealer_gaps: Iterable[Mapping[str, ItemGap]]) -> dict[str, ItemGap]:
     """Region/nation gaps: mean over dealers of each dealer's means (a dealer without the item
     counts 0), counts and audits summed. Dealers without a scored audit (no gaps) are left out."""
     dealers = [gaps for gaps in per_dealer_gaps if gaps]
-    keys: dict[str, None] = {}
-    for gaps in dealers:
-        keys.update(dict.fromkeys(gaps))
     n = sum(next(iter(gaps.values())).n for gaps in dealers)
-
-    def mean_of(key: str, field: str) -> float:
-        return fsum(getattr(g[key], field) if key in g else 0.0 for g in dealers) / len(dealers)
-
-    def count(key: str, field: str) -> int:
-        return sum(getattr(g[key], field) for g in dealers if key in g)
-
-    return {key: ItemGap(mean_points_lost=mean_of(key, "mean_points_lost"), failed=count(key, "failed"), n=n,
-                         mean_knockout_cost=mean_of(key, "mean_knockout_cost"),
-                         fully_met=count(key, "fully_met"), partly_met=count(key, "partly_met"),
-                         not_met=count(key, "not_met"))
-            for key in keys}
+    # One pass over the dealers' gaps (the nation's are every dealer's), as in item_gaps.
+    of_key: dict[str, list[ItemGap]] = {}
+    for gaps in dealers:
+        for key, gap in gaps.items():
+            of_key.setdefault(key, []).append(gap)
+    return {key: ItemGap(mean_points_lost=fsum(g.mean_points_lost for g in having) / len(dealers),
+                         failed=sum(g.failed for g in having), n=n,
+                         mean_knockout_cost=fsum(g.mean_knockout_cost for g in having) / len(dealers),
+                         fully_met=sum(g.fully_met for g in having), partly_met=sum(g.partly_met for g in having),
+                         not_met=sum(g.not_met for g in having))
+            for key, having in of_key.items()}
 
 
 def drives(dealer_gap: ItemGap | None, scope_gap: ItemGap) -> bool:

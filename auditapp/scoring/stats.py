@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from math import exp, fsum, lgamma, log, sqrt
 
 _EPS = 1e-16
@@ -47,8 +48,11 @@ def t_upper_tail(t: float, df: float) -> float:
     return 0.5 * regularized_beta(df / 2.0, 0.5, df / (df + t2), t2 / (df + t2))
 
 
+@lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
-    """The p-quantile of Student's t with df degrees of freedom (df may be fractional)."""
+    """The p-quantile of Student's t with df degrees of freedom (df may be fractional).
+
+    Cached: a wave's intervals all use the wave's one pooled df, and the bisection costs ~1 ms."""
     if not 0.0 < p < 1.0:
         raise ValueError(f"p must be in (0, 1), got {p}")
     if not df > 0.0:

@@ -58,7 +58,8 @@ def region_dashboard(session: Session, user: User, choice: DashboardChoice, *, m
     if choice.region is None or choice.wave is None or choice.program is None:
         return None
     region = access.ensure_region_results_visible(user, choice.region)
-    data = load_wave(session, choice.wave.code, min_ranked, choice.program, dispute_policy=policy)
+    data = load_wave(session, choice.wave.code, min_ranked, choice.program, dispute_policy=policy,
+                     comments_for=None)
     if not data.dealer_ids_in(region.id):
         return None
     return region_leaderboard(data, region, policy=policy, now=now)

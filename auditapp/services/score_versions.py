@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..checklists import Checklist
-from ..models import Answer, Audit, ScoreVersion, User
+from ..models import Answer, Audit, AuditFigures, ScoreVersion, User
 from ..scoring import score_audit, with_knockout_cost
 from .checklists import checklist_of
 
@@ -17,6 +17,18 @@ from .checklists import checklist_of
 def answers_of(session: Session, audit: Audit) -> dict[str, dict[str, Any]]:
     rows = session.scalars(select(Answer).where(Answer.audit_id == audit.id).order_by(Answer.item_key))
     return {row.item_key: row.to_json() for row in rows}
+
+
+# What a wave's figures read of a score (services/figures): the rest of the stored score (the global
+# weights, the excluded items) serves one audit's own views, which read the score version itself.
+FIGURE_KEYS = ("overall", "overall_raw", "sections", "sections_raw", "dimensions", "knockouts", "points_lost",
+               "knockout_cost", "failed", "ratios")
+
+
+def figures_of(score: Mapping[str, Any], checklist: Checklist) -> dict[str, Any]:
+    """The `AuditFigures.figures` of a stored score: the same values, knockout_cost always present."""
+    full = with_knockout_cost(checklist, score)
+    return {key: full[key] for key in FIGURE_KEYS}
 
 
 def store_score_version(session: Session, audit: Audit, actor: User | None, reason: str,
@@ -30,7 +42,19 @@ def store_score_version(session: Session, audit: Audit, actor: User | None, reas
                            reason=reason, created_by_id=actor.id if actor else None)
     session.add(version)
     session.flush()
+    _replace_figures(session, audit, checklist, version)
     return version
+
+
+def _replace_figures(session: Session, audit: Audit, checklist: Checklist, version: ScoreVersion) -> None:
+    row = session.get(AuditFigures, audit.id)
+    if row is None:
+        row = AuditFigures(audit_id=audit.id, original_overall=version.overall)
+        session.add(row)
+    row.wave_id, row.program = audit.wave_id, checklist.key
+    row.score_version_id, row.version = version.id, version.version
+    row.overall, row.figures = version.overall, figures_of(version.score, checklist)
+    session.flush()
 
 
 def latest_versions(session: Session, audit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ScoreVersion]:

@@ -25,7 +25,7 @@ from ...checklists.answers import visible_answers
 from ...checklists.model import Checklist
 from ...constants import EXPORT_SHEETS, OPEN_DISPUTE_STATUSES
 from ...models import Answer, Audit, ChecklistVersion, ScoreVersion, User
-from ...scoring import ItemGap, Leaderboard, drives, effective_answers
+from ...scoring import ItemGap, Leaderboard, drives, effective_answers, with_knockout_cost
 from ..access import ResultsScope
 from ..checklists import checklist_of
 from ..disputes import DisputePolicy
@@ -199,18 +199,19 @@ class WaveExport:
         def rows() -> Iterator[list[Cell]]:
             for start in range(0, len(self._audits), ITEM_BATCH_AUDITS):
                 batch = self._audits[start:start + ITEM_BATCH_AUDITS]
-                versions, answers, overrides = self._item_inputs(batch)
+                versions, answers, overrides, scores = self._item_inputs(batch)
                 for audit in batch:
-                    yield from self._item_rows(audit, self._checklist(versions[audit.audit_id]),
+                    checklist = self._checklist(versions[audit.audit_id])
+                    yield from self._item_rows(audit, checklist, with_knockout_cost(checklist, scores[audit.audit_id]),
                                                answers.get(audit.audit_id, {}), overrides.get(audit.audit_id, {}))
         return Sheet("items", columns, rows)
 
     def _item_inputs(self, batch: Sequence[AuditRecord]) -> tuple[
-            dict[uuid.UUID, int], dict[uuid.UUID, dict[str, dict[str, Any]]], dict[uuid.UUID, dict[str, Any]]]:
-        """For a batch of audits: each one's checklist version, answers, and the overrides of the score
-        version the export shows (three queries)."""
+            dict[uuid.UUID, int], dict[uuid.UUID, dict[str, dict[str, Any]]], dict[uuid.UUID, dict[str, Any]],
+            dict[uuid.UUID, dict[str, Any]]]:
+        """For a batch of audits: each one's checklist version, answers, and the overrides and score of
+        the score version the export shows (three queries)."""
         ids = [a.audit_id for a in batch]
-        shown = {a.audit_id: a.version for a in batch}
         session = self._reader()
         versions = dict(session.execute(select(Audit.id, Audit.checklist_version_id).where(Audit.id.in_(ids))).all())
         answers: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
@@ -225,10 +226,14 @@ class WaveExport:
             if attachments:
                 answer["attachments"] = list(attachments)
             answers.setdefault(audit_id, {})[key] = answer
-        overrides = {audit_id: dict(value or {}) for audit_id, version, value in session.execute(
-            select(ScoreVersion.audit_id, ScoreVersion.version, ScoreVersion.overrides)
-            .where(ScoreVersion.audit_id.in_(ids))) if shown[audit_id] == version}
-        return versions, answers, overrides
+        # The score version the export shows, whole: the wave's figures leave out the global weights and
+        # the excluded items that these rows print.
+        shown_versions = session.execute(
+            select(ScoreVersion.audit_id, ScoreVersion.overrides, ScoreVersion.score)
+            .where(ScoreVersion.id.in_([a.score_version_id for a in batch]))).all()
+        overrides = {r.audit_id: dict(r.overrides or {}) for r in shown_versions}
+        scores = {r.audit_id: r.score for r in shown_versions}
+        return versions, answers, overrides, scores
 
     def _checklist(self, version_id: int) -> Checklist:
         checklist = self._checklists.get(version_id)
@@ -238,14 +243,13 @@ class WaveExport:
             checklist = self._checklists[version_id] = checklist_of(row)
         return checklist
 
-    def _item_rows(self, audit: AuditRecord, checklist: Checklist, answers: Mapping[str, dict[str, Any]],
-                   overrides: Mapping[str, Any]) -> Iterator[list[Cell]]:
+    def _item_rows(self, audit: AuditRecord, checklist: Checklist, score: Mapping[str, Any],
+                   answers: Mapping[str, dict[str, Any]], overrides: Mapping[str, Any]) -> Iterator[list[Cell]]:
         dealer = self._dealers[audit.dealer_id]
         visited = _local_date(audit.visited_at, ZoneInfo(dealer.timezone))
         region = self._regions[dealer.region_id].code
         effective = effective_answers(answers, overrides)
         shown = visible_answers(checklist, effective)
-        score = audit.score
         excluded = set(score["excluded"])
         failed = set(score["failed"])
         cost = score.get("knockout_cost", {})

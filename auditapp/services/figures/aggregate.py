@@ -54,26 +54,46 @@ class TrendPoint:
 class WaveFigures:
     """Per-dealer, per-region and national figures of one program in one wave."""
 
+    spread: PooledSpread | None
+    dealer_scores: dict[int, WaveScore]
+    dealer_gaps: dict[int, dict[str, ItemGap]]
+    dealer_sections: dict[int, dict[str, KeyMean]]
+    dealer_dimensions: dict[int, dict[str, KeyMean]]
+    dealer_knockouts: dict[int, list[str]]
+    region_ids: list[int]
+    nation: ScopeFigures
+    regions: dict[int, ScopeFigures]
+
     def __init__(self, data: WaveData):
         self.data = data
         self.dealer_ids = data.dealer_ids_in()
         overalls = {d: [a.score["overall"] for a in data.dealer_audits(d)] for d in self.dealer_ids}
-        self.spread: PooledSpread | None = pooled_spread(overalls.values())
-        self.dealer_scores = {d: dealer_wave_score(o, self.spread, data.min_ranked) for d, o in overalls.items()}
-        dealer_score_dicts = {d: [a.score for a in data.dealer_audits(d)] for d in self.dealer_ids}
-        self.dealer_gaps = {d: item_gaps(s) for d, s in dealer_score_dicts.items()}
-        self.dealer_sections = {d: section_means(s) for d, s in dealer_score_dicts.items()}
-        self.dealer_dimensions = {d: dimension_means(s) for d, s in dealer_score_dicts.items()}
-        self.dealer_knockouts = {d: failed_knockouts(s) for d, s in dealer_score_dicts.items()}
-        self.region_ids = sorted({data.dealers[d].region_id for d in self.dealer_ids})
-        self.nation = self._scope(self.dealer_ids)
-        self.regions = {r: self._scope(data.dealer_ids_in(r)) for r in self.region_ids}
+        # Worked out from the audits alone: shared by every read of the same audits (see cache.py).
+        memo_key = ("wave figures", data.min_ranked)
+        if memo_key in data.memo:
+            (self.spread, self.dealer_scores, self.dealer_gaps, self.dealer_sections, self.dealer_dimensions,
+             self.dealer_knockouts, self.region_ids, self.nation, self.regions) = data.memo[memo_key]
+        else:
+            self.spread = pooled_spread(overalls.values())
+            self.dealer_scores = {d: dealer_wave_score(o, self.spread, data.min_ranked) for d, o in overalls.items()}
+            dealer_score_dicts = {d: [a.score for a in data.dealer_audits(d)] for d in self.dealer_ids}
+            self.dealer_gaps = {d: item_gaps(s) for d, s in dealer_score_dicts.items()}
+            self.dealer_sections = {d: section_means(s) for d, s in dealer_score_dicts.items()}
+            self.dealer_dimensions = {d: dimension_means(s) for d, s in dealer_score_dicts.items()}
+            self.dealer_knockouts = {d: failed_knockouts(s) for d, s in dealer_score_dicts.items()}
+            self.region_ids = sorted({data.dealers[d].region_id for d in self.dealer_ids})
+            self.nation = self._scope(self.dealer_ids)
+            self.regions = {r: self._scope(data.dealer_ids_in(r)) for r in self.region_ids}
+            data.memo[memo_key] = (self.spread, self.dealer_scores, self.dealer_gaps, self.dealer_sections,
+                                   self.dealer_dimensions, self.dealer_knockouts, self.region_ids, self.nation,
+                                   self.regions)
         self.previous_wave = data.earlier_waves[-1] if data.earlier_waves else None
         previous = data.earlier_overalls(self.previous_wave.id) if self.previous_wave else {}
         self._previous_overalls = previous
         # Movers: s_p pooled over both waves (one group per dealer and wave), df = N − D of both.
         self.change_spread = pooled_spread([*previous.values(), *overalls.values()])
         self._overalls = overalls
+        self._earlier_means: dict[int, dict[int, float | None]] = {}
 
     def region(self, region_id: int) -> ScopeFigures:
         """A region's figures (empty ones for a region without published audits in the wave)."""
@@ -118,11 +138,17 @@ class WaveFigures:
         """Each region's mean in an earlier wave of the program: the mean of its dealers' means there
         (each dealer once, as in this wave), for the regions with published audits of the program then."""
         per_dealer = self.data.earlier_overalls(wave_id)
-        region_of = {a.dealer_id: a.region_id for a in self.data.earlier_audits if a.wave_id == wave_id}
+        region_of = {a.dealer_id: a.region_id for a in self.data.earlier_audits_of(wave_id)}
         dealer_means: dict[int, list[float | None]] = {}
         for dealer_id, overalls in per_dealer.items():
             dealer_means.setdefault(region_of[dealer_id], []).append(dealer_wave_score(overalls).mean)
         return {region_id: region_wave_score(means) for region_id, means in dealer_means.items()}
+
+    def _earlier_dealer_means(self, wave_id: int, per_dealer: dict[int, list[float | None]]) -> dict[int, float | None]:
+        # The same for every trend of the wave (a region report asks for several).
+        if wave_id not in self._earlier_means:
+            self._earlier_means[wave_id] = {d: dealer_wave_score(v).mean for d, v in per_dealer.items()}
+        return self._earlier_means[wave_id]
 
     def trend(self, dealer_id: int | None, region_id: int) -> list[TrendPoint]:
         """The program's earlier waves in which the dealer (or, for a region trend, the region) has
@@ -132,11 +158,10 @@ class WaveFigures:
             per_dealer = self.data.earlier_overalls(wave.id)
             if dealer_id is not None and dealer_id not in per_dealer:
                 continue
-            region_dealers = {a.dealer_id for a in self.data.earlier_audits
-                              if a.wave_id == wave.id and a.region_id == region_id}
+            region_dealers = {a.dealer_id for a in self.data.earlier_audits_of(wave.id) if a.region_id == region_id}
             if dealer_id is None and not region_dealers:
                 continue
-            dealer_means = {d: dealer_wave_score(v).mean for d, v in per_dealer.items()}
+            dealer_means = self._earlier_dealer_means(wave.id, per_dealer)
             points.append(TrendPoint(
                 wave=wave, score=dealer_wave_score(per_dealer[dealer_id]) if dealer_id is not None else None,
                 region=region_wave_score(dealer_means[d] for d in region_dealers),

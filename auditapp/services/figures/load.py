@@ -7,21 +7,36 @@ averaged together (DESIGN 2).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy.orm import Session
 
 from ...checklists import OWNER_TEXT
+from ...constants import TREND_WAVES
 from ...errors import InvalidInput, NotFound
 from ...messages import Message
-from ...models import Action, Answer, Audit, ChecklistVersion, Dealer, Dispute, Region, ScoreVersion, Wave, utcnow
+from ...models import (
+    Action,
+    Answer,
+    Audit,
+    AuditFigures,
+    ChecklistVersion,
+    Dealer,
+    Dispute,
+    Region,
+    ScoreVersion,
+    Wave,
+    utcnow,
+)
 from ...models.actions import is_overdue
-from ...scoring import item_info_from_checklist, with_knockout_cost
+from ...scoring import item_info_from_checklist
 from ..checklists import checklist_of
 from ..disputes import DisputePolicy
+from .cache import CachedWave, figures_cache, wave_key
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,7 @@ class AuditRecord:
     published_at: datetime | None
     revision_reason: str
     revised_at: datetime
+    score_version_id: int | None = None  # the row of ScoreVersion that `score` comes from
 
 
 @dataclass(frozen=True)
@@ -121,11 +137,16 @@ class WaveData:
     # The dispute rules the wave is read under (filing deadlines); None: no deadlines given.
     dispute_policy: DisputePolicy | None = None
     actions: list[ActionRecord] = field(default_factory=list)
+    # What WaveFigures works out from `audits` alone, shared by every read of the same audits (cache).
+    memo: dict[Any, Any] = field(default_factory=dict)
     _by_dealer: dict[int, list[AuditRecord]] = field(default_factory=dict)
+    _earlier_by_wave: dict[int, list[EarlierAudit]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for audit in self.audits:
             self._by_dealer.setdefault(audit.dealer_id, []).append(audit)
+        for earlier in self.earlier_audits:
+            self._earlier_by_wave.setdefault(earlier.wave_id, []).append(earlier)
 
     def dealer_audits(self, dealer_id: int) -> list[AuditRecord]:
         return self._by_dealer.get(dealer_id, [])
@@ -134,12 +155,15 @@ class WaveData:
         return sorted(d for d, dealer in self.dealers.items()
                       if (region_id is None or dealer.region_id == region_id) and d in self._by_dealer)
 
+    def earlier_audits_of(self, wave_id: int) -> list[EarlierAudit]:
+        """The published audits of the program in one earlier wave."""
+        return self._earlier_by_wave.get(wave_id, [])
+
     def earlier_overalls(self, wave_id: int) -> dict[int, list[float | None]]:
         """Per dealer, the overalls of its published audits of the program in an earlier wave."""
         per_dealer: dict[int, list[float | None]] = {}
-        for audit in self.earlier_audits:
-            if audit.wave_id == wave_id:
-                per_dealer.setdefault(audit.dealer_id, []).append(audit.overall)
+        for audit in self.earlier_audits_of(wave_id):
+            per_dealer.setdefault(audit.dealer_id, []).append(audit.overall)
         return per_dealer
 
 
@@ -184,57 +208,60 @@ def resolve_program(session: Session, wave_code: str, program: str | None) -> tu
 
 def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | None = None, *,
               dispute_policy: DisputePolicy | None = None, only_dealer: int | None = None,
-              now: datetime | None = None) -> WaveData:
+              now: datetime | None = None, comments_for: Literal["all"] | int | None = "all") -> WaveData:
     """Eleven queries at most, whatever the number of dealers, audits, disputes and earlier waves.
 
     `program` (a checklist key) is required when the wave ran more than one (InvalidInput otherwise).
     `only_dealer` reads one dealer's audits alone (its own figures are the same as in the whole wave's
     data; region and nation figures are not): what publishing one audit needs. `now` decides which
-    corrective actions are overdue (default: the current time).
+    corrective actions are overdue (default: the current time). `comments_for`: whose visits' comments
+    are read ("all", one dealer's for its scorecard, or None when nothing shown quotes them).
     """
     now = now or utcnow()
     of_dealer: ColumnElement[bool] = Audit.dealer_id == only_dealer if only_dealer is not None else true()
     wave, key = resolve_program(session, wave_code, program)
-    latest = (select(ScoreVersion.audit_id, func.max(ScoreVersion.version).label("version"))
-              .group_by(ScoreVersion.audit_id).subquery())
-    current = aliased(ScoreVersion)
-    first = aliased(ScoreVersion)
 
     def published(*columns: Any) -> Select[Any]:
-        return (select(*columns)
+        # Each audit's latest score version through its AuditFigures row (one per audit).
+        return (select(*columns).select_from(AuditFigures)
+                .join(Audit, Audit.id == AuditFigures.audit_id)
                 .join(Dealer, Dealer.id == Audit.dealer_id)
-                .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
-                .join(latest, latest.c.audit_id == Audit.id)
-                .join(current, (current.audit_id == Audit.id) & (current.version == latest.c.version))
-                .where(Audit.status == "published", ChecklistVersion.key == key))
+                .where(Audit.status == "published", AuditFigures.program == key))
 
     rows = session.execute(
-        published(Audit.id.label("audit_id"), Audit.dealer_id, Audit.shopper_id, Dealer.region_id,
-                  ChecklistVersion.id.label("version_id"), current.score, current.version,
-                  first.overall.label("original_overall"), Audit.visit_started_at.label("visited_at"),
-                  Audit.published_at, current.reason.label("revision_reason"),
-                  current.created_at.label("revised_at"))
-        .join(first, (first.audit_id == Audit.id) & (first.version == 1))
-        .where(Audit.wave_id == wave.id, of_dealer)
+        published(AuditFigures.audit_id, Audit.dealer_id, Audit.shopper_id, Dealer.region_id,
+                  Audit.checklist_version_id.label("version_id"), AuditFigures.score_version_id,
+                  AuditFigures.version, AuditFigures.original_overall, Audit.visit_started_at.label("visited_at"),
+                  Audit.published_at, ScoreVersion.reason.label("revision_reason"),
+                  ScoreVersion.created_at.label("revised_at"))
+        .join(ScoreVersion, ScoreVersion.id == AuditFigures.score_version_id)
+        .where(AuditFigures.wave_id == wave.id, of_dealer)
         .order_by(Audit.visit_started_at, Audit.id)).all() if key is not None else []
+    cached = _scores(session, published(AuditFigures.audit_id, AuditFigures.score_version_id, AuditFigures.figures)
+                     .where(AuditFigures.wave_id == wave.id, of_dealer), wave, key, rows,
+                     shared=only_dealer is None)
     version_ids = {row.version_id for row in rows}
     checklists = {version.id: checklist_of(version) for version in session.scalars(
         select(ChecklistVersion).where(ChecklistVersion.id.in_(version_ids)).order_by(ChecklistVersion.version))} \
         if version_ids else {}
-    # Scores stored before knock-out costs existed get theirs from their checklist (history is never rewritten).
     audits = [AuditRecord(audit_id=row.audit_id, dealer_id=row.dealer_id, shopper_id=row.shopper_id,
-                          region_id=row.region_id, score=with_knockout_cost(checklists[row.version_id], row.score),
-                          version=row.version, original_overall=row.original_overall, visited_at=row.visited_at,
+                          region_id=row.region_id, score=cached.scores[row.audit_id], version=row.version,
+                          original_overall=row.original_overall, visited_at=row.visited_at,
                           published_at=row.published_at, revision_reason=row.revision_reason,
-                          revised_at=row.revised_at) for row in rows]
-    # Trends and movers compare the same checklist key only (DESIGN 4), over waves that started earlier.
+                          revised_at=row.revised_at, score_version_id=row.score_version_id) for row in rows]
+    # Trends and movers compare the same checklist key only (DESIGN 4), over the TREND_WAVES waves that
+    # started last before this one and have published audits of it (of the dealer, for one dealer's).
+    earlier_ids = list(session.scalars(
+        select(Wave.id).where(Wave.starts_on < wave.starts_on,
+                              published(AuditFigures.audit_id).where(AuditFigures.wave_id == Wave.id, of_dealer)
+                              .exists())
+        .order_by(Wave.starts_on.desc(), Wave.id.desc()).limit(TREND_WAVES))) if key is not None else []
     earlier = [EarlierAudit(row.wave_id, row.dealer_id, row.region_id, row.overall) for row in session.execute(
-        published(Audit.wave_id, Audit.dealer_id, Dealer.region_id, current.overall)
-        .join(Wave, Wave.id == Audit.wave_id)
-        .where(Wave.starts_on < wave.starts_on, of_dealer))] if key is not None else []
-    earlier_wave_ids = {a.wave_id for a in earlier}
-    waves = list(session.scalars(select(Wave).where(Wave.id.in_(earlier_wave_ids)).order_by(Wave.starts_on))) \
-        if earlier_wave_ids else []
+        published(AuditFigures.wave_id, Audit.dealer_id, Dealer.region_id, AuditFigures.overall)
+        .where(AuditFigures.wave_id.in_(earlier_ids), of_dealer)
+        .order_by(AuditFigures.wave_id, Audit.visit_started_at, Audit.id))] if earlier_ids else []
+    waves = list(session.scalars(select(Wave).where(Wave.id.in_(earlier_ids)).order_by(Wave.starts_on))) \
+        if earlier_ids else []
     dealers = {d.id: d for d in session.scalars(select(Dealer))}
     regions = {r.id: r for r in session.scalars(select(Region))}
     item_info: dict[str, dict[str, Any]] = {}
@@ -270,12 +297,36 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
         .join(Audit, Audit.id == Answer.audit_id)
         .join(ChecklistVersion, ChecklistVersion.id == Audit.checklist_version_id)
         .where(Audit.wave_id == wave.id, Audit.status == "published", ChecklistVersion.key == key,
-               Answer.comment.is_not(None), Answer.comment != "", of_dealer))} if audits else {}
+               Answer.comment.is_not(None), Answer.comment != "", of_dealer,
+               true() if comments_for == "all" else Audit.dealer_id == comments_for))} \
+        if audits and comments_for is not None else {}
     actions = _actions(session, wave, key, dealers, now) if audits and only_dealer is None else []
     return WaveData(wave=wave, program=key, program_title=program_title, audits=audits, dealers=dealers,
                     regions=regions, item_info=item_info, section_titles=section_titles, earlier_waves=waves,
                     earlier_audits=earlier, min_ranked=min_ranked, disputes=disputes, comments=comments,
-                    dispute_policy=dispute_policy, actions=actions)
+                    dispute_policy=dispute_policy, actions=actions, memo=cached.memo)
+
+
+def _scores(session: Session, query: Select[Any], wave: Wave, key: str | None, rows: Sequence[Any], *,
+            shared: bool) -> CachedWave:
+    """The figures of the audits in `rows`: from the process's cache when these very score versions were
+    read before (services/figures/cache), else read with `query`. `shared`: the whole wave was read,
+    so the result may serve (and be kept for) other requests."""
+    cache_key = wave_key(wave.id, key, ((r.audit_id, r.dealer_id, r.region_id, r.score_version_id) for r in rows))
+    entry = figures_cache.get(cache_key) if shared else None
+    if entry is not None:
+        return entry
+    wanted = {row.audit_id: row.score_version_id for row in rows}
+    read = session.execute(query).all() if rows else []
+    entry = CachedWave({r.audit_id: r.figures for r in read if r.audit_id in wanted})
+    # A version stored between the two reads: this request uses what it read, no later one does.
+    if shared and all(wanted.get(r.audit_id) == r.score_version_id for r in read) and len(entry.scores) == len(wanted):
+        figures_cache.put(cache_key, entry)
+    missing = wanted.keys() - entry.scores.keys()
+    if missing:  # published between the two reads: its figures are read now, with the rest
+        entry.scores.update(session.execute(select(AuditFigures.audit_id, AuditFigures.figures)
+                                            .where(AuditFigures.audit_id.in_(missing))).tuples().all())
+    return entry
 
 
 def _actions(session: Session, wave: Wave, key: str | None, dealers: dict[int, Dealer],
