@@ -434,13 +434,16 @@ class EventSchema(Schema):
 
 # --- scores -------------------------------------------------------------------------------------------
 
-class WaveArgsSchema(Schema):
+class ProgramArgsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    wave = Text(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
     program = Text(validate=validate.Length(min=1, max=64), metadata={
         "description": "Checklist key, e.g. sales_visit: required when the wave ran more than one program"})
+
+
+class WaveArgsSchema(ProgramArgsSchema):
+    wave = Text(required=True, metadata={"description": "Wave code, e.g. 2026-Q3"})
 
 
 class PdfArgsSchema(Schema):
@@ -983,6 +986,35 @@ class LeaderboardSchema(Schema):
     disputes = fields.Nested(DisputeStatsSchema, required=True)
     action_plans = fields.Nested(ActionPlanStatusSchema, required=True, metadata={
         "description": "Corrective action plans per dealer: this wave's by status, and the verdicts on earlier ones"})
+
+
+class RegionDriverSchema(ItemGapFields, PrintedLostFields):
+    region = fields.Nested(RegionRefSchema, required=True)
+
+
+class NationalGapSchema(GapRowSchema, PrintedLostFields):
+    drivers = fields.List(fields.Nested(RegionDriverSchema), required=True, metadata={
+        "description": "Up to 3 regions where the item cost more (L + K) than nationally, the costliest first"})
+
+
+class NationScoreSchema(Schema):
+    mean = _number(nullable=True)
+    printed = _number(nullable=True)
+    band = _text(nullable=True)
+    dealers = _count()
+    audits = _count()
+    spread = fields.Nested(SpreadSchema, required=True, allow_none=True)
+
+
+class NationalFiguresSchema(Schema):
+    wave = fields.Nested(WaveRefSchema, required=True)
+    program = fields.Nested(ProgramRefSchema, required=True)
+    score = fields.Nested(NationScoreSchema, required=True)
+    regions = fields.List(fields.Nested(RegionRowSchema), required=True)
+    gaps = fields.List(fields.Nested(NationalGapSchema), required=True, metadata={
+        "description": "The national worst gaps: failed knock-outs first, then mean points lost L + K"})
+    sections = fields.List(fields.Nested(ComparisonRowSchema), required=True)
+    dimensions = fields.List(fields.Nested(ComparisonRowSchema), required=True)
 
 
 # --- disputes -----------------------------------------------------------------------------------------

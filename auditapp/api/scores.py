@@ -14,10 +14,17 @@ from ..services import access
 from ..services.audits import get_audit
 from ..services.checklists import checklist_of
 from ..services.disputes import DisputePolicy
-from ..services.figures import dealer_scorecard, load_wave, region_leaderboard
+from ..services.figures import dealer_scorecard, load_wave, national_figures, region_leaderboard
 from ..services.score_versions import latest_versions, original_overalls, score_payload
 from .auth import allow, current_user
-from .schemas import LeaderboardSchema, ScorecardSchema, ScoreSchema, WaveArgsSchema
+from .schemas import (
+    LeaderboardSchema,
+    NationalFiguresSchema,
+    ProgramArgsSchema,
+    ScorecardSchema,
+    ScoreSchema,
+    WaveArgsSchema,
+)
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Scores, scorecards and leaderboards.")
 
@@ -61,3 +68,16 @@ class RegionLeaderboard(MethodView):
         data = load_wave(db.session(), args["wave"], current_app.config["MIN_RANKED_AUDITS"], args.get("program"),
                          comments_for=None)
         return region_leaderboard(data, region, policy=DisputePolicy.from_config(current_app.config), now=utcnow())
+
+
+@blp.route("/waves/<string:code>/figures")
+@allow("admin", "qa", "manager")
+class NationalFigures(MethodView):
+    @blp.arguments(ProgramArgsSchema, location="query")
+    @blp.response(200, NationalFiguresSchema)
+    def get(self, args, code: str):
+        """The nation's score, every region's, the national worst gaps with the regions driving them."""
+        access.ensure_national_results_visible(current_user())
+        data = load_wave(db.session(), code, current_app.config["MIN_RANKED_AUDITS"], args.get("program"),
+                         comments_for=None)
+        return national_figures(data)

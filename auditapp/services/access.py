@@ -128,6 +128,12 @@ def ensure_region_results_visible(user: User, region: Region | None) -> Region:
     return region
 
 
+def ensure_national_results_visible(user: User) -> None:
+    """The nation's figures with every region's: the brand's managers and the agency (a dealer sees the
+    nation's mean beside its own on its scorecard, not the regions)."""
+    require_role(user, "admin", "qa", "manager")
+
+
 def dispute_filter(user: User) -> ColumnElement[bool]:
     """The disputes a user may see (the query joins Audit): those of the audits they may see, never a
     shopper's."""

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import storage
-from ..models import Attachment, Audit, ReportFile, ScoreVersion
+from ..models import Attachment, Audit, AuditFigures, ReportFile, ScoreVersion
 from ..scoring import score_audit
 from .attachments import key_of
 from .checklists import checklist_of
 from .reports import report_key
-from .score_versions import answers_of
+from .score_versions import answers_of, figures_of
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,15 @@ def verify_scores(session: Session) -> ScoreCheck:
                                                             & (ScoreVersion.version == latest.c.version))
                            .join(Audit, Audit.id == ScoreVersion.audit_id).order_by(Audit.id)).all()
     differing = []
+    figures = {row.audit_id: row for row in session.scalars(select(AuditFigures))}
     for version, audit in rows:
-        result = score_audit(checklist_of(audit.checklist_version), answers_of(session, audit),
-                             version.overrides or {})
+        checklist = checklist_of(audit.checklist_version)
+        result = score_audit(checklist, answers_of(session, audit), version.overrides or {})
         # Stored as JSON: compared as JSON, so a float is compared by its exact value.
         if json.loads(json.dumps(result.to_dict())) != version.score or result.overall != version.overall:
             differing.append(f"audit {audit.id} version {version.version}")
+        # What the wave figures read must be that very version.
+        row = figures.get(audit.id)
+        if row is None or row.score_version_id != version.id or row.figures != figures_of(version.score, checklist):
+            differing.append(f"audit {audit.id} figures")
     return ScoreCheck(len(rows), differing)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from auditapp.checklists import checklist_from_document
 from auditapp.checklists.model import DIMENSIONS, SCORED_TYPES, Checklist
-from auditapp.scoring import AuditScore, score_audit, with_knockout_cost
+from auditapp.scoring import AuditScore, ItemGap, item_gaps, scope_gaps_from_dealers, score_audit, with_knockout_cost
 
 T = {"zh": "文", "en": "text"}
 TYPES = ("yes_no", "scale", "seconds", "minutes", "number", "choice", "text", "photo")
@@ -269,3 +269,55 @@ def test_all_not_applicable_scores_nothing(data):
     assert all(v is None for v in score.sections.values())
     assert score.dimensions == {} and score.ratios == {} and score.knockouts == ()
     assert all(v == 0.0 for v in score.points_lost.values())
+
+
+# --- wave figures: the one-pass gaps are the per-key sums of their definition, to the last bit ---------
+
+def _reference_item_gaps(scores: list[dict[str, Any]]) -> dict[str, ItemGap]:
+    """Item gaps by their definition (DESIGN 4), key by key over the scored audits: the slow and plain way."""
+    scored = [s for s in scores if s["overall_raw"] is not None]
+    keys: dict[str, None] = {}
+    for s in scored:
+        keys.update(dict.fromkeys(s["points_lost"]))
+        keys.update(dict.fromkeys(s["knockout_cost"]))
+    n = len(scored)
+    return {key: ItemGap(
+        mean_points_lost=math.fsum(s["points_lost"].get(key, 0.0) for s in scored) / n,
+        failed=sum(key in s["failed"] for s in scored), n=n,
+        mean_knockout_cost=math.fsum(s["knockout_cost"].get(key, 0.0) for s in scored) / n,
+        fully_met=sum(s["ratios"][key] >= 1 for s in scored if key in s["ratios"]),
+        partly_met=sum(0 < s["ratios"][key] < 1 for s in scored if key in s["ratios"]),
+        not_met=sum(s["ratios"][key] <= 0 for s in scored if key in s["ratios"])) for key in keys}
+
+
+@st.composite
+def dealers_of_one_checklist(draw: st.DrawFn) -> list[list[dict[str, Any]]]:
+    document = draw(documents())
+    checklist = checklist_from_document(document)
+    dealers = []
+    for _ in range(draw(st.integers(1, 4))):
+        visits = []
+        for _ in range(draw(st.integers(1, 4))):
+            answers = {item.key: answer for item in checklist.items.values()
+                       if (answer := draw(answer_for(item))) is not None}
+            visits.append(json.loads(json.dumps(score_audit(checklist, answers, {}).to_dict())))
+        dealers.append(visits)
+    return dealers
+
+
+@given(dealers_of_one_checklist())
+@settings(max_examples=150, deadline=None)
+def test_dealer_and_scope_gaps_are_their_definition_exactly(dealers):
+    per_dealer = [item_gaps(visits) for visits in dealers]
+    assert per_dealer == [_reference_item_gaps(visits) for visits in dealers]
+    for gaps, visits in zip(per_dealer, dealers, strict=True):
+        assert list(gaps) == list(_reference_item_gaps(visits))  # the same order of first appearance
+    scope = scope_gaps_from_dealers(per_dealer)
+    having = [g for g in per_dealer if g]
+    for key, gap in scope.items():
+        assert gap.mean_points_lost == math.fsum(g[key].mean_points_lost if key in g else 0.0 for g in having) \
+            / len(having)
+        assert gap.mean_knockout_cost == math.fsum(g[key].mean_knockout_cost if key in g else 0.0
+                                                   for g in having) / len(having)
+        assert gap.failed == sum(g[key].failed for g in having if key in g)
+        assert gap.n == sum(next(iter(g.values())).n for g in having)

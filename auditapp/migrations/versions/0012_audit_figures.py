@@ -49,7 +49,8 @@ def upgrade():
                      *(sa.column(c) for c in ('wave_id', 'program', 'score_version_id', 'version', 'overall',
                                               'original_overall')))
     checklists = {row.id: checklist_from_document(row.document) for row in conn.execute(
-        sa.text("SELECT id, document FROM checklist_versions").columns(sa.column("document", JSONDoc)))}
+        sa.text("SELECT id, document FROM checklist_versions").columns(sa.column("id", sa.Integer()),
+                                                                        sa.column("document", JSONDoc)))}
     batch: list[dict[str, Any]] = []
     for row in conn.execute(_LATEST):
         checklist = checklists[row.checklist_version_id]
@@ -70,7 +71,10 @@ _LATEST = sa.text(
     "JOIN (SELECT audit_id, MAX(version) AS version FROM score_versions GROUP BY audit_id) latest "
     "  ON latest.audit_id = v.audit_id AND latest.version = v.version "
     "JOIN score_versions first ON first.audit_id = v.audit_id AND first.version = 1 "
-    "JOIN audits a ON a.id = v.audit_id").columns(sa.column("audit_id", sa.Uuid()), sa.column("score", JSONDoc))
+    "JOIN audits a ON a.id = v.audit_id").columns(
+        sa.column("id", sa.Integer()), sa.column("audit_id", sa.Uuid()), sa.column("version", sa.Integer()),
+        sa.column("overall", sa.Float()), sa.column("score", JSONDoc), sa.column("wave_id", sa.Integer()),
+        sa.column("checklist_version_id", sa.Integer()), sa.column("original_overall", sa.Float()))
 
 
 def downgrade():

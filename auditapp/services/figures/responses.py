@@ -401,6 +401,35 @@ def region_leaderboard(data: WaveData, region: Region, figures: WaveFigures | No
     }
 
 
+def national_figures(data: WaveData, figures: WaveFigures | None = None) -> dict[str, Any]:
+    """The nation's figures of one program in one wave: its score, every region's, the national worst
+    gaps with the regions that drive each (those where the item cost more than nationally), and the
+    section and dimension means (each a mean over dealers, each dealer once, as a region's are)."""
+    figures = figures or WaveFigures(data)
+    nation = figures.nation
+    gaps = _gap_rows(worst_gaps(nation.gaps, None, None, nation.knockouts, data.item_info))
+    for gap in gaps:
+        scope_gap = nation.gaps[gap["item"]]
+        drivers = sorted(((figures.regions[r].gaps[gap["item"]].total, data.regions[r].code, r)
+                          for r in figures.region_ids if drives(figures.regions[r].gaps.get(gap["item"]), scope_gap)),
+                         key=lambda t: (-t[0], t[1]))
+        gap["drivers"] = [{"region": _region_ref(data.regions[r]),
+                           **_printed_lost(figures.regions[r].gaps[gap["item"]].to_dict())} for _, _, r in drivers[:3]]
+        _printed_lost(gap)
+    sections = list(data.section_titles)
+    dimension_titles = {d: {"zh": zh, "en": en} for d, (zh, en) in DIMENSION_TEXT.items()}
+    dimensions = [d for d in DIMENSION_TEXT if d in nation.dimensions]
+    return {
+        "wave": _wave_ref(data.wave), "program": _program_ref(data),
+        "score": {"mean": nation.mean, "printed": printed(nation.mean), "band": band_of(nation.mean),
+                  "dealers": nation.dealers, "audits": nation.audits, "spread": _spread(figures)},
+        "regions": _region_comparison(data, figures),
+        "gaps": gaps,
+        "sections": _comparison_rows(sections, data.section_titles, nation.sections, {}, nation.sections),
+        "dimensions": _comparison_rows(dimensions, dimension_titles, nation.dimensions, {}, nation.dimensions),
+    }
+
+
 def _printed_lost(row: dict[str, Any]) -> dict[str, Any]:
     """Points lost as printed: the total, its raw part, and the knock-out part as their printed
     difference, so that raw + knock-out adds up to the total on the page (DESIGN 4)."""
