@@ -190,3 +190,47 @@ def test_action_reminder_days_must_be_a_number_of_working_days(days):
 
 def test_the_reminded_statuses_are_those_waiting_for_the_dealer():
     assert set(action_reminders.REMINDED_STATUSES) == {"open", "planned", "returned"}
+
+
+def test_two_passes_at_once_send_each_reminder_once(outbox_app):
+    """The beat's pass and someone's `actions remind` at the same moment: the second waits for the first
+    one's commit and then finds the reminders in the history (real connections, so a database of its own)."""
+    import threading
+
+    from fixtures.outbox import seed
+
+    from auditapp.database import write_transaction
+    from auditapp.extensions import db
+    from auditapp.models import Audit
+
+    world = seed(outbox_app)  # dealer BJ01 in Shanghai, its user gm@x.cn
+    with outbox_app.app_context():
+        wave_id = db.session.get(Audit, world.ids["audit"]).wave_id
+        for item, due in (("greeted", date(2026, 9, 8)), ("pressure", date(2026, 9, 14))):
+            db.session.add(Action(dealer_id=world.ids["dealer"], wave_id=wave_id, program="mini_ko", item_key=item,
+                                  item_text={"zh": item, "en": item}, origin="knockout", status="open", evidence=[],
+                                  implementation_files=[], raised_at=RAISED, due_limit=due))
+        db.session.commit()
+
+    later: list = []
+
+    def second_pass() -> None:
+        with outbox_app.app_context(), write_transaction():
+            later.append(run_pass(db.session(), POLICY, NOW))
+            db.session.commit()
+
+    with outbox_app.app_context(), write_transaction():
+        first = run_pass(db.session(), POLICY, NOW)  # not committed yet: holds the actions
+        thread = threading.Thread(target=second_pass)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive()  # waiting for the first pass
+        db.session.commit()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert (first.due_soon, first.overdue, first.mails) == (1, 1, 1)
+    assert later[0].reminders == 0 and later[0].mails == 0
+    with outbox_app.app_context():
+        assert len(db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.event_type == "action.reminder")).all()) == 1
+        assert len(db.session.scalars(select(ActionEvent).where(ActionEvent.kind == "reminded")).all()) == 2
