@@ -627,14 +627,15 @@ def actions_remind(wait: float) -> None:
     Running it again sends nothing twice."""
     from celery.exceptions import TimeoutError as TaskTimeout
 
-    from .jobs import action_reminders, broker_configured
+    from .jobs import action_reminders, broker_configured, reminder_pass
 
-    queued = broker_configured(current_app.config)
-    task = action_reminders.delay()
-    try:
-        counts = task.get(timeout=wait) if queued else task.get()
-    except TaskTimeout:
-        _fail(f"no worker ran the pass within {wait:g} s (is `auditapp worker` running?); it stays queued")
+    if broker_configured(current_app.config):
+        try:
+            counts = action_reminders.delay().get(timeout=wait)
+        except TaskTimeout:
+            _fail(f"no worker ran the pass within {wait:g} s (is `auditapp worker` running?); it stays queued")
+    else:
+        counts = reminder_pass()
     click.echo(f"{counts['reminders']} reminders sent ({counts['due_soon']} due soon, {counts['overdue']} overdue) "
                f"in {counts['mails']} emails to the users of {counts['dealers']} dealers")
     if counts["dealers_without_users"]:

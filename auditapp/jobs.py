@@ -221,9 +221,16 @@ def outbox_pass() -> dict[str, int]:
 
 @celery.task(name="auditapp.action_reminders", **_RETRIED)
 def action_reminders() -> dict[str, int]:
-    """One action-plan reminder pass (services/action_reminders): what it sent, by kind. Run twice, or
-    on two workers at once, it sends nothing twice; the mails leave through the outbox after the commit
-    (a worker's `deliver_outbox` with a broker, this process without)."""
+    """One action-plan reminder pass on a worker (the beat's daily one, or `auditapp actions remind`)."""
+    return reminder_pass()
+
+
+def reminder_pass() -> dict[str, int]:
+    """One action-plan reminder pass (services/action_reminders) in this process: what it sent, by kind.
+    Run twice, or on two workers at once, it sends nothing twice; the mails leave through the outbox
+    after the commit (a worker's `deliver_outbox` with a broker, this process without). Without a broker
+    `auditapp actions remind` calls it directly, as the other commands run their work in-process: an
+    eager task would tie Celery's result backend to the broker-less settings for the rest of the process."""
     from .database import write_transaction
     from .services import side_effects
     from .services.action_reminders import ReminderPolicy, run_pass
