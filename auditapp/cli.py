@@ -28,6 +28,7 @@ outbox_cli = AppGroup("outbox", help="Deliver queued webhooks and alert emails."
 storage_cli = AppGroup("storage", help="The stored files (attachments, PDFs) the database refers to.")
 scores_cli = AppGroup("scores", help="Checks of the stored scores.")
 assignments_cli = AppGroup("assignments", help="Assign a wave's visits.")
+actions_cli = AppGroup("actions", help="Corrective action plans.")
 
 
 def init_app(app: Flask) -> None:
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(storage_cli)
     app.cli.add_command(scores_cli)
     app.cli.add_command(assignments_cli)
+    app.cli.add_command(actions_cli)
     app.cli.add_command(export)
 
 
@@ -614,6 +616,31 @@ def scores_verify() -> None:
     click.echo(f"{check.checked} scores recomputed, {len(check.differing)} differ")
     if check.differing:
         raise SystemExit(1)
+
+
+@actions_cli.command("remind")
+@click.option("--wait", default=300.0, show_default=True, type=click.FloatRange(min=1),
+              help="With a broker: seconds to wait for the worker that runs the pass.")
+def actions_remind(wait: float) -> None:
+    """Send the action-plan reminders due now (due soon, overdue): the pass the beat runs once a day.
+    Without a broker it runs here; with one, on a worker, and the command waits for its counts.
+    Running it again sends nothing twice."""
+    from celery.exceptions import TimeoutError as TaskTimeout
+
+    from .jobs import action_reminders, broker_configured, reminder_pass
+
+    if broker_configured(current_app.config):
+        try:
+            counts = action_reminders.delay().get(timeout=wait)
+        except TaskTimeout:
+            _fail(f"no worker ran the pass within {wait:g} s (is `auditapp worker` running?); it stays queued")
+    else:
+        counts = reminder_pass()
+    click.echo(f"{counts['reminders']} reminders sent ({counts['due_soon']} due soon, {counts['overdue']} overdue) "
+               f"in {counts['mails']} emails to the users of {counts['dealers']} dealers")
+    if counts["dealers_without_users"]:
+        click.echo(f"{counts['dealers_without_users']} dealers have no active user to remind: their reminders "
+                   f"wait for one", err=True)
 
 
 @outbox_cli.command("run")

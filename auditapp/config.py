@@ -56,6 +56,11 @@ DEFAULTS: dict[str, Any] = {
     "ACTION_DUE_DAYS": 30,
     "ACTION_TOP_GAPS": 3,
     "ACTION_GAPS_AT": "publication",  # publication | wave_close
+    # Reminders to the dealer's users (services/action_reminders.py): "due soon" this many working days
+    # before an action's due date (the dealer's local dates), "overdue" the day after it.
+    "ACTION_REMINDER_DAYS": 3,
+    # When the beat runs the daily reminder pass, HH:MM in UTC (01:00 is 09:00 in China); "" for never.
+    "ACTION_REMINDER_AT": "01:00",
     # flask-smorest
     "API_TITLE": "auditapp",
     "API_VERSION": "v1",

@@ -1,5 +1,6 @@
-"""Background jobs on Celery (DESIGN 10): report rendering (one task per PDF), report mail, and the
-outbox's webhook deliveries and alert mail (each first attempt, and a periodic pass for the retries).
+"""Background jobs on Celery (DESIGN 10): report rendering (one task per PDF), report mail, the
+outbox's webhook deliveries and alert mail (each first attempt, and a periodic pass for the retries),
+and the daily action-plan reminders.
 
 With `BROKER_URL` set (Redis `redis://…` or RabbitMQ `amqp://…`), `auditapp reports render` enqueues
 one task per report that changed and `auditapp worker` processes them; workers on any number of
@@ -10,7 +11,8 @@ no Redis.
 Every task may run more than once — a worker killed mid-task leaves its message unacknowledged
 (`task_acks_late`), and the broker hands it to the next worker — so every task is idempotent: a
 report whose content is already stored is not rendered again, and a rendering is stored once (the
-PDF by its SHA-256, its row by its content digest).
+PDF by its SHA-256, its row by its content digest); a reminder is sent once per action, kind and due
+date (the action's history says which were).
 """
 from __future__ import annotations
 
@@ -86,10 +88,7 @@ def init_app(app: Flask) -> None:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
-    # Outbox retries (webhooks, alert mail) fall due without any request: a beat (`auditapp worker -B`,
-    # or `celery beat` beside the workers) runs a pass every OUTBOX_POLL_SECONDS.
-    poll = float(config.get("OUTBOX_POLL_SECONDS") or 0)
-    celery.conf.beat_schedule = {"outbox-pass": {"task": "auditapp.outbox_pass", "schedule": poll}} if poll else {}
+    celery.conf.beat_schedule = beat_schedule(config)
     app.extensions["celery"] = celery
     _bound[:] = [app]
     from .services import outbox
@@ -103,6 +102,37 @@ def init_app(app: Flask) -> None:
         operations.add_health_check(app, "broker", _ping_broker)
         operations.add_scrape_gauge("auditapp_task_queue_depth", "Jobs waiting on the broker for a worker",
                                     _queue_depth)
+
+
+def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the beat (`auditapp worker -B`, or `celery beat` beside the workers) starts without any
+    request: the outbox's retries (webhooks, alert and reminder mail) every OUTBOX_POLL_SECONDS, and the
+    action-plan reminders once a day at ACTION_REMINDER_AT (UTC)."""
+    from celery.schedules import crontab
+
+    from .services.action_reminders import ReminderPolicy
+
+    ReminderPolicy.from_config(config)  # a wrong ACTION_REMINDER_DAYS stops the start-up, not the first pass
+    schedule: dict[str, dict[str, Any]] = {}
+    poll = float(config.get("OUTBOX_POLL_SECONDS") or 0)
+    if poll:
+        schedule["outbox-pass"] = {"task": "auditapp.outbox_pass", "schedule": poll}
+    at = reminder_time(config.get("ACTION_REMINDER_AT"))
+    if at is not None:
+        schedule["action-reminders"] = {"task": "auditapp.action_reminders",
+                                        "schedule": crontab(hour=at[0], minute=at[1])}
+    return schedule
+
+
+def reminder_time(value: Any) -> tuple[int, int] | None:
+    """ACTION_REMINDER_AT as (hour, minute); None when empty (no daily pass)."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    hour, _, minute = text.partition(":")
+    if hour.isdigit() and minute.isdigit() and len(minute) == 2 and int(hour) < 24 and int(minute) < 60:
+        return int(hour), int(minute)
+    raise ValueError(f"ACTION_REMINDER_AT must be a time of day HH:MM (UTC), or empty for none, not {value!r}")
 
 
 def _ping_broker() -> None:
@@ -187,6 +217,31 @@ def outbox_pass() -> dict[str, int]:
     from .services.outbox import run_due
 
     return run_due(db.engine, current_app.config)
+
+
+@celery.task(name="auditapp.action_reminders", **_RETRIED)
+def action_reminders() -> dict[str, int]:
+    """One action-plan reminder pass on a worker (the beat's daily one, or `auditapp actions remind`)."""
+    return reminder_pass()
+
+
+def reminder_pass() -> dict[str, int]:
+    """One action-plan reminder pass (services/action_reminders) in this process: what it sent, by kind.
+    Run twice, or on two workers at once, it sends nothing twice; the mails leave through the outbox
+    after the commit (a worker's `deliver_outbox` with a broker, this process without). Without a broker
+    `auditapp actions remind` calls it directly, as the other commands run their work in-process: an
+    eager task would tie Celery's result backend to the broker-less settings for the rest of the process."""
+    from .database import write_transaction
+    from .services import side_effects
+    from .services.action_reminders import ReminderPolicy, run_pass
+
+    policy = ReminderPolicy.from_config(current_app.config)
+    db.session.commit()  # the pass begins its own transaction, with SQLite's write lock taken up front
+    with write_transaction():
+        result = run_pass(db.session(), policy)
+        db.session.commit()
+    side_effects.run_committed(db.session())
+    return result.as_dict()
 
 
 def _renderer() -> Any:

@@ -213,6 +213,12 @@ def can_see_action(user: User, action: Action) -> bool:
     return False
 
 
+def action_dealer_users(dealer_ids: list[int]) -> ColumnElement[bool]:
+    """The users who work on these dealers' actions — each dealer's own users, whom `action_filter`
+    shows them — as a WHERE clause on users (the recipients of action-plan reminders)."""
+    return (User.role == "dealer") & User.dealer_id.in_(dealer_ids)
+
+
 def ensure_action_visible(user: User, action: Action | None) -> Action:
     if action is None or not can_see_action(user, action):
         raise NotFound("action.no_such_action")

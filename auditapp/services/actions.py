@@ -14,7 +14,8 @@ dealer's gaps are `WaveFigures.dealer_gaps`, ordered by `worst_gaps`), never rec
   accepted actions of earlier waves verified against this wave's visits;
 - when QA closes a wave (`close_wave`): the top gaps of every dealer of every program of the wave.
 
-Every change is an append-only `ActionEvent`, written by `_event` and nowhere else.
+Every change is an append-only `ActionEvent`, written by `_event` and nowhere else; the reminders sent
+about an action (services/action_reminders) are recorded in the same history by `record_reminder`.
 """
 from __future__ import annotations
 
@@ -73,6 +74,30 @@ def _event(session: Session, action: Action, actor: User | None, kind: str, befo
     session.add(ActionEvent(action_id=action.id, wave_id=action.wave_id, actor_id=actor.id if actor else None,
                             at=now or utcnow(), kind=kind, before=before, after=after, note=note))
     webhooks.action_changed(session, action, kind, before, after)
+
+
+# The history kind of a reminder sent to the dealer; its `after` is {"kind": "due_soon" | "overdue",
+# "due": the due date reminded of}, which is what makes a reminder go out once per kind and due date.
+REMINDED = "reminded"
+
+
+def record_reminder(session: Session, action: Action, reminder: str, now: datetime) -> None:
+    """The dealer was reminded of the action's due date. History, but no change of the action: no
+    snapshot, and no `action.changed` webhook."""
+    session.add(ActionEvent(action_id=action.id, wave_id=action.wave_id, actor_id=None, at=now, kind=REMINDED,
+                            before=None, after={"kind": reminder, "due": action.due.isoformat()}))
+
+
+def reminders_sent(session: Session, action_ids: list[int]) -> set[tuple[int, str, str]]:
+    """(action id, reminder kind, due date ISO) of every reminder recorded for these actions."""
+    sent: set[tuple[int, str, str]] = set()
+    for start in range(0, len(action_ids), 1000):  # bounded IN lists
+        for action_id, after in session.execute(
+                select(ActionEvent.action_id, ActionEvent.after)
+                .where(ActionEvent.kind == REMINDED, ActionEvent.action_id.in_(action_ids[start:start + 1000]))):
+            if action_id is not None and after:
+                sent.add((action_id, str(after.get("kind")), str(after.get("due"))))
+    return sent
 
 
 def action_events(session: Session, action_id: int) -> list[ActionEvent]:

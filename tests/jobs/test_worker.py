@@ -215,6 +215,45 @@ def test_report_mail_is_a_job_sent_by_the_worker_with_the_pdfs_attached(program,
 
 
 @needs_redis
+def test_action_reminders_are_a_job_whose_mail_the_worker_sends(program, worker):
+    """`actions remind` with a broker: a worker runs the pass, the command prints its counts, and the
+    reminder mail is delivered by a worker through the outbox."""
+    from datetime import date
+
+    from fixtures.shopping import local_smtp_server
+    from sqlalchemy import update
+
+    from auditapp.models import Action, ActionEvent, Dealer, Wave
+
+    with program.app_context():  # the demo's actions done; one of a dealer with a user, overdue since 2026-09-30
+        db.session.execute(update(Action).values(status="accepted"))
+        dealer = db.session.scalar(select(Dealer).order_by(Dealer.code).limit(1))
+        wave = db.session.scalar(select(Wave).where(Wave.code == WAVE))
+        db.session.add(Action(dealer_id=dealer.id, wave_id=wave.id, program="reminder_test", item_key="greeting",
+                              item_text={"zh": "问候", "en": "Greeting"}, origin="manual", status="open", evidence=[],
+                              implementation_files=[], due_limit=date(2026, 9, 30)))
+        db.session.commit()
+        user = f"gm.{dealer.code.lower()}@demo.auditapp.cn"
+    with local_smtp_server() as (port, received):
+        worker.env.update(AUDITAPP_SMTP_HOST="127.0.0.1", AUDITAPP_SMTP_PORT=str(port), AUDITAPP_SMTP_TLS="none")
+        worker.start()
+        worker.wait_for_log("ready.")
+        result = program.test_cli_runner().invoke(args=["actions", "remind", "--wait", "60"])
+        assert result.exit_code == 0, result.output
+        assert "1 reminders sent (0 due soon, 1 overdue) in 1 emails to the users of 1 dealers" in result.output
+        deadline = time.monotonic() + 60
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.2)
+    worker.wait_for_log("auditapp.action_reminders[")
+    assert [m["To"] for m in received] == [user]
+    body = received[0].get_payload(decode=True).decode("utf-8")
+    assert "问候" in body and "Greeting" in body and "2026-09-30" in body
+    with program.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ActionEvent)
+                                 .where(ActionEvent.kind == "reminded")) == 1
+
+
+@needs_redis
 def test_with_a_broker_a_worker_delivers_the_webhooks_and_its_beat_the_retries(tmp_path, font_cache_dir):
     """A publication's webhook is delivered by the worker, not by the request's process; a receiver that
     was down gets the event from the beat's pass once it is due again, exactly once."""
