@@ -18,6 +18,7 @@ from .aggregate import (
     item_gaps,
     item_info_from_checklist,
     leaderboard,
+    overlapping,
     pooled_spread,
     printed,
     printed_difference,
@@ -44,7 +45,8 @@ __all__ = [
     "AuditScore", "CONFIDENCE", "GapRow", "InvalidAnswer", "ItemGap", "KeyMean", "Knockout", "Leaderboard",
     "MIN_RANKED_AUDITS", "PooledSpread", "RankedDealer", "UnrankedDealer", "WaveChange", "WaveScore",
     "dealer_wave_score", "dimension_means", "drives", "effective_answers", "failed_knockouts", "item_gaps",
-    "item_info_from_checklist", "knockout_costs", "leaderboard", "mean_interval", "pooled_spread", "printed",
+    "item_info_from_checklist", "knockout_costs", "leaderboard", "mean_interval", "overlapping", "pooled_spread",
+    "printed",
     "printed_difference", "region_wave_score", "scope_gaps_from_dealers", "scope_means_from_dealers", "score_audit",
     "section_means", "t_quantile", "visible_values", "wave_change", "with_knockout_cost", "worst_gaps",
 ]

@@ -5,6 +5,7 @@ Region and nation figures are means over their dealers' figures, each dealer cou
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from math import fsum, sqrt
@@ -213,14 +214,20 @@ class Leaderboard:
                 "min_ranked": self.min_ranked}
 
 
-def leaderboard(entries: Iterable[tuple[DealerId, WaveScore]], min_ranked: int = MIN_RANKED_AUDITS) -> Leaderboard:
+def leaderboard(entries: Iterable[tuple[DealerId, WaveScore]], min_ranked: int = MIN_RANKED_AUDITS, *,
+                with_overlaps: bool = True) -> Leaderboard:
     """Ranked dealers by printed mean (desc, then dealer id); equal printed means share a rank ("1, 2, 2, 4").
 
     Dealers with n < min_ranked (or no score) are listed apart by dealer id, never ranked.
     Rank ranges follow DESIGN 4. `overlaps` lists the dealers whose [lo, hi] intervals overlap
     (endpoints included); their rank ranges then overlap too, while overlapping rank ranges alone
     would also pair dealers whose intervals lie wholly apart. A ranked dealer without an interval
-    (only when min_ranked < 2) is treated as (−∞, +∞): it could be anywhere.
+    (only when min_ranked < 2) is treated as (−∞, +∞): it could be anywhere. Without `with_overlaps`
+    each `overlaps` is empty (a nation of 1,500 dealers would list about a million pairs): `overlapping`
+    gives one dealer's.
+
+    Ranks and ranges are counts of the others' printed means and bounds on either side, read off sorted
+    lists (a national board ranks every dealer of the wave).
     """
     entries = list(entries)
     # mypy cannot see that only scores with a mean are ranked, so their printed values (compared here and in
@@ -231,24 +238,34 @@ def leaderboard(entries: Iterable[tuple[DealerId, WaveScore]], min_ranked: int =
     insufficient = sorted((UnrankedDealer(d, s) for d, s in entries if d not in ranked_ids),
                           key=lambda u: u.dealer_id)
     count = len(ranked)
-    bounds = [(s.lo if s.lo is not None else float("-inf"), s.hi if s.hi is not None else float("inf"))
-              for _, s in ranked]
-    ranges = [(1 + sum(lo_j > hi_i for lo_j, _ in bounds), count - sum(hi_j < lo_i for _, hi_j in bounds))
-              for lo_i, hi_i in bounds]
-    rows = tuple(
-        RankedDealer(
-            dealer_id=dealer_id,
-            rank=1 + sum(other.printed > score.printed for _, other in ranked),  # type: ignore[operator]
-            score=score,
+    bounds = [_bounds(s) for _, s in ranked]
+    printed_means: list[float] = sorted(s.printed for _, s in ranked)  # type: ignore[misc]
+    lows, highs = sorted(lo for lo, _ in bounds), sorted(hi for _, hi in bounds)
+    rows = []
+    for i, (dealer_id, score) in enumerate(ranked):
+        lo, hi = bounds[i]
+        rank = 1 + count - bisect_right(printed_means, score.printed)  # type: ignore[type-var]
+        rows.append(RankedDealer(
+            dealer_id=dealer_id, rank=rank, score=score,
             # The shared rank of printed-equal means stays inside the range even where their
             # (very narrow) intervals do not overlap; `worst` is never below the rank.
-            best=min(ranges[i][0], 1 + sum(other.printed > score.printed for _, other in ranked)),  # type: ignore[operator]
-            worst=ranges[i][1],
+            best=min(1 + count - bisect_right(lows, hi), rank),
+            worst=count - bisect_left(highs, lo),
             overlaps=tuple(ranked[j][0] for j in range(count)
-                           if j != i and bounds[i][0] <= bounds[j][1] and bounds[j][0] <= bounds[i][1]),
-        )
-        for i, (dealer_id, score) in enumerate(ranked))
-    return Leaderboard(ranked=rows, insufficient=tuple(insufficient), min_ranked=min_ranked)
+                           if j != i and lo <= bounds[j][1] and bounds[j][0] <= hi) if with_overlaps else ()))
+    return Leaderboard(ranked=tuple(rows), insufficient=tuple(insufficient), min_ranked=min_ranked)
+
+
+def _bounds(score: WaveScore) -> tuple[float, float]:
+    return (score.lo if score.lo is not None else float("-inf"), score.hi if score.hi is not None else float("inf"))
+
+
+def overlapping(board: Leaderboard, dealer: RankedDealer) -> tuple[DealerId, ...]:
+    """The ranked dealers of the board whose intervals overlap the dealer's (its `overlaps`)."""
+    lo, hi = _bounds(dealer.score)
+    return tuple(other.dealer_id for other in board.ranked
+                 if other.dealer_id != dealer.dealer_id and lo <= _bounds(other.score)[1]
+                 and _bounds(other.score)[0] <= hi)
 
 
 # --- worst service gaps ------------------------------------------------------------------------

@@ -123,7 +123,8 @@ class WaveFigures:
 
     def national_leaderboard(self) -> Leaderboard:
         """Every dealer of the nation with published audits of the program, ranked as a region's are."""
-        return leaderboard([(d, self.dealer_scores[d]) for d in self.dealer_ids], self.data.min_ranked)
+        return leaderboard([(d, self.dealer_scores[d]) for d in self.dealer_ids], self.data.min_ranked,
+                           with_overlaps=False)
 
     def had_previous(self, dealer_id: int) -> bool:
         """Whether the dealer has published audits of the program in the previous wave."""

@@ -15,7 +15,17 @@ from zoneinfo import ZoneInfo
 from ...checklists import DIMENSION_TEXT, OWNER_TEXT
 from ...constants import ACTION_STATUSES, ACTION_VERDICTS, OPEN_DISPUTE_STATUSES
 from ...models import Dealer, Region, Wave
-from ...scoring import GapRow, ItemGap, KeyMean, Leaderboard, drives, printed, printed_difference, worst_gaps
+from ...scoring import (
+    GapRow,
+    ItemGap,
+    KeyMean,
+    Leaderboard,
+    drives,
+    overlapping,
+    printed,
+    printed_difference,
+    worst_gaps,
+)
 from ..disputes import DisputePolicy, decision_due, filing_window_end, last_day
 from .aggregate import TrendPoint, WaveFigures, widespread_not_met
 from .load import ActionRecord, AuditRecord, DisputeRecord, WaveData
@@ -107,7 +117,7 @@ def _rank(board: Leaderboard, dealer_id: int, codes: dict[int, str]) -> dict[str
         return None
     return {"rank": ranked.rank, "of": len(board.ranked), "best": ranked.best, "worst": ranked.worst,
             "range_spans_ranks": ranked.range_spans_ranks,
-            "not_significantly_different_from": [codes[int(d)] for d in ranked.overlaps]}
+            "not_significantly_different_from": [codes[int(d)] for d in overlapping(board, ranked)]}
 
 
 def _visits(audits: list[AuditRecord]) -> list[AuditRecord]:
