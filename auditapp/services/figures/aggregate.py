@@ -148,7 +148,8 @@ class WaveFigures:
     def _earlier_dealer_means(self, wave_id: int, per_dealer: dict[int, list[float | None]]) -> dict[int, float | None]:
         # The same for every trend of the wave (a region report asks for several).
         if wave_id not in self._earlier_means:
-            self._earlier_means[wave_id] = {d: dealer_wave_score(v).mean for d, v in per_dealer.items()}
+            # A dealer's mean of its scored visits: dealer_wave_score's mean, without the interval.
+            self._earlier_means[wave_id] = {d: region_wave_score(v) for d, v in per_dealer.items()}
         return self._earlier_means[wave_id]
 
     def trend(self, dealer_id: int | None, region_id: int) -> list[TrendPoint]:

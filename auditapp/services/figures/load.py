@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.orm import Session
@@ -39,9 +39,11 @@ from ..disputes import DisputePolicy
 from .cache import CachedWave, figures_cache, wave_key
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class AuditRecord:
-    """One published audit of the program with its latest score version."""
+    """One published audit of the program with its latest score version. Read-only by convention, not
+    frozen: a 1,500-dealer wave makes 4,500 of them per request, and a frozen init costs twice as much.
+    `score` may be shared with other requests (cache.py): it is never changed."""
 
     audit_id: uuid.UUID
     dealer_id: int
@@ -57,9 +59,9 @@ class AuditRecord:
     score_version_id: int | None = None  # the row of ScoreVersion that `score` comes from
 
 
-@dataclass(frozen=True)
-class EarlierAudit:
-    """The reported overall of a published audit of the program in an earlier wave (trends, movers)."""
+class EarlierAudit(NamedTuple):
+    """The reported overall of a published audit of the program in an earlier wave (trends, movers):
+    a tuple, as eight earlier waves of a national network are some 20,000 of them per request."""
 
     wave_id: int
     dealer_id: int
@@ -222,7 +224,9 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
     wave, key = resolve_program(session, wave_code, program)
 
     def published(*columns: Any) -> Select[Any]:
-        # Each audit's latest score version through its AuditFigures row (one per audit).
+        # Each audit's latest score version through its AuditFigures row (one per audit). The queries
+        # name the wave on both tables, so that PostgreSQL reads the wave's audits by their index
+        # rather than hashing every audit of the database.
         return (select(*columns).select_from(AuditFigures)
                 .join(Audit, Audit.id == AuditFigures.audit_id)
                 .join(Dealer, Dealer.id == Audit.dealer_id)
@@ -235,20 +239,20 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
                   Audit.published_at, ScoreVersion.reason.label("revision_reason"),
                   ScoreVersion.created_at.label("revised_at"))
         .join(ScoreVersion, ScoreVersion.id == AuditFigures.score_version_id)
-        .where(AuditFigures.wave_id == wave.id, of_dealer)
+        .where(AuditFigures.wave_id == wave.id, Audit.wave_id == wave.id, of_dealer)
         .order_by(Audit.visit_started_at, Audit.id)).all() if key is not None else []
     cached = _scores(session, published(AuditFigures.audit_id, AuditFigures.score_version_id, AuditFigures.figures)
-                     .where(AuditFigures.wave_id == wave.id, of_dealer), wave, key, rows,
+                     .where(AuditFigures.wave_id == wave.id, Audit.wave_id == wave.id, of_dealer), wave, key, rows,
                      shared=only_dealer is None)
     version_ids = {row.version_id for row in rows}
     checklists = {version.id: checklist_of(version) for version in session.scalars(
         select(ChecklistVersion).where(ChecklistVersion.id.in_(version_ids)).order_by(ChecklistVersion.version))} \
         if version_ids else {}
-    audits = [AuditRecord(audit_id=row.audit_id, dealer_id=row.dealer_id, shopper_id=row.shopper_id,
-                          region_id=row.region_id, score=cached.scores[row.audit_id], version=row.version,
-                          original_overall=row.original_overall, visited_at=row.visited_at,
-                          published_at=row.published_at, revision_reason=row.revision_reason,
-                          revised_at=row.revised_at, score_version_id=row.score_version_id) for row in rows]
+    scores = cached.scores
+    audits = [AuditRecord(audit_id, dealer_id, shopper_id, region_id, scores[audit_id], version, original_overall,
+                          visited_at, published_at, revision_reason, revised_at, score_version_id)
+              for (audit_id, dealer_id, shopper_id, region_id, _, score_version_id, version, original_overall,
+                   visited_at, published_at, revision_reason, revised_at) in rows]
     # Trends and movers compare the same checklist key only (DESIGN 4), over the TREND_WAVES waves that
     # started last before this one and have published audits of it (of the dealer, for one dealer's).
     earlier_ids = list(session.scalars(
@@ -256,9 +260,9 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
                               published(AuditFigures.audit_id).where(AuditFigures.wave_id == Wave.id, of_dealer)
                               .exists())
         .order_by(Wave.starts_on.desc(), Wave.id.desc()).limit(TREND_WAVES))) if key is not None else []
-    earlier = [EarlierAudit(row.wave_id, row.dealer_id, row.region_id, row.overall) for row in session.execute(
+    earlier = [EarlierAudit._make(row) for row in session.execute(
         published(AuditFigures.wave_id, Audit.dealer_id, Dealer.region_id, AuditFigures.overall)
-        .where(AuditFigures.wave_id.in_(earlier_ids), of_dealer)
+        .where(AuditFigures.wave_id.in_(earlier_ids), Audit.wave_id.in_(earlier_ids), of_dealer)
         .order_by(AuditFigures.wave_id, Audit.visit_started_at, Audit.id))] if earlier_ids else []
     waves = list(session.scalars(select(Wave).where(Wave.id.in_(earlier_ids)).order_by(Wave.starts_on))) \
         if earlier_ids else []

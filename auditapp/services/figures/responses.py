@@ -325,13 +325,21 @@ def dispute_statistics(data: WaveData, dealer_ids: Iterable[int], *, with_shoppe
                 "decided": len(decided), "upheld": won, "uphold_rate": won / len(decided) if decided else None,
                 "open": len(rows) - len(decided)}
 
-    per_dealer = [{"dealer": _dealer_ref(data.dealers[d]),
-                   **rates(sum(a.dealer_id == d for a in audits), [x for x in disputes if x.dealer_id == d])}
-                  for d in sorted(dealer_ids, key=lambda d: data.dealers[d].code)
-                  if any(a.dealer_id == d for a in audits)]
-    items = sorted({d.item_key for d in disputes})
+    # Grouped once: a national request has 1,500 dealers, thousands of audits and hundreds of disputes.
+    dealer_audits: dict[int, int] = {}
+    for audit in audits:
+        dealer_audits[audit.dealer_id] = dealer_audits.get(audit.dealer_id, 0) + 1
+    by_dealer: dict[int, list[DisputeRecord]] = {}
+    by_item: dict[str, list[DisputeRecord]] = {}
+    by_shopper: dict[int, list[DisputeRecord]] = {}
+    for dispute in disputes:
+        by_dealer.setdefault(dispute.dealer_id, []).append(dispute)
+        by_item.setdefault(dispute.item_key, []).append(dispute)
+        by_shopper.setdefault(dispute.shopper_id, []).append(dispute)
+    per_dealer = [{"dealer": _dealer_ref(data.dealers[d]), **rates(dealer_audits[d], by_dealer.get(d, []))}
+                  for d in sorted(dealer_ids, key=lambda d: data.dealers[d].code) if d in dealer_audits]
     per_item = [{"item": key, "item_text": data.item_info.get(key, {}).get("text", {"zh": key, "en": key}),
-                 **rates(len(audits), [d for d in disputes if d.item_key == key])} for key in items]
+                 **rates(len(audits), by_item[key])} for key in sorted(by_item)]
     per_item.sort(key=lambda row: (-row["disputes"], row["item"]))
     out: dict[str, Any] = {"program": _program_ref(data), "overall": rates(len(audits), disputes),
                            "dealers": per_dealer, "items": per_item}
@@ -340,7 +348,7 @@ def dispute_statistics(data: WaveData, dealer_ids: Iterable[int], *, with_shoppe
         for dispute_audit in audits:
             shopper_audits[dispute_audit.shopper_id] = shopper_audits.get(dispute_audit.shopper_id, 0) + 1
         out["shoppers"] = sorted(
-            ({"shopper_id": s, **rates(n, [d for d in disputes if d.shopper_id == s])}
+            ({"shopper_id": s, **rates(n, by_shopper.get(s, []))}
              for s, n in shopper_audits.items()), key=lambda row: (-row["upheld"], -row["disputes"], row["shopper_id"]))
     return out
 
