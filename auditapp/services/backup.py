@@ -78,10 +78,10 @@ def verify_scores(session: Session) -> ScoreCheck:
         checklist = checklist_of(audit.checklist_version)
         result = score_audit(checklist, answers_of(session, audit), version.overrides or {})
         # Stored as JSON: compared as JSON, so a float is compared by its exact value.
+        row = figures.get(audit.id)
         if json.loads(json.dumps(result.to_dict())) != version.score or result.overall != version.overall:
             differing.append(f"audit {audit.id} version {version.version}")
         # What the wave figures read must be that very version.
-        row = figures.get(audit.id)
-        if row is None or row.score_version_id != version.id or row.figures != figures_of(version.score, checklist):
-            differing.append(f"audit {audit.id} figures")
+        elif row is None or row.score_version_id != version.id or row.figures != figures_of(version.score, checklist):
+            differing.append(f"audit {audit.id} version {version.version}: its wave figures are not this version's")
     return ScoreCheck(len(rows), differing)

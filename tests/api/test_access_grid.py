@@ -246,6 +246,10 @@ ENDPOINTS: list[Endpoint] = [
              lambda w, s: (f"/api/v1/regions/{w['r1' if s == 'own' else 'r2'].id}/leaderboard?wave={w['wave'].code}",
                            {}),
              scoped(**STAFF_200, manager=OWN_OR_404)),
+    # The nation's figures: every manager reads them (the nation is no region's own); dealers never.
+    Endpoint("national figures", "GET", "/api/v1/waves/<string:code>/figures",
+             lambda w, s: (f"/api/v1/waves/{w['wave'].code}/figures", {}),
+             only({"admin": 200, "qa": 200, "manager": 200}), scoped=False),
     Endpoint("file dispute", "POST", "/api/v1/audits/<uuid:audit_id>/disputes",
              lambda w, s: (f"/api/v1/audits/{_audit(w, 'published', s).id}/disputes", {"json": {
                  "item": "written_quote", "claim": "The quote was handed over in writing.",

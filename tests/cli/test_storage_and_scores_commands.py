@@ -41,3 +41,15 @@ def test_scores_verify_recomputes_each_current_score(app, db_session, make_publi
     result = app.test_cli_runner().invoke(args=["scores", "verify"])
     assert result.exit_code == 1 and "1 differ" in result.output
     assert f"audit {audit.id} version {version.version + 1}" in result.output
+
+
+def test_scores_verify_names_wave_figures_that_are_not_the_current_versions(app, db_session, make_published_audit):
+    from auditapp.models import AuditFigures
+
+    audit = make_published_audit(PERFECT)
+    row = db_session.get(AuditFigures, audit.id)
+    row.figures = {**row.figures, "overall": 50.0}  # written behind the score versions' back
+    db_session.commit()
+    result = app.test_cli_runner().invoke(args=["scores", "verify"])
+    assert result.exit_code == 1 and "1 differ" in result.output
+    assert f"audit {audit.id} version 1: its wave figures are not this version's" in result.output
