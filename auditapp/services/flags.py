@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from ..messages import Message
@@ -433,13 +433,20 @@ def _shared_comments(session: Session, audit: Audit, answers: Mapping[str, Mappi
 
 
 def _nearby_visits(session: Session, audit: Audit, started_at: datetime) -> list[Visit]:
-    """The shopper's other on-site visits (those with a check-in) starting within TRAVEL_LOOKAROUND."""
-    rows = session.execute(select(Audit.id, Audit.visit_started_at, Audit.visit_ended_at, Audit.checkin_latitude,
-                                  Audit.checkin_longitude).where(
+    """The shopper's other on-site visits (those with a check-in) starting within TRAVEL_LOOKAROUND: only
+    the last one starting at or before `started_at` and the first one after it, the two that
+    impossible_travel compares (a busy shopper's whole day is not read)."""
+    shown = (Audit.id, Audit.visit_started_at, Audit.visit_ended_at, Audit.checkin_latitude, Audit.checkin_longitude)
+    around = select(*shown).where(
         Audit.shopper_id == audit.shopper_id, Audit.id != audit.id, Audit.checkin_latitude.is_not(None),
         Audit.checkin_longitude.is_not(None), Audit.visit_started_at.is_not(None),
         Audit.visit_ended_at.is_not(None),
-        Audit.visit_started_at.between(started_at - TRAVEL_LOOKAROUND, started_at + TRAVEL_LOOKAROUND)))
+        Audit.visit_started_at.between(started_at - TRAVEL_LOOKAROUND, started_at + TRAVEL_LOOKAROUND))
+    before = around.where(Audit.visit_started_at <= started_at).order_by(
+        Audit.visit_started_at.desc(), Audit.id).limit(1).subquery()
+    after = around.where(Audit.visit_started_at > started_at).order_by(
+        Audit.visit_started_at, Audit.id).limit(1).subquery()
+    rows = session.execute(union_all(select(before), select(after)))
     return [Visit(str(audit_id), start, end, (lat, lon)) for audit_id, start, end, lat, lon in rows
             if start is not None and end is not None and lat is not None and lon is not None]
 

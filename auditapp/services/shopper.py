@@ -28,11 +28,11 @@ from ..errors import (
     from_database_error,
 )
 from ..messages import Message
-from ..models import Answer, Attachment, Audit, IdempotencyRecord, User
+from ..models import Answer, Attachment, Audit, IdempotencyRecord, User, answer_json
 from . import access
 from .audits import get_audit
 from .checklists import checklist_of
-from .events import record_event
+from .events import record_event, write_event
 from .flags import FlagLimits, comment_digest, compute_flags, flag_codes, gather_facts, store_flags
 
 # Statuses in which the shopper may still change answers (and add evidence).
@@ -47,8 +47,11 @@ Answers = Mapping[str, Any]
 @dataclass(frozen=True)
 class View:
     """How the API shows an audit. Submit responses are stored for retries and sync returns bodies, so
-    the service needs them; the format stays with the API layer."""
-    body: Callable[[Audit], dict[str, Any]]
+    the service needs them; the format stays with the API layer.
+
+    `body` takes the audit's answers in their stored form when the caller has just written them (the
+    submit), so that they are not read back; None reads them."""
+    body: Callable[[Audit, Mapping[str, dict[str, Any]] | None], dict[str, Any]]
     etag: Callable[[Audit], str]
 
 
@@ -122,7 +125,11 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
     before = audit.status
     facts = gather_facts(session, audit, answers, visit, request.received_at)
     flags = compute_flags(facts, request.limits)
-    _replace_answers(session, audit, answers)
+    # The answer and flag rows are written by statements of their own, which need nothing of the audit's
+    # pending changes: one flush writes the audit; its event and the idempotency record are Core inserts.
+    with session.no_autoflush:
+        stored = _replace_answers(session, audit, answers)
+        store_flags(session, audit, flags)
     audit.visit_started_at, audit.visit_ended_at = visit["started_at"], visit["ended_at"]
     audit.checkin_latitude = checkin["latitude"] if checkin else None
     audit.checkin_longitude = checkin["longitude"] if checkin else None
@@ -130,14 +137,14 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
     audit.device_time_at_submit = visit["device_time"]
     audit.submitted_at = request.received_at
     audit.status = "submitted"
-    store_flags(session, audit, flags)
-    record_event(session, audit, user, "submitted", {"status": before},
-                 {"status": "submitted", "flags": flag_codes(flags)}, note=f"Idempotency-Key {key}")
     session.flush()
-    body = request.view.body(audit)
-    session.add(IdempotencyRecord(user_id=user.id, key=key, audit_id=audit.id, request_hash=request_hash,
-                                  status_code=200, response=body))
-    session.flush()
+    write_event(session, audit, user, "submitted", {"status": before},
+                {"status": "submitted", "flags": flag_codes(flags)}, note=f"Idempotency-Key {key}")
+    # The response is built from what was written, not read back (the same values: answer_json).
+    body = request.view.body(audit, stored)
+    session.execute(insert(cast(Table, IdempotencyRecord.__table__)), [
+        {"user_id": user.id, "key": key, "audit_id": audit.id, "request_hash": request_hash, "status_code": 200,
+         "response": body}])
     return Outcome(200, body)
 
 
@@ -179,7 +186,7 @@ def _sync_one(session: Session, request: ShopperRequest, entry: SyncEntry) -> Sy
         with session.begin_nested():
             if entry.action == "draft":
                 audit = save_draft(session, request, entry.audit_id, entry.answers, entry.if_match)
-                return SyncResult(audit_id, 200, request.view.body(audit), request.view.etag(audit))
+                return SyncResult(audit_id, 200, request.view.body(audit, None), request.view.etag(audit))
             if entry.visit is None:
                 raise InvalidInput("request.invalid_input", {"json": {"visit": [Message("input.required")]}})
             outcome = submit(session, request, entry.audit_id, entry.answers, entry.visit, entry.idempotency_key)
@@ -239,8 +246,8 @@ def _uploaded(session: Session, audit: Audit, answers: Any) -> set[str]:
     return set(session.scalars(select(Attachment.sha256).where(Attachment.audit_id == audit.id)))
 
 
-def _replace_answers(session: Session, audit: Audit, answers: Answers) -> None:
-    """Store the answers in place of the audit's previous ones."""
+def _replace_answers(session: Session, audit: Audit, answers: Answers) -> dict[str, dict[str, Any]]:
+    """Store the answers in place of the audit's previous ones; returns them as stored, by item key."""
     session.execute(delete(Answer).where(Answer.audit_id == audit.id))
     # Every row names every column, so that one executemany stores them all: the ORM's bulk insert
     # would leave out None values and split the rows into one INSERT per set of columns. A None value
@@ -254,6 +261,8 @@ def _replace_answers(session: Session, audit: Audit, answers: Answers) -> None:
         # A Core insert of the table (not the ORM bulk path): typed as a FromClause by the declarative base.
         session.execute(insert(cast(Table, Answer.__table__)), rows)
     audit.revision += 1
+    return {row["item_key"]: answer_json(value=row["value"], na=row["na"], comment=row["comment"],
+                                         attachments=row["attachments"]) for row in rows}
 
 
 def _request_hash(audit_id: uuid.UUID, answers: Answers, visit: Mapping[str, Any]) -> str:

@@ -444,7 +444,7 @@ def test_sync_rolls_back_an_entry_that_fails_after_writing_and_keeps_the_others(
 
     kept, failed = make_audit(shopper=shopper), make_audit(shopper=shopper)
 
-    def body(audit: Audit) -> dict[str, Any]:
+    def body(audit: Audit, _answers: Any) -> dict[str, Any]:
         if audit.id == failed.id:
             raise Conflict("request.concurrent_change")
         return {"id": str(audit.id)}
