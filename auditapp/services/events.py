@@ -16,11 +16,14 @@ def record_event(session: Session, audit: Audit | None, actor: User | None, kind
     session.add(AuditEvent(**_event_row(audit, actor, kind, before, after, note, dispute)))
 
 
+_INSERT_EVENT = insert(cast(Table, AuditEvent.__table__))
+
+
 def write_event(session: Session, audit: Audit, actor: User | None, kind: str, before: dict[str, Any] | None,
                 after: dict[str, Any] | None, note: str | None = None) -> None:
     """`record_event` written at once by a Core insert, without the unit of work: for a flushed audit on a
     hot path (the submit), where an ORM object would cost a flush of its own for one row."""
-    session.execute(insert(cast(Table, AuditEvent.__table__)), [_event_row(audit, actor, kind, before, after, note)])
+    session.execute(_INSERT_EVENT, [_event_row(audit, actor, kind, before, after, note)])
 
 
 def _event_row(audit: Audit | None, actor: User | None, kind: str, before: dict[str, Any] | None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.http import parse_etags, unquote_etag
@@ -42,6 +42,16 @@ LOCKED_STATUS_TEXTS = {"submitted": "shopper.status_submitted", "approved": "sho
                        "published": "shopper.status_published"}
 
 Answers = Mapping[str, Any]
+
+
+# The submit's statements are built once, with bound parameters: building one costs SQLAlchemy more than
+# running it, and a submit runs a dozen.
+_IDEMPOTENCY_RECORD = select(IdempotencyRecord).where(
+    IdempotencyRecord.user_id == bindparam("user_id"), IdempotencyRecord.key == bindparam("key"))
+_ANSWERS = cast(Table, Answer.__table__)  # typed as a FromClause by the declarative base
+_DELETE_ANSWERS = delete(_ANSWERS).where(_ANSWERS.c.audit_id == bindparam("audit_id"))
+_INSERT_ANSWERS = insert(_ANSWERS)
+_INSERT_IDEMPOTENCY_RECORD = insert(cast(Table, IdempotencyRecord.__table__))
 
 
 @dataclass(frozen=True)
@@ -108,8 +118,7 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
     request_hash = _request_hash(audit_id, answers, visit)
     # The lock makes a concurrent retry wait here, then find the record the first one stored.
     audit = get_audit(session, user, audit_id, for_update=True)
-    record = session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key))
+    record = session.scalar(_IDEMPOTENCY_RECORD, {"user_id": user.id, "key": key})
     if record is not None:
         if record.request_hash != request_hash:
             raise Conflict("shopper.idempotency_key_reused", {"Idempotency-Key": [key]})
@@ -142,7 +151,7 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
                 {"status": "submitted", "flags": flag_codes(flags)}, note=f"Idempotency-Key {key}")
     # The response is built from what was written, not read back (the same values: answer_json).
     body = request.view.body(audit, stored)
-    session.execute(insert(cast(Table, IdempotencyRecord.__table__)), [
+    session.execute(_INSERT_IDEMPOTENCY_RECORD, [
         {"user_id": user.id, "key": key, "audit_id": audit.id, "request_hash": request_hash, "status_code": 200,
          "response": body}])
     return Outcome(200, body)
@@ -248,7 +257,7 @@ def _uploaded(session: Session, audit: Audit, answers: Any) -> set[str]:
 
 def _replace_answers(session: Session, audit: Audit, answers: Answers) -> dict[str, dict[str, Any]]:
     """Store the answers in place of the audit's previous ones; returns them as stored, by item key."""
-    session.execute(delete(Answer).where(Answer.audit_id == audit.id))
+    session.execute(_DELETE_ANSWERS, {"audit_id": audit.id})
     # Every row names every column, so that one executemany stores them all: the ORM's bulk insert
     # would leave out None values and split the rows into one INSERT per set of columns. A None value
     # is stored as JSON null, as the ORM stored it (JSONDoc does not turn None into SQL NULL).
@@ -258,8 +267,7 @@ def _replace_answers(session: Session, audit: Audit, answers: Answers) -> dict[s
              "attachments": list(answer.get("attachments") or [])}
             for key, answer in answers.items()]
     if rows:
-        # A Core insert of the table (not the ORM bulk path): typed as a FromClause by the declarative base.
-        session.execute(insert(cast(Table, Answer.__table__)), rows)
+        session.execute(_INSERT_ANSWERS, rows)  # a Core insert of the table, not the ORM bulk path
     audit.revision += 1
     return {row["item_key"]: answer_json(value=row["value"], na=row["na"], comment=row["comment"],
                                          attachments=row["attachments"]) for row in rows}
