@@ -361,13 +361,14 @@ def gather_facts(session: Session, audit: Audit, answers: Mapping[str, Mapping[s
         nearby_visits=_nearby_visits(session, audit, visit["started_at"]) if location is not None else ())
 
 
-def store_flags(session: Session, audit: Audit, flags: Sequence[Flag]) -> None:
-    """The audit's flags, and their codes where QA's list filters by them."""
-    audit.flags = [dict(flag) for flag in flags]
+def store_flags(session: Session, audit: Audit, flags: Sequence[Flag]) -> list[dict[str, Any]]:
+    """Store the flags' codes, where QA's list filters by them, and return the flags as the audit's `flags`
+    column keeps them: the caller writes that with the rest of the audit's row (one UPDATE)."""
     session.execute(_DELETE_FLAG_CODES, {"audit_id": audit.id})
     codes = sorted(set(flag_codes(flags)))
     if codes:
         session.execute(_INSERT_FLAG_CODES, [{"audit_id": audit.id, "code": code} for code in codes])
+    return [dict(flag) for flag in flags]
 
 
 def _cited_photos(answers: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:

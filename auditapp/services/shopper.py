@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Insert, Table, Uuid, bindparam, column, delete, func, insert, select
+from sqlalchemy import Boolean, Insert, Table, Uuid, bindparam, column, delete, func, insert, select, update
 from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.http import parse_etags, unquote_etag
 
 from ..checklists.answers import answer_problems
@@ -69,6 +70,9 @@ def _insert_answers_from_json() -> Insert:
 
 _INSERT_ANSWERS_FROM_JSON = _insert_answers_from_json()
 _INSERT_IDEMPOTENCY_RECORD = insert(cast(Table, IdempotencyRecord.__table__))
+_AUDITS = cast(Table, Audit.__table__)
+# The SET clause is the columns the parameters name (Audit.updated_at's onupdate included).
+_UPDATE_AUDIT = update(_AUDITS).where(_AUDITS.c.id == bindparam("audit_id"))
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ def save_draft(session: Session, request: ShopperRequest, audit_id: uuid.UUID, a
     if problems:
         raise InvalidInput("shopper.invalid_answers", {"answers": problems})
     _replace_answers(session, audit, answers)
+    audit.revision += 1
     if audit.status == "assigned":
         audit.status = "in_progress"
         record_event(session, audit, user, "started", {"status": "assigned"}, {"status": "in_progress"})
@@ -151,19 +156,15 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
     before = audit.status
     facts = gather_facts(session, audit, answers, visit, request.received_at)
     flags = compute_flags(facts, request.limits)
-    # The answer and flag rows are written by statements of their own, which need nothing of the audit's
-    # pending changes: one flush writes the audit; its event and the idempotency record are Core inserts.
-    with session.no_autoflush:
-        stored = _replace_answers(session, audit, answers)
-        store_flags(session, audit, flags)
-    audit.visit_started_at, audit.visit_ended_at = visit["started_at"], visit["ended_at"]
-    audit.checkin_latitude = checkin["latitude"] if checkin else None
-    audit.checkin_longitude = checkin["longitude"] if checkin else None
-    audit.checkin_accuracy_m = checkin.get("accuracy_m") if checkin else None
-    audit.device_time_at_submit = visit["device_time"]
-    audit.submitted_at = request.received_at
-    audit.status = "submitted"
-    session.flush()
+    stored = _replace_answers(session, audit, answers)
+    _write_audit(session, audit, {
+        "status": "submitted", "revision": audit.revision + 1,
+        "visit_started_at": visit["started_at"], "visit_ended_at": visit["ended_at"],
+        "checkin_latitude": checkin["latitude"] if checkin else None,
+        "checkin_longitude": checkin["longitude"] if checkin else None,
+        "checkin_accuracy_m": checkin.get("accuracy_m") if checkin else None,
+        "device_time_at_submit": visit["device_time"], "submitted_at": request.received_at,
+        "flags": store_flags(session, audit, flags)})
     write_event(session, audit, user, "submitted", {"status": before},
                 {"status": "submitted", "flags": flag_codes(flags)}, note=f"Idempotency-Key {key}")
     # The response is built from what was written, not read back (the same values: answer_json).
@@ -272,8 +273,18 @@ def _uploaded(session: Session, audit: Audit, answers: Any) -> set[str]:
     return set(session.scalars(select(Attachment.sha256).where(Attachment.audit_id == audit.id)))
 
 
+def _write_audit(session: Session, audit: Audit, values: Mapping[str, Any]) -> None:
+    """Write these columns of the audit's row with one UPDATE built once, and give the loaded audit the
+    same values as its committed state: the ORM's flush of this one object cost more than the
+    submission's other writes together."""
+    session.execute(_UPDATE_AUDIT, {"audit_id": audit.id, **values})
+    for key, value in values.items():
+        set_committed_value(audit, key, value)
+
+
 def _replace_answers(session: Session, audit: Audit, answers: Answers) -> dict[str, dict[str, Any]]:
-    """Store the answers in place of the audit's previous ones; returns them as stored, by item key."""
+    """Store the answers in place of the audit's previous ones; returns them as stored, by item key.
+    The caller bumps the audit's revision."""
     session.execute(_DELETE_ANSWERS, {"audit_id": audit.id})
     # Every row names every column, so that one statement stores them all: the ORM's bulk insert would
     # leave out None values and split the rows into one INSERT per set of columns. A None value is
@@ -288,7 +299,6 @@ def _replace_answers(session: Session, audit: Audit, answers: Answers) -> dict[s
         session.execute(_INSERT_ANSWERS_FROM_JSON, {"audit_id": audit.id, "rows": rows})
     elif rows:
         session.execute(_INSERT_ANSWERS, [{"audit_id": audit.id, **row} for row in rows])
-    audit.revision += 1
     return {row["item_key"]: answer_json(value=row["value"], na=row["na"], comment=row["comment"],
                                          attachments=row["attachments"]) for row in rows}
 
