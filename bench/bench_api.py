@@ -1,6 +1,7 @@
 """Load benchmark: the shopper submit endpoint under concurrent clients, against the real server.
 
-For each database (SQLite file, PostgreSQL database `auditapp_bench`) it prepares a fresh database
+For each database (SQLite file, PostgreSQL database `auditapp_bench`, or the database --postgresql URL
+names, whose schema is dropped and made again) it prepares a fresh database
 (migrations, a generated 60-item checklist, a region, dealers, a wave, one shopper per client and
 enough assigned audits that every submit hits a fresh audit), starts `auditapp serve` (gunicorn) on
 a free port of 127.0.0.1, logs every shopper in, and then drives load from separate client processes
@@ -15,6 +16,7 @@ It prints requests/s and latency percentiles per endpoint and database, the firs
 
     python bench/bench_api.py [--database sqlite|postgresql|both] [--clients 32] [--seconds 20]
                               [--workers N] [--client-procs 4] [--server serve|gunicorn]
+                              [--postgresql postgresql+psycopg://postgres@127.0.0.1/db]
 
 Below the table it shows where the machine's CPU went during each measurement (server workers,
 client processes, PostgreSQL, everything else): the machine may be shared, so read the figures
@@ -150,6 +152,9 @@ def _server_env(settings: dict[str, str], config_file: Path) -> dict[str, str]:
     for key in ("SECRET_KEY", "ATTACHMENT_DIR", "REPORT_DIR", "FONT_CACHE_DIR"):
         env[f"AUDITAPP_{key}"] = settings[key]
     env["PYTHONUNBUFFERED"] = "1"
+    # The server runs this checkout's code, as this process does (the `auditapp` command alone would
+    # import whichever checkout the environment was installed from).
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     return env
 
 
@@ -168,7 +173,20 @@ def drop_pg_database() -> None:
     _pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
 
 
-def prepare(name: str, clients: int, audits_per_client: int, workdir: Path) -> Prepared:
+def reset_pg_schema(url: str) -> None:
+    """An existing database made empty (for a database this script may not create or drop)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+def prepare(name: str, clients: int, audits_per_client: int, workdir: Path, pg_url: str | None = None) -> Prepared:
     started = time.perf_counter()
     instance = workdir / f"instance-{name}"
     instance.mkdir()
@@ -176,6 +194,9 @@ def prepare(name: str, clients: int, audits_per_client: int, workdir: Path) -> P
     config_file.write_text("# auditapp benchmark: configuration comes from the environment\n")
     if name == "sqlite":
         url = f"sqlite:///{instance / 'auditapp.db'}"
+    elif pg_url:
+        reset_pg_schema(pg_url)
+        url = pg_url
     else:
         drop_pg_database()
         _pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
@@ -598,7 +619,7 @@ def run_database(name: str, args: argparse.Namespace, pool: ProcessPoolExecutor,
           f"{SECTIONS * ITEMS_PER_SECTION}-item checklist ...", flush=True)
     from auditapp.cli import default_workers
 
-    prepared = prepare(name, args.clients, args.audits_per_client, workdir)
+    prepared = prepare(name, args.clients, args.audits_per_client, workdir, args.postgresql)
     print(f"[{name}] prepared in {prepared.setup_seconds:.1f} s ({prepared.url})", flush=True)
     workers = args.workers or default_workers(prepared.url)
     server = Server(prepared, workers, args.server)
@@ -686,6 +707,9 @@ def main() -> int:
                         help="assigned audits per shopper (default: enough for 250 submits/s)")
     parser.add_argument("--keep-workdir", action="store_true",
                         help="keep the temporary instance folders (server logs, SQLite file) for inspection")
+    parser.add_argument("--postgresql", default=None,
+                        help="an existing PostgreSQL database URL whose schema may be dropped (default: create "
+                             f"and drop the database {PG_BENCH_DB})")
     parser.add_argument("--profile-pause", action="store_true",
                         help="keep the server up after the run until Enter (to attach a profiler)")
     args = parser.parse_args()
@@ -713,7 +737,10 @@ def main() -> int:
                     print(f"[{name}] FAILED: {exc}", flush=True)
                 finally:
                     if name == "postgresql":
-                        drop_pg_database()
+                        if args.postgresql:
+                            reset_pg_schema(args.postgresql)
+                        else:
+                            drop_pg_database()
     finally:
         if args.keep_workdir:
             print(f"kept {workdir}")

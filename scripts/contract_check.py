@@ -113,7 +113,7 @@ def seed(url: str, instance: Path) -> Seeded:
         checklist = checklist_of(get_version(session, CHECKLIST["key"], CHECKLIST["version"]))
         rng = random.Random(8)
         store = attachments.FileStore(app.config["ATTACHMENT_DIR"])
-        view = shopper_flow.View(body=lambda audit: {"id": str(audit.id), "status": audit.status},
+        view = shopper_flow.View(body=lambda audit, _answers: {"id": str(audit.id), "status": audit.status},
                                  etag=lambda audit: f'"{audit.id.hex}-{audit.revision}"')
         today = utcnow().date()
 

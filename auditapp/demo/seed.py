@@ -121,7 +121,7 @@ def seed_demo(session: Session, config: Mapping[str, Any], seed: int = 2026, *, 
 
     store = attachments.FileStore(config["ATTACHMENT_DIR"])
     limits = FlagLimits.from_config(config)
-    view = shopper_flow.View(body=lambda audit: {"id": str(audit.id), "status": audit.status},
+    view = shopper_flow.View(body=lambda audit, _answers: {"id": str(audit.id), "status": audit.status},
                              etag=lambda audit: f'"{audit.id.hex}-{audit.revision}"')
     count = 0
     for w, wave in enumerate(waves):

@@ -10,6 +10,7 @@ from .audit import (
     AuditFlag,
     IdempotencyRecord,
     ScoreVersion,
+    answer_json,
 )
 from .base import Base, utcnow
 from .disputes import Dispute
@@ -23,4 +24,4 @@ __all__ = ["Answer", "ApiToken", "AppendOnlyViolation", "Attachment", "Audit", "
            "ChecklistVersion", "Dealer", "IdempotencyRecord", "LoginThrottle", "REPORT_KINDS", "Region",
            "ReportFile", "ScoreVersion", "User", "Wave", "manager_regions", "utcnow",
            "OutboxMessage", "WebhookSubscription",
-           "Action", "ActionEvent", "WaveClosure"]
+           "Action", "ActionEvent", "WaveClosure", "answer_json"]

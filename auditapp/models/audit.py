@@ -88,14 +88,20 @@ class Answer(Base):
     audit: Mapped[Audit] = relationship(back_populates="answers")
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"na": True} if self.na else {}
-        if not self.na and self.value is not None:
-            out["value"] = self.value
-        if self.comment:
-            out["comment"] = self.comment
-        if self.attachments:
-            out["attachments"] = list(self.attachments)
-        return out
+        return answer_json(value=self.value, na=self.na, comment=self.comment, attachments=self.attachments)
+
+
+def answer_json(*, value: Any, na: bool, comment: str | None, attachments: list[str] | None) -> dict[str, Any]:
+    """A stored answer as the API shows it, from its columns: a stored row (Answer.to_json) and a row
+    about to be stored (the submit's response, built from what it writes) read the same."""
+    out: dict[str, Any] = {"na": True} if na else {}
+    if not na and value is not None:
+        out["value"] = value
+    if comment:
+        out["comment"] = comment
+    if attachments:
+        out["attachments"] = list(attachments)
+    return out
 
 
 class Attachment(Base):

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import Forbidden
@@ -81,14 +81,17 @@ def _order(sort: str, descending: bool) -> list[Any]:
     return [*first, submitted, Audit.id]
 
 
+# The checklist version is read with the audit (every caller needs its checklist), without its
+# document: checklists.checklist_of parses a version once per process and reads it only then. Built
+# once, the id a bound parameter: building the statement cost more than running it.
+_AUDIT_BY_ID = select(Audit).where(Audit.id == bindparam("audit_id")).options(
+    joinedload(Audit.dealer), joinedload(Audit.checklist_version).defer(ChecklistVersion.document))
+_AUDIT_BY_ID_FOR_UPDATE = _AUDIT_BY_ID.with_for_update(of=Audit)
+
+
 def get_audit(session: Session, user: User, audit_id: uuid.UUID, *, for_update: bool = False) -> Audit:
-    # The checklist version is read with the audit (every caller needs its checklist), without its
-    # document: checklists.checklist_of parses a version once per process and reads it only then.
-    query = select(Audit).where(Audit.id == audit_id).options(
-        joinedload(Audit.dealer), joinedload(Audit.checklist_version).defer(ChecklistVersion.document))
-    if for_update:
-        query = query.with_for_update(of=Audit)
-    return ensure_audit_visible(user, session.scalar(query))
+    query = _AUDIT_BY_ID_FOR_UPDATE if for_update else _AUDIT_BY_ID
+    return ensure_audit_visible(user, session.scalar(query, {"audit_id": audit_id}))
 
 
 def result_choices(session: Session, user: User, dealer_id: int) -> list[tuple[Wave, str, dict[str, str]]]:

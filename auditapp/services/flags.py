@@ -27,10 +27,10 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import CompoundSelect, Table, bindparam, delete, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from ..messages import Message
@@ -340,8 +340,7 @@ def gather_facts(session: Session, audit: Audit, answers: Mapping[str, Mapping[s
                  visit: Mapping[str, Any], received_at: datetime) -> SubmissionFacts:
     """The facts of a submission about to be stored; a fixed number of queries."""
     checklist = checklist_of(audit.checklist_version)
-    first_submitted = session.scalar(select(func.min(AuditEvent.at)).where(
-        AuditEvent.audit_id == audit.id, AuditEvent.kind == "submitted"))
+    first_submitted = session.scalar(_FIRST_SUBMITTED, {"audit_id": audit.id})
     dealer = audit.dealer
     checkin = visit.get("checkin") if checklist.channel == "visit" else None
     location = (checkin["latitude"], checkin["longitude"]) if checkin else None
@@ -362,13 +361,14 @@ def gather_facts(session: Session, audit: Audit, answers: Mapping[str, Mapping[s
         nearby_visits=_nearby_visits(session, audit, visit["started_at"]) if location is not None else ())
 
 
-def store_flags(session: Session, audit: Audit, flags: Sequence[Flag]) -> None:
-    """The audit's flags, and their codes where QA's list filters by them."""
-    audit.flags = [dict(flag) for flag in flags]
-    session.execute(delete(AuditFlag).where(AuditFlag.audit_id == audit.id))
+def store_flags(session: Session, audit: Audit, flags: Sequence[Flag]) -> list[dict[str, Any]]:
+    """Store the flags' codes, where QA's list filters by them, and return the flags as the audit's `flags`
+    column keeps them: the caller writes that with the rest of the audit's row (one UPDATE)."""
+    session.execute(_DELETE_FLAG_CODES, {"audit_id": audit.id})
     codes = sorted(set(flag_codes(flags)))
     if codes:
-        session.execute(insert(AuditFlag), [{"audit_id": audit.id, "code": code} for code in codes])
+        session.execute(_INSERT_FLAG_CODES, [{"audit_id": audit.id, "code": code} for code in codes])
+    return [dict(flag) for flag in flags]
 
 
 def _cited_photos(answers: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
@@ -413,10 +413,8 @@ def _shared_comments(session: Session, audit: Audit, answers: Mapping[str, Mappi
             mine.setdefault(normal, []).append(key)
     if not mine:
         return {}
-    digests = {comment_digest(text) for text in mine}
-    rows = session.execute(select(Answer.audit_id, Answer.comment, Audit.shopper_id)
-                           .join(Audit, Audit.id == Answer.audit_id)
-                           .where(Answer.audit_id != audit.id, Answer.comment_digest.in_(digests)))
+    digests = sorted({digest for text in mine if (digest := comment_digest(text)) is not None})
+    rows = session.execute(_SAME_COMMENTS, {"audit_id": audit.id, "digests": digests})
     own: dict[str, set[str]] = {}
     others: dict[str, set[str]] = {}
     for other, comment, shopper_id in rows:
@@ -433,15 +431,45 @@ def _shared_comments(session: Session, audit: Audit, answers: Mapping[str, Mappi
 
 
 def _nearby_visits(session: Session, audit: Audit, started_at: datetime) -> list[Visit]:
-    """The shopper's other on-site visits (those with a check-in) starting within TRAVEL_LOOKAROUND."""
-    rows = session.execute(select(Audit.id, Audit.visit_started_at, Audit.visit_ended_at, Audit.checkin_latitude,
-                                  Audit.checkin_longitude).where(
-        Audit.shopper_id == audit.shopper_id, Audit.id != audit.id, Audit.checkin_latitude.is_not(None),
-        Audit.checkin_longitude.is_not(None), Audit.visit_started_at.is_not(None),
-        Audit.visit_ended_at.is_not(None),
-        Audit.visit_started_at.between(started_at - TRAVEL_LOOKAROUND, started_at + TRAVEL_LOOKAROUND)))
+    """The shopper's other on-site visits (those with a check-in) starting within TRAVEL_LOOKAROUND: only
+    the last one starting at or before `started_at` and the first one after it, the two that
+    impossible_travel compares (a busy shopper's whole day is not read)."""
+    rows = session.execute(_VISITS_AROUND, {
+        "shopper_id": audit.shopper_id, "audit_id": audit.id, "started_at": started_at,
+        "earliest": started_at - TRAVEL_LOOKAROUND, "latest": started_at + TRAVEL_LOOKAROUND})
     return [Visit(str(audit_id), start, end, (lat, lon)) for audit_id, start, end, lat, lon in rows
             if start is not None and end is not None and lat is not None and lon is not None]
+
+
+# The statements of a submission, built once with bound parameters: building one costs SQLAlchemy more than
+# running it.
+_FIRST_SUBMITTED = select(func.min(AuditEvent.at)).where(
+    AuditEvent.audit_id == bindparam("audit_id"), AuditEvent.kind == "submitted")
+_SAME_COMMENTS = (select(Answer.audit_id, Answer.comment, Audit.shopper_id).join(Audit, Audit.id == Answer.audit_id)
+                  .where(Answer.audit_id != bindparam("audit_id"),
+                         Answer.comment_digest.in_(bindparam("digests", expanding=True))))
+_FLAG_CODES = cast(Table, AuditFlag.__table__)  # typed as a FromClause by the declarative base
+_DELETE_FLAG_CODES = delete(_FLAG_CODES).where(_FLAG_CODES.c.audit_id == bindparam("audit_id"))
+_INSERT_FLAG_CODES = insert(_FLAG_CODES)
+
+
+def _visits_around() -> CompoundSelect[uuid.UUID, datetime | None, datetime | None, float | None, float | None]:
+    """The visit starting last at or before :started_at and the one starting first after it (two rows at
+    most), among the shopper's other on-site visits between :earliest and :latest."""
+    shown = (Audit.id, Audit.visit_started_at, Audit.visit_ended_at, Audit.checkin_latitude, Audit.checkin_longitude)
+    around = select(*shown).where(
+        Audit.shopper_id == bindparam("shopper_id"), Audit.id != bindparam("audit_id"),
+        Audit.checkin_latitude.is_not(None), Audit.checkin_longitude.is_not(None),
+        Audit.visit_started_at.is_not(None), Audit.visit_ended_at.is_not(None),
+        Audit.visit_started_at.between(bindparam("earliest"), bindparam("latest")))
+    before = around.where(Audit.visit_started_at <= bindparam("started_at")).order_by(
+        Audit.visit_started_at.desc(), Audit.id).limit(1).subquery()
+    after = around.where(Audit.visit_started_at > bindparam("started_at")).order_by(
+        Audit.visit_started_at, Audit.id).limit(1).subquery()
+    return union_all(select(before), select(after))
+
+
+_VISITS_AROUND = _visits_around()
 
 
 def flag_codes(flags: Iterable[Flag]) -> list[str]:

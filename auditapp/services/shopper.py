@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Boolean, Insert, Table, Uuid, bindparam, column, delete, func, insert, select, update
+from sqlalchemy import cast as cast_
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.http import parse_etags, unquote_etag
 
 from ..checklists.answers import answer_problems
@@ -28,11 +31,11 @@ from ..errors import (
     from_database_error,
 )
 from ..messages import Message
-from ..models import Answer, Attachment, Audit, IdempotencyRecord, User
+from ..models import Answer, Attachment, Audit, IdempotencyRecord, User, answer_json
 from . import access
 from .audits import get_audit
 from .checklists import checklist_of
-from .events import record_event
+from .events import record_event, write_event
 from .flags import FlagLimits, comment_digest, compute_flags, flag_codes, gather_facts, store_flags
 
 # Statuses in which the shopper may still change answers (and add evidence).
@@ -44,11 +47,42 @@ LOCKED_STATUS_TEXTS = {"submitted": "shopper.status_submitted", "approved": "sho
 Answers = Mapping[str, Any]
 
 
+# The submit's statements are built once, with bound parameters: building one costs SQLAlchemy more than
+# running it, and a submit runs a dozen.
+_IDEMPOTENCY_RECORD = select(IdempotencyRecord).where(
+    IdempotencyRecord.user_id == bindparam("user_id"), IdempotencyRecord.key == bindparam("key"))
+_ANSWERS = cast(Table, Answer.__table__)  # typed as a FromClause by the declarative base
+_DELETE_ANSWERS = delete(_ANSWERS).where(_ANSWERS.c.audit_id == bindparam("audit_id"))
+_INSERT_ANSWERS = insert(_ANSWERS)  # a Core insert of the table, not the ORM bulk path
+
+
+def _insert_answers_from_json() -> Insert:
+    """PostgreSQL: INSERT INTO answers ... SELECT from jsonb_array_elements(:rows), for :audit_id; `->`
+    keeps a JSON null value as JSON null, `->>` makes a missing or null text SQL NULL."""
+    row = func.jsonb_array_elements(bindparam("rows", type_=JSONB)).table_valued(
+        column("value", JSONB)).alias("answer_rows").c.value
+    return insert(_ANSWERS).from_select(
+        ["audit_id", "item_key", "value", "na", "comment", "comment_digest", "attachments"],
+        select(cast_(bindparam("audit_id", type_=Uuid), Uuid), row["item_key"].astext, row["value"],
+               row["na"].astext.cast(Boolean), row["comment"].astext, row["comment_digest"].astext,
+               row["attachments"]))
+
+
+_INSERT_ANSWERS_FROM_JSON = _insert_answers_from_json()
+_INSERT_IDEMPOTENCY_RECORD = insert(cast(Table, IdempotencyRecord.__table__))
+_AUDITS = cast(Table, Audit.__table__)
+# The SET clause is the columns the parameters name (Audit.updated_at's onupdate included).
+_UPDATE_AUDIT = update(_AUDITS).where(_AUDITS.c.id == bindparam("audit_id"))
+
+
 @dataclass(frozen=True)
 class View:
     """How the API shows an audit. Submit responses are stored for retries and sync returns bodies, so
-    the service needs them; the format stays with the API layer."""
-    body: Callable[[Audit], dict[str, Any]]
+    the service needs them; the format stays with the API layer.
+
+    `body` takes the audit's answers in their stored form when the caller has just written them (the
+    submit), so that they are not read back; None reads them."""
+    body: Callable[[Audit, Mapping[str, dict[str, Any]] | None], dict[str, Any]]
     etag: Callable[[Audit], str]
 
 
@@ -89,6 +123,7 @@ def save_draft(session: Session, request: ShopperRequest, audit_id: uuid.UUID, a
     if problems:
         raise InvalidInput("shopper.invalid_answers", {"answers": problems})
     _replace_answers(session, audit, answers)
+    audit.revision += 1
     if audit.status == "assigned":
         audit.status = "in_progress"
         record_event(session, audit, user, "started", {"status": "assigned"}, {"status": "in_progress"})
@@ -105,8 +140,7 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
     request_hash = _request_hash(audit_id, answers, visit)
     # The lock makes a concurrent retry wait here, then find the record the first one stored.
     audit = get_audit(session, user, audit_id, for_update=True)
-    record = session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key))
+    record = session.scalar(_IDEMPOTENCY_RECORD, {"user_id": user.id, "key": key})
     if record is not None:
         if record.request_hash != request_hash:
             raise Conflict("shopper.idempotency_key_reused", {"Idempotency-Key": [key]})
@@ -122,22 +156,22 @@ def submit(session: Session, request: ShopperRequest, audit_id: uuid.UUID, answe
     before = audit.status
     facts = gather_facts(session, audit, answers, visit, request.received_at)
     flags = compute_flags(facts, request.limits)
-    _replace_answers(session, audit, answers)
-    audit.visit_started_at, audit.visit_ended_at = visit["started_at"], visit["ended_at"]
-    audit.checkin_latitude = checkin["latitude"] if checkin else None
-    audit.checkin_longitude = checkin["longitude"] if checkin else None
-    audit.checkin_accuracy_m = checkin.get("accuracy_m") if checkin else None
-    audit.device_time_at_submit = visit["device_time"]
-    audit.submitted_at = request.received_at
-    audit.status = "submitted"
-    store_flags(session, audit, flags)
-    record_event(session, audit, user, "submitted", {"status": before},
-                 {"status": "submitted", "flags": flag_codes(flags)}, note=f"Idempotency-Key {key}")
-    session.flush()
-    body = request.view.body(audit)
-    session.add(IdempotencyRecord(user_id=user.id, key=key, audit_id=audit.id, request_hash=request_hash,
-                                  status_code=200, response=body))
-    session.flush()
+    stored = _replace_answers(session, audit, answers)
+    _write_audit(session, audit, {
+        "status": "submitted", "revision": audit.revision + 1,
+        "visit_started_at": visit["started_at"], "visit_ended_at": visit["ended_at"],
+        "checkin_latitude": checkin["latitude"] if checkin else None,
+        "checkin_longitude": checkin["longitude"] if checkin else None,
+        "checkin_accuracy_m": checkin.get("accuracy_m") if checkin else None,
+        "device_time_at_submit": visit["device_time"], "submitted_at": request.received_at,
+        "flags": store_flags(session, audit, flags)})
+    write_event(session, audit, user, "submitted", {"status": before},
+                {"status": "submitted", "flags": flag_codes(flags)}, note=f"Idempotency-Key {key}")
+    # The response is built from what was written, not read back (the same values: answer_json).
+    body = request.view.body(audit, stored)
+    session.execute(_INSERT_IDEMPOTENCY_RECORD, [
+        {"user_id": user.id, "key": key, "audit_id": audit.id, "request_hash": request_hash, "status_code": 200,
+         "response": body}])
     return Outcome(200, body)
 
 
@@ -179,7 +213,7 @@ def _sync_one(session: Session, request: ShopperRequest, entry: SyncEntry) -> Sy
         with session.begin_nested():
             if entry.action == "draft":
                 audit = save_draft(session, request, entry.audit_id, entry.answers, entry.if_match)
-                return SyncResult(audit_id, 200, request.view.body(audit), request.view.etag(audit))
+                return SyncResult(audit_id, 200, request.view.body(audit, None), request.view.etag(audit))
             if entry.visit is None:
                 raise InvalidInput("request.invalid_input", {"json": {"visit": [Message("input.required")]}})
             outcome = submit(session, request, entry.audit_id, entry.answers, entry.visit, entry.idempotency_key)
@@ -239,21 +273,34 @@ def _uploaded(session: Session, audit: Audit, answers: Any) -> set[str]:
     return set(session.scalars(select(Attachment.sha256).where(Attachment.audit_id == audit.id)))
 
 
-def _replace_answers(session: Session, audit: Audit, answers: Answers) -> None:
-    """Store the answers in place of the audit's previous ones."""
-    session.execute(delete(Answer).where(Answer.audit_id == audit.id))
-    # Every row names every column, so that one executemany stores them all: the ORM's bulk insert
-    # would leave out None values and split the rows into one INSERT per set of columns. A None value
-    # is stored as JSON null, as the ORM stored it (JSONDoc does not turn None into SQL NULL).
-    rows = [{"audit_id": audit.id, "item_key": key, "value": answer.get("value"),
-             "na": answer.get("na") is True, "comment": answer.get("comment"),
-             "comment_digest": comment_digest(answer.get("comment")),
+def _write_audit(session: Session, audit: Audit, values: Mapping[str, Any]) -> None:
+    """Write these columns of the audit's row with one UPDATE built once, and give the loaded audit the
+    same values as its committed state: the ORM's flush of this one object cost more than the
+    submission's other writes together."""
+    session.execute(_UPDATE_AUDIT, {"audit_id": audit.id, **values})
+    for key, value in values.items():
+        set_committed_value(audit, key, value)
+
+
+def _replace_answers(session: Session, audit: Audit, answers: Answers) -> dict[str, dict[str, Any]]:
+    """Store the answers in place of the audit's previous ones; returns them as stored, by item key.
+    The caller bumps the audit's revision."""
+    session.execute(_DELETE_ANSWERS, {"audit_id": audit.id})
+    # Every row names every column, so that one statement stores them all: the ORM's bulk insert would
+    # leave out None values and split the rows into one INSERT per set of columns. A None value is
+    # stored as JSON null, as the ORM stored it (JSONDoc does not turn None into SQL NULL).
+    rows = [{"item_key": key, "value": answer.get("value"), "na": answer.get("na") is True,
+             "comment": answer.get("comment"), "comment_digest": comment_digest(answer.get("comment")),
              "attachments": list(answer.get("attachments") or [])}
             for key, answer in answers.items()]
-    if rows:
-        # A Core insert of the table (not the ORM bulk path): typed as a FromClause by the declarative base.
-        session.execute(insert(cast(Table, Answer.__table__)), rows)
-    audit.revision += 1
+    if rows and session.get_bind().dialect.name == "postgresql":
+        # psycopg sends an executemany as one statement per row (pipeline mode), some 40 µs of client
+        # CPU each; one statement over the rows as a JSON array costs one parameter.
+        session.execute(_INSERT_ANSWERS_FROM_JSON, {"audit_id": audit.id, "rows": rows})
+    elif rows:
+        session.execute(_INSERT_ANSWERS, [{"audit_id": audit.id, **row} for row in rows])
+    return {row["item_key"]: answer_json(value=row["value"], na=row["na"], comment=row["comment"],
+                                         attachments=row["attachments"]) for row in rows}
 
 
 def _request_hash(audit_id: uuid.UUID, answers: Answers, visit: Mapping[str, Any]) -> str:

@@ -115,7 +115,7 @@ def test_a_sync_entry_the_database_refuses_is_rolled_back_alone(make_audit, shop
 
     kept, refused = make_audit(shopper=shopper), make_audit(shopper=shopper)
 
-    def body(audit: Audit) -> dict[str, Any]:
+    def body(audit: Audit, _answers: Any) -> dict[str, Any]:
         if audit.id == refused.id:
             raise DataError("INSERT ...", {}, Exception("value out of range"))
         return {"id": str(audit.id)}

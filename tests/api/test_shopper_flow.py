@@ -437,6 +437,17 @@ def test_sync_entries_for_the_same_audit_run_in_order(client, headers, audit, qu
     assert r.json["results"][1]["etag"] == etag(client, headers, audit)
 
 
+def test_two_drafts_of_the_same_audit_in_one_sync_answer_each_with_its_own_answers(client, headers, audit):
+    first, second = {"greeted": {"value": "no"}}, {"greeted": {"value": "yes"}, "pressure": {"value": 2}}
+    r = client.post("/api/v1/sync", headers=headers, json={"audits": [
+        {"audit_id": str(audit.id), "action": "draft", "answers": first, "if_match": etag(client, headers, audit)},
+        {"audit_id": str(audit.id), "action": "draft", "answers": second, "if_match": f'"{audit.id.hex}-1"'},
+    ]})
+    assert [x["status"] for x in r.json["results"]] == [200, 200], r.json
+    assert [x["body"]["answers"] for x in r.json["results"]] == [first, second]
+    assert client.get(f"/api/v1/audits/{audit.id}", headers=headers).json["answers"] == second
+
+
 def test_sync_rolls_back_an_entry_that_fails_after_writing_and_keeps_the_others(make_audit, shopper, db_session):
     from auditapp.errors import Conflict
     from auditapp.services.flags import FlagLimits
@@ -444,7 +455,7 @@ def test_sync_rolls_back_an_entry_that_fails_after_writing_and_keeps_the_others(
 
     kept, failed = make_audit(shopper=shopper), make_audit(shopper=shopper)
 
-    def body(audit: Audit) -> dict[str, Any]:
+    def body(audit: Audit, _answers: Any) -> dict[str, Any]:
         if audit.id == failed.id:
             raise Conflict("request.concurrent_change")
         return {"id": str(audit.id)}

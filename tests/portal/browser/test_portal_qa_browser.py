@@ -69,7 +69,8 @@ def short_visit(portal_app, portal_world):
         visit = {"started_at": start, "ended_at": start + timedelta(minutes=6),
                  "device_time": start + timedelta(hours=1),
                  "checkin": {"latitude": dealer.latitude, "longitude": dealer.longitude, "accuracy_m": 9.0}}
-        view = shopper_flow.View(body=lambda a: {"id": str(a.id)}, etag=lambda a: f'"{a.id.hex}-{a.revision}"')
+        view = shopper_flow.View(body=lambda a, _answers: {"id": str(a.id)},
+                                 etag=lambda a: f'"{a.id.hex}-{a.revision}"')
         request = shopper_flow.ShopperRequest(user=shopper, received_at=start + timedelta(hours=1),
                                               limits=FlagLimits.from_config(config), view=view)
         shopper_flow.submit(session, request, audit.id, answers, visit, str(uuid.uuid4()))
