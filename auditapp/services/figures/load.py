@@ -260,13 +260,18 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
                               published(AuditFigures.audit_id).where(AuditFigures.wave_id == Wave.id, of_dealer)
                               .exists())
         .order_by(Wave.starts_on.desc(), Wave.id.desc()).limit(TREND_WAVES))) if key is not None else []
-    earlier = [EarlierAudit._make(row) for row in session.execute(
-        published(AuditFigures.wave_id, Audit.dealer_id, Dealer.region_id, AuditFigures.overall)
-        .where(AuditFigures.wave_id.in_(earlier_ids), Audit.wave_id.in_(earlier_ids), of_dealer)
-        .order_by(AuditFigures.wave_id, Audit.visit_started_at, Audit.id))] if earlier_ids else []
+    dealers = {d.id: d for d in session.scalars(select(Dealer))}
+    # The dealer's region is the one the dealers just read give (as a join would), and the rows come in
+    # no particular order: trend means and spreads are exact sums (fsum), the same in any order.
+    earlier = [EarlierAudit(wave_id, dealer_id, dealers[dealer_id].region_id, overall)
+               for wave_id, dealer_id, overall in session.execute(
+                   select(AuditFigures.wave_id, Audit.dealer_id, AuditFigures.overall).select_from(AuditFigures)
+                   .join(Audit, Audit.id == AuditFigures.audit_id)
+                   .where(Audit.status == "published", AuditFigures.program == key,
+                          AuditFigures.wave_id.in_(earlier_ids), Audit.wave_id.in_(earlier_ids), of_dealer))] \
+        if earlier_ids else []
     waves = list(session.scalars(select(Wave).where(Wave.id.in_(earlier_ids)).order_by(Wave.starts_on))) \
         if earlier_ids else []
-    dealers = {d.id: d for d in session.scalars(select(Dealer))}
     regions = {r.id: r for r in session.scalars(select(Region))}
     item_info: dict[str, dict[str, Any]] = {}
     section_titles: dict[str, dict[str, str]] = {}
