@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "ROTATION_DAYS": 60,
     "MIN_RANKED_AUDITS": 2,
     # Waves whose parsed figures each process keeps between requests (services/figures/cache.py):
-    # about 100 MB each for a 1,500-dealer wave of 4,500 audits; 0 keeps none.
+    # a 1,500-dealer wave of 4,500 82-item audits takes about 200 MB; 0 keeps none.
     "FIGURES_CACHE_WAVES": 2,
     "DISPUTE_WINDOW_DAYS": 5,
     "DECISION_DAYS": 5,
