@@ -35,7 +35,7 @@ from . import access, actions, outbox
 from .mail import Mail
 
 DUE_SOON, OVERDUE = "due_soon", "overdue"
-REMINDER_EVENT = "action.reminder"  # the outbox's event type of a reminder mail
+REMINDER_EVENT = "reminder.action"  # the outbox's event type of a reminder mail (not a message key)
 # The actions still waiting for the dealer's work: those whose plan it may still change (open, planned,
 # returned). A submitted plan waits for the manager, and an accepted one is done.
 REMINDED_STATUSES = ACTION_EDITABLE_STATUSES

@@ -58,7 +58,7 @@ def test_remind_sends_the_reminders_due_now_once(outbox_app, mail_server):
         assert text in body, text
     assert f"#{ids['written_quote']} " not in body
     with outbox_app.app_context():
-        [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "action.reminder"))
+        [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "reminder.action"))
         assert row.status == "delivered"
 
     again = outbox_app.test_cli_runner().invoke(args=["actions", "remind"])
@@ -74,6 +74,6 @@ def test_remind_with_the_mail_server_down_keeps_the_mail_in_the_outbox(outbox_ap
     assert result.exit_code == 0, result.output
     assert "2 reminders sent" in result.output
     with outbox_app.app_context():
-        [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "action.reminder"))
+        [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "reminder.action"))
         assert (row.status, row.attempts, row.recipient) == ("pending", 1, "gm@x.cn")  # retried by the outbox
     assert "0 reminders sent" in outbox_app.test_cli_runner().invoke(args=["actions", "remind"]).output

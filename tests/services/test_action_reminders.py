@@ -52,7 +52,7 @@ def make_action(db_session, world):
 
 def queued(db_session) -> list[dict]:
     """The reminder mails in the outbox, by recipient."""
-    rows = db_session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "action.reminder")
+    rows = db_session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "reminder.action")
                               .order_by(OutboxMessage.recipient, OutboxMessage.created_at)).all()
     return [json.loads(row.body) for row in rows]
 
@@ -232,5 +232,5 @@ def test_two_passes_at_once_send_each_reminder_once(outbox_app):
     assert later[0].reminders == 0 and later[0].mails == 0
     with outbox_app.app_context():
         assert len(db.session.scalars(select(OutboxMessage).where(
-            OutboxMessage.event_type == "action.reminder")).all()) == 1
+            OutboxMessage.event_type == "reminder.action")).all()) == 1
         assert len(db.session.scalars(select(ActionEvent).where(ActionEvent.kind == "reminded")).all()) == 2
