@@ -839,13 +839,16 @@ class ScorecardSchema(Schema):
 
 # --- the region leaderboard
 
-class LeaderboardScoreSchema(Schema):
+class NationScoreSchema(Schema):
     mean = _number(nullable=True)
     printed = _number(nullable=True)
     band = _text(nullable=True)
     dealers = _count()
     audits = _count()
     spread = fields.Nested(SpreadSchema, required=True, allow_none=True)
+
+
+class LeaderboardScoreSchema(NationScoreSchema):
     vs_nation = _number("Printed difference from the nation", nullable=True)
 
 
@@ -995,15 +998,6 @@ class RegionDriverSchema(ItemGapFields, PrintedLostFields):
 class NationalGapSchema(GapRowSchema, PrintedLostFields):
     drivers = fields.List(fields.Nested(RegionDriverSchema), required=True, metadata={
         "description": "Up to 3 regions where the item cost more (L + K) than nationally, the costliest first"})
-
-
-class NationScoreSchema(Schema):
-    mean = _number(nullable=True)
-    printed = _number(nullable=True)
-    band = _text(nullable=True)
-    dealers = _count()
-    audits = _count()
-    spread = fields.Nested(SpreadSchema, required=True, allow_none=True)
 
 
 class NationalFiguresSchema(Schema):
