@@ -101,3 +101,40 @@ def test_a_new_score_version_is_read_at_once_and_an_unchanged_wave_is_not_parsed
     revised = client.get(path, headers=qa).json
     expected = _nation((100 + MIXED_O) / 2, (100 / 3 + MIXED_O) / 2, MIXED_O, 100)
     assert math.isclose(revised["score"]["mean"], expected)
+
+
+def test_an_earlier_waves_revision_reaches_the_trend_at_once_and_an_unchanged_one_is_not_read_again(
+        client, db_session, program, make_wave, make_published_audit, make_user, auth_for,  # noqa: F811
+        count_queries):
+    from datetime import date
+
+    from auditapp.models import Audit
+    from auditapp.services.score_versions import store_score_version
+
+    a, b = program["a"], program["b"]
+    earlier = make_wave(code="2026-Q2", starts_on=date(2026, 4, 1), ends_on=date(2026, 6, 30))
+    version = db_session.get(Audit, make_published_audit(POOR, dealer=a, wave=program["wave"]).id).checklist_version
+    poor = make_published_audit(POOR, dealer=a, wave=earlier, checklist_version=version)
+    make_published_audit(POOR, dealer=b, wave=earlier, checklist_version=version)
+    qa = auth_for(make_user("qa"))
+    path = f"/api/v1/dealers/{a.id}/scorecard?wave=2026-Q3"
+
+    def earlier_point() -> dict:
+        trend = client.get(path, headers=qa).json["trend"]
+        assert [t["wave"]["code"] for t in trend] == ["2026-Q2", "2026-Q3"]
+        return trend[0]
+
+    # Q2 by hand: a and b one POOR visit each (25/3); the nation is the mean of its two dealers.
+    with count_queries() as cold:
+        first = earlier_point()
+    assert math.isclose(first["score"], POOR_O) and math.isclose(first["nation"], POOR_O)
+    with count_queries() as warm:
+        assert earlier_point() == first
+    earlier_rows = [s for s in cold.statements if "audit_figures.overall" in s and "GROUP BY" not in s]
+    assert earlier_rows and not any(s in warm.statements for s in earlier_rows)
+    # Upheld: the written quote passes, a's Q2 visit scores 100/3; the nation (100/3 + 25/3) / 2.
+    store_score_version(db_session, db_session.get(Audit, poor.id), None, "dispute upheld",
+                        {"written_quote": {"value": "yes"}})
+    db_session.commit()
+    revised = earlier_point()
+    assert math.isclose(revised["score"], 100 / 3) and math.isclose(revised["nation"], (100 / 3 + POOR_O) / 2)

@@ -93,7 +93,6 @@ class WaveFigures:
         # Movers: s_p pooled over both waves (one group per dealer and wave), df = N − D of both.
         self.change_spread = pooled_spread([*previous.values(), *overalls.values()])
         self._overalls = overalls
-        self._earlier_means: dict[int, dict[int, float | None]] = {}
 
     def region(self, region_id: int) -> ScopeFigures:
         """A region's figures (empty ones for a region without published audits in the wave)."""
@@ -138,19 +137,10 @@ class WaveFigures:
     def earlier_region_means(self, wave_id: int) -> dict[int, float | None]:
         """Each region's mean in an earlier wave of the program: the mean of its dealers' means there
         (each dealer once, as in this wave), for the regions with published audits of the program then."""
-        per_dealer = self.data.earlier_overalls(wave_id)
-        region_of = {a.dealer_id: a.region_id for a in self.data.earlier_audits_of(wave_id)}
         dealer_means: dict[int, list[float | None]] = {}
-        for dealer_id, overalls in per_dealer.items():
-            dealer_means.setdefault(region_of[dealer_id], []).append(dealer_wave_score(overalls).mean)
+        for dealer_id, mean in self.data.earlier_dealer_means(wave_id).items():
+            dealer_means.setdefault(self.data.dealers[dealer_id].region_id, []).append(mean)
         return {region_id: region_wave_score(means) for region_id, means in dealer_means.items()}
-
-    def _earlier_dealer_means(self, wave_id: int, per_dealer: dict[int, list[float | None]]) -> dict[int, float | None]:
-        # The same for every trend of the wave (a region report asks for several).
-        if wave_id not in self._earlier_means:
-            # A dealer's mean of its scored visits: dealer_wave_score's mean, without the interval.
-            self._earlier_means[wave_id] = {d: region_wave_score(v) for d, v in per_dealer.items()}
-        return self._earlier_means[wave_id]
 
     def trend(self, dealer_id: int | None, region_id: int) -> list[TrendPoint]:
         """The program's earlier waves in which the dealer (or, for a region trend, the region) has
@@ -160,10 +150,10 @@ class WaveFigures:
             per_dealer = self.data.earlier_overalls(wave.id)
             if dealer_id is not None and dealer_id not in per_dealer:
                 continue
-            region_dealers = {a.dealer_id for a in self.data.earlier_audits_of(wave.id) if a.region_id == region_id}
+            region_dealers = self.data.earlier_dealers_in(wave.id, region_id)
             if dealer_id is None and not region_dealers:
                 continue
-            dealer_means = self._earlier_dealer_means(wave.id, per_dealer)
+            dealer_means = self.data.earlier_dealer_means(wave.id)
             points.append(TrendPoint(
                 wave=wave, score=dealer_wave_score(per_dealer[dealer_id]) if dealer_id is not None else None,
                 region=region_wave_score(dealer_means[d] for d in region_dealers),

@@ -6,6 +6,12 @@ for each of the wave's 1,500 scorecards. An entry is keyed by the exact inputs o
 the program and each published audit's id, dealer, region and score version — so a new score version, a
 publication, a withdrawal or a dealer moved to another region makes a new key: an entry can go unused,
 never stale. Score versions are append-only, so a version's id always stands for the same figures.
+
+The program's earlier waves (trends, movers) are kept apart, one entry per wave, keyed by the count and
+the sum of their published audits' score version ids (`EarlierKey`), which a grouped query reads
+without fetching the rows. That pair changes whenever the figures do: a published audit stays published
+and its figures only move to a newer score version, whose id is greater than the one it replaces, so an
+equal count means the same audits and an equal sum then means the same versions.
 """
 from __future__ import annotations
 
@@ -15,7 +21,9 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from ...constants import TREND_WAVES
 
 # An entry of a 4,500-audit wave of an 82-item checklist takes about 200 MB (README: FIGURES_CACHE_WAVES).
 DEFAULT_SIZE = 2
@@ -28,20 +36,33 @@ class CachedWave:
     memo: dict[Any, Any] = field(default_factory=dict)
 
 
-class FiguresCache:
+@dataclass
+class EarlierWave:
+    """One earlier wave of the program: the reported overalls of each dealer's published audits, and
+    each dealer's mean of them (the same for every trend and mover that reads the wave)."""
+
+    overalls: dict[int, list[float | None]]
+    dealer_means: dict[int, float | None]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FiguresCache(Generic[K, V]):
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self.size = size
-        self._entries: OrderedDict[bytes, CachedWave] = OrderedDict()
+        self._entries: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: bytes) -> CachedWave | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: bytes, entry: CachedWave) -> None:
+    def put(self, key: K, entry: V) -> None:
         if self.size <= 0:
             return
         with self._lock:
@@ -65,10 +86,17 @@ def wave_key(wave_id: int, program: str | None, audits: Iterable[tuple[uuid.UUID
     return digest.digest()
 
 
-figures_cache = FiguresCache()
+EarlierKey = tuple[int, str | None, int, int]  # wave id, program, published audits, sum of their version ids
+
+
+figures_cache: FiguresCache[bytes, CachedWave] = FiguresCache()
+earlier_cache: FiguresCache[EarlierKey, EarlierWave] = FiguresCache(DEFAULT_SIZE * TREND_WAVES)
 
 
 def configure(size: int) -> None:
-    """Set at start-up from FIGURES_CACHE_WAVES (0: keep nothing between requests)."""
+    """Set at start-up from FIGURES_CACHE_WAVES (0: keep nothing between requests); each wave kept may
+    need its TREND_WAVES earlier waves."""
     figures_cache.size = size
     figures_cache.clear()
+    earlier_cache.size = size * TREND_WAVES
+    earlier_cache.clear()

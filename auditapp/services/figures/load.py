@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from ...checklists import OWNER_TEXT
@@ -33,10 +33,10 @@ from ...models import (
     utcnow,
 )
 from ...models.actions import is_overdue
-from ...scoring import item_info_from_checklist
+from ...scoring import item_info_from_checklist, region_wave_score
 from ..checklists import checklist_of
 from ..disputes import DisputePolicy
-from .cache import CachedWave, figures_cache, wave_key
+from .cache import CachedWave, EarlierWave, earlier_cache, figures_cache, wave_key
 
 
 @dataclass(slots=True, eq=False)
@@ -57,16 +57,6 @@ class AuditRecord:
     revision_reason: str
     revised_at: datetime
     score_version_id: int | None = None  # the row of ScoreVersion that `score` comes from
-
-
-class EarlierAudit(NamedTuple):
-    """The reported overall of a published audit of the program in an earlier wave (trends, movers):
-    a tuple, as eight earlier waves of a national network are some 20,000 of them per request."""
-
-    wave_id: int
-    dealer_id: int
-    region_id: int
-    overall: float | None
 
 
 @dataclass(frozen=True)
@@ -131,7 +121,7 @@ class WaveData:
     item_info: dict[str, dict[str, Any]]
     section_titles: dict[str, dict[str, str]]
     earlier_waves: list[Wave]  # the earlier waves in which the program has published audits, oldest first
-    earlier_audits: list[EarlierAudit]
+    earlier: dict[int, EarlierWave]  # by wave id; may be shared with other requests (cache.py): never changed
     min_ranked: int
     disputes: list[DisputeRecord] = field(default_factory=list)
     # The shoppers' comments on items of these audits, by (audit, item): what a failed item looked like.
@@ -142,13 +132,10 @@ class WaveData:
     # What WaveFigures works out from `audits` alone, shared by every read of the same audits (cache).
     memo: dict[Any, Any] = field(default_factory=dict)
     _by_dealer: dict[int, list[AuditRecord]] = field(default_factory=dict)
-    _earlier_by_wave: dict[int, list[EarlierAudit]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for audit in self.audits:
             self._by_dealer.setdefault(audit.dealer_id, []).append(audit)
-        for earlier in self.earlier_audits:
-            self._earlier_by_wave.setdefault(earlier.wave_id, []).append(earlier)
 
     def dealer_audits(self, dealer_id: int) -> list[AuditRecord]:
         return self._by_dealer.get(dealer_id, [])
@@ -157,16 +144,19 @@ class WaveData:
         return sorted(d for d, dealer in self.dealers.items()
                       if (region_id is None or dealer.region_id == region_id) and d in self._by_dealer)
 
-    def earlier_audits_of(self, wave_id: int) -> list[EarlierAudit]:
-        """The published audits of the program in one earlier wave."""
-        return self._earlier_by_wave.get(wave_id, [])
-
     def earlier_overalls(self, wave_id: int) -> dict[int, list[float | None]]:
         """Per dealer, the overalls of its published audits of the program in an earlier wave."""
-        per_dealer: dict[int, list[float | None]] = {}
-        for audit in self.earlier_audits_of(wave_id):
-            per_dealer.setdefault(audit.dealer_id, []).append(audit.overall)
-        return per_dealer
+        earlier = self.earlier.get(wave_id)
+        return earlier.overalls if earlier else {}
+
+    def earlier_dealer_means(self, wave_id: int) -> dict[int, float | None]:
+        """Per dealer, its mean in an earlier wave: dealer_wave_score's mean, without the interval."""
+        earlier = self.earlier.get(wave_id)
+        return earlier.dealer_means if earlier else {}
+
+    def earlier_dealers_in(self, wave_id: int, region_id: int) -> set[int]:
+        """The region's dealers (as they are now) with published audits of the program in an earlier wave."""
+        return {d for d in self.earlier_overalls(wave_id) if self.dealers[d].region_id == region_id}
 
 
 def wave_programs(session: Session, wave: Wave) -> list[str]:
@@ -211,7 +201,7 @@ def resolve_program(session: Session, wave_code: str, program: str | None) -> tu
 def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | None = None, *,
               dispute_policy: DisputePolicy | None = None, only_dealer: int | None = None,
               now: datetime | None = None, comments_for: Literal["all"] | int | None = "all") -> WaveData:
-    """Eleven queries at most, whatever the number of dealers, audits, disputes and earlier waves.
+    """Fourteen queries at most, whatever the number of dealers, audits, disputes and earlier waves.
 
     `program` (a checklist key) is required when the wave ran more than one (InvalidInput otherwise).
     `only_dealer` reads one dealer's audits alone (its own figures are the same as in the whole wave's
@@ -261,15 +251,7 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
                               .exists())
         .order_by(Wave.starts_on.desc(), Wave.id.desc()).limit(TREND_WAVES))) if key is not None else []
     dealers = {d.id: d for d in session.scalars(select(Dealer))}
-    # The dealer's region is the one the dealers just read give (as a join would), and the rows come in
-    # no particular order: trend means and spreads are exact sums (fsum), the same in any order.
-    earlier = [EarlierAudit(wave_id, dealer_id, dealers[dealer_id].region_id, overall)
-               for wave_id, dealer_id, overall in session.execute(
-                   select(AuditFigures.wave_id, Audit.dealer_id, AuditFigures.overall).select_from(AuditFigures)
-                   .join(Audit, Audit.id == AuditFigures.audit_id)
-                   .where(Audit.status == "published", AuditFigures.program == key,
-                          AuditFigures.wave_id.in_(earlier_ids), Audit.wave_id.in_(earlier_ids), of_dealer))] \
-        if earlier_ids else []
+    earlier = _earlier_waves(session, key, earlier_ids, of_dealer, shared=only_dealer is None)
     waves = list(session.scalars(select(Wave).where(Wave.id.in_(earlier_ids)).order_by(Wave.starts_on))) \
         if earlier_ids else []
     regions = {r.id: r for r in session.scalars(select(Region))}
@@ -312,7 +294,7 @@ def load_wave(session: Session, wave_code: str, min_ranked: int, program: str | 
     actions = _actions(session, wave, key, dealers, now) if audits and only_dealer is None else []
     return WaveData(wave=wave, program=key, program_title=program_title, audits=audits, dealers=dealers,
                     regions=regions, item_info=item_info, section_titles=section_titles, earlier_waves=waves,
-                    earlier_audits=earlier, min_ranked=min_ranked, disputes=disputes, comments=comments,
+                    earlier=earlier, min_ranked=min_ranked, disputes=disputes, comments=comments,
                     dispute_policy=dispute_policy, actions=actions, memo=cached.memo)
 
 
@@ -336,6 +318,45 @@ def _scores(session: Session, query: Select[Any], wave: Wave, key: str | None, r
         entry.scores.update(session.execute(select(AuditFigures.audit_id, AuditFigures.figures)
                                             .where(AuditFigures.audit_id.in_(missing))).tuples().all())
     return entry
+
+
+def _earlier_waves(session: Session, key: str | None, wave_ids: list[int],
+                   of_dealer: ColumnElement[bool], *, shared: bool) -> dict[int, EarlierWave]:
+    """Each earlier wave's overalls per dealer: from the process's cache when the wave's published
+    figures are the ones read before (cache.EarlierKey, read by one grouped query), else read. The
+    rows come in no particular order: means and spreads are exact sums (fsum), the same in any order.
+    `shared`: all dealers' audits are read, so the result may serve (and be kept for) other requests."""
+    if not wave_ids:
+        return {}
+    found: dict[int, EarlierWave] = {}
+    if shared:
+        # Without the audits: figures rows are written at publication only. Were one ever not, its wave
+        # would miss the cache (the rows read below are the published ones), never be read wrong.
+        for wave_id, published, version_ids in session.execute(
+                select(AuditFigures.wave_id, func.count(), func.sum(AuditFigures.score_version_id))
+                .where(AuditFigures.program == key, AuditFigures.wave_id.in_(wave_ids))
+                .group_by(AuditFigures.wave_id)):
+            entry = earlier_cache.get((wave_id, key, published, int(version_ids)))
+            if entry is not None:
+                found[wave_id] = entry
+    missing = [wave_id for wave_id in wave_ids if wave_id not in found]
+    if not missing:
+        return found
+    rows: dict[int, list[tuple[int, float | None, int]]] = {}
+    for wave_id, dealer_id, overall, version_id in session.execute(
+            select(AuditFigures.wave_id, Audit.dealer_id, AuditFigures.overall, AuditFigures.score_version_id)
+            .select_from(AuditFigures).join(Audit, Audit.id == AuditFigures.audit_id)
+            .where(Audit.status == "published", AuditFigures.program == key, AuditFigures.wave_id.in_(missing),
+                   Audit.wave_id.in_(missing), of_dealer)):
+        rows.setdefault(wave_id, []).append((dealer_id, overall, version_id))
+    for wave_id, audits in rows.items():
+        overalls: dict[int, list[float | None]] = {}
+        for dealer_id, overall, _ in audits:
+            overalls.setdefault(dealer_id, []).append(overall)
+        found[wave_id] = EarlierWave(overalls, {d: region_wave_score(v) for d, v in overalls.items()})
+        if shared:  # keyed by what was read, whatever the grouped query saw
+            earlier_cache.put((wave_id, key, len(audits), sum(v for _, _, v in audits)), found[wave_id])
+    return found
 
 
 def _actions(session: Session, wave: Wave, key: str | None, dealers: dict[int, Dealer],

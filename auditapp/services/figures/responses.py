@@ -496,7 +496,7 @@ def _region_trend(data: WaveData, figures: WaveFigures, region_id: int) -> list[
         if point.wave.id == data.wave.id:
             dealers = figures.region(region_id).dealers
         else:
-            dealers = len({a.dealer_id for a in data.earlier_audits_of(point.wave.id) if a.region_id == region_id})
+            dealers = len(data.earlier_dealers_in(point.wave.id, region_id))
         rows.append({"wave": _wave_ref(point.wave), "score": point.region, "printed": printed(point.region),
                      "n": None, "dealers": dealers, "region": point.region, "region_printed": printed(point.region),
                      "nation": point.nation, "nation_printed": printed(point.nation),
