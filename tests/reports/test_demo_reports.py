@@ -111,7 +111,7 @@ def squash(text: str) -> str:
 def test_demo_scorecards_show_the_independently_computed_figures(app, db_session, demo, tmp_path):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["reports", "render", "--wave", WAVE, "--out", str(tmp_path), "--lang", "en",
-                                 "--processes", "1"])
+                                 "--processes", "2"])
     assert result.exit_code == 0, result.output
     # Every checklist version, read from its file: the demo's waves run two programs, each on its own version.
     documents = {(d["key"], d["version"]): d for d in (
@@ -196,7 +196,7 @@ def test_rendering_again_skips_unchanged_reports_and_keeps_each_with_its_score_v
 def test_pdfs_use_only_the_report_font(app, db_session, demo, tmp_path):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["reports", "render", "--wave", WAVE, "--out", str(tmp_path), "--lang", "both",
-                                 "--processes", "1"])
+                                 "--processes", "2"])
     assert result.exit_code == 0, result.output
     pdf = next(tmp_path.rglob("region-report-*-both.pdf"))
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
